@@ -1,0 +1,2 @@
+/** Runnable programs that use djl-quant: reference models, evaluation, benchmarks, walkthroughs. */
+package ai.djlquant.examples;
