@@ -27,9 +27,17 @@ import java.util.function.Supplier;
  * interleaved, round after round, so that both see the same machine load; the table shows medians
  * and the ratio to the convolution.
  *
- * <p>Run from the repository root: {@code mvn -B -q -pl examples -am compile exec:java
- * -Dexec.mainClass=ai.djlquant.examples.bench.ObserverCostBenchmark -Dai.djl.offline=true
- * [-Dexec.args="rounds"]}.
+ * <p>Run from the repository root (the first command compiles the reactor and writes the runtime
+ * classpath; nothing is installed):
+ *
+ * <pre>
+ * mvn -B -q -pl examples -am compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+ * java -Dai.djl.offline=true -cp examples/target/classes:$(cat examples/target/classpath.txt) \
+ *     ai.djlquant.examples.bench.ObserverCostBenchmark [rounds]
+ * </pre>
+ *
+ * <p>or, with the examples module's {@code run} profile: {@code mvn -B -q verify -DskipTests -Prun
+ * -Drun.main=ai.djlquant.examples.bench.ObserverCostBenchmark}.
  */
 public final class ObserverCostBenchmark {
 
