@@ -1,0 +1,84 @@
+package ai.djlquant.observe;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Gathers statistics of a tensor's values over calibration batches.
+ *
+ * <p>Contract of every observer:
+ *
+ * <ul>
+ *   <li>{@link #update(NDArray)} folds in one batch; the work on the batch's elements runs on the
+ *       engine or over a zero-copy view of the tensor's memory, never over a Java copy;
+ *   <li>memory is fixed by the configuration, whatever the number of batches;
+ *   <li>NaN and infinite values are skipped and counted ({@link #getNonFiniteCount()}); they never
+ *       reach a range;
+ *   <li>{@link #merge(Observer)} makes this observer equal to one that saw this observer's stream
+ *       followed by the other's, so calibration can be split across threads or machines;
+ *   <li>{@link #toBytes()} and {@link Observers#fromBytes(byte[])} round-trip to an equal observer;
+ *   <li>asking an observer that has seen no finite value for a range throws {@link
+ *       IllegalStateException}.
+ * </ul>
+ *
+ * <p>Observers are not thread-safe: give each thread its own and merge them.
+ */
+public interface Observer {
+
+    /**
+     * Folds one batch into the statistics.
+     *
+     * @param x the batch, any numeric type and shape
+     * @throws IllegalArgumentException if the tensor does not fit the observer's configuration (for
+     *     example a per-channel axis the tensor does not have)
+     */
+    void update(NDArray x);
+
+    /**
+     * Folds in the statistics of another observer of the same type and configuration, as if this
+     * observer had seen the other's batches after its own. The other observer is unchanged.
+     *
+     * @param other the other observer
+     * @throws IllegalArgumentException if the other observer's type or configuration differs
+     */
+    void merge(Observer other);
+
+    /**
+     * Returns the number of finite values seen.
+     *
+     * @return the number of finite values
+     */
+    long getCount();
+
+    /**
+     * Returns the number of NaN and infinite values seen and skipped.
+     *
+     * @return the number of non-finite values
+     */
+    long getNonFiniteCount();
+
+    /**
+     * Returns whether no finite value has been seen yet.
+     *
+     * @return whether the observer is empty
+     */
+    default boolean isEmpty() {
+        return getCount() == 0;
+    }
+
+    /**
+     * Serialises the observer's configuration and state to versioned bytes; {@link
+     * Observers#fromBytes(byte[])} reads them back.
+     *
+     * @return the bytes
+     */
+    byte[] toBytes();
+
+    /**
+     * Returns an independent copy with the same configuration and state.
+     *
+     * @return the copy
+     */
+    default Observer copy() {
+        return Observers.fromBytes(toBytes());
+    }
+}
