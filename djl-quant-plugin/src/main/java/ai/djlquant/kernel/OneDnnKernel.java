@@ -5,6 +5,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_ATTR_ZERO_POINTS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
@@ -21,6 +22,8 @@ import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.eltwise_forward;
 import org.bytedeco.dnnl.global.dnnl.algorithm;
 import org.bytedeco.dnnl.global.dnnl.prop_kind;
+import org.bytedeco.dnnl.global.dnnl.scratchpad_mode;
+import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.inner_product_forward;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.post_ops;
@@ -132,6 +135,17 @@ final class OneDnnKernel implements Int8Kernel {
         return geometry != null && geometry.getGroups() > 1
                 ? memory.format_tag.goihw
                 : memory.format_tag.oihw;
+    }
+
+    /**
+     * Attributes with a user-managed scratchpad: with the library's (default) scratchpad a
+     * primitive must run on the thread that created it, while blocks run on any Predictor thread.
+     * Each {@link Context} brings its own scratchpad instead.
+     */
+    private static primitive_attr newAttr() {
+        primitive_attr a = new primitive_attr();
+        a.set_scratchpad_mode(scratchpad_mode.user);
+        return a;
     }
 
     private memory newMemory(long[] dims, memory.data_type type, memory.format_tag tag) {
@@ -331,6 +345,13 @@ final class OneDnnKernel implements Int8Kernel {
         final primitive maximum;
         final primitive toUserDst;
         final memory weights;
+        final memory.desc mainScratch;
+        final memory.desc clipScratch;
+        final memory.desc minScratch;
+        final memory.desc maxScratch;
+        final memory.desc quantizeScratch;
+        final memory.desc outScratch;
+        final long scratchBytes;
         final String description;
         final ConcurrentLinkedQueue<Context> pool = new ConcurrentLinkedQueue<>();
 
@@ -379,7 +400,7 @@ final class OneDnnKernel implements Int8Kernel {
             flatMd = new memory.desc(new long[] {1, inputCount}, userSrcType, memory.format_tag.ab);
             oneMd = new memory.desc(new long[] {1, 1}, memory.data_type.f32, memory.format_tag.ab);
 
-            primitive_attr attr = new primitive_attr();
+            primitive_attr attr = newAttr();
             if (!integers) {
                 attr.set_scales_mask(DNNL_ARG_SRC, 0);
                 // per output channel: dim 0 of oihw / [N, K], dims 0 and 1 of goihw
@@ -439,6 +460,7 @@ final class OneDnnKernel implements Int8Kernel {
                                         attr,
                                         false);
                 main = new convolution_forward(pdesc);
+                mainScratch = scratchOf(pdesc);
                 weights = packedWeights(pdesc.weights_desc());
                 impl = pdesc.impl_info_str().getString();
             } else {
@@ -462,54 +484,59 @@ final class OneDnnKernel implements Int8Kernel {
                                         attr,
                                         false);
                 main = new inner_product_forward(pdesc);
+                mainScratch = scratchOf(pdesc);
                 weights = packedWeights(pdesc.weights_desc());
                 impl = pdesc.impl_info_str().getString();
             }
 
+            primitive_desc_base clipPd = null;
+            primitive_desc_base minPd = null;
+            primitive_desc_base maxPd = null;
+            primitive_desc_base quantizePd = null;
             if (integers) {
-                clip = null;
-                minimum = null;
-                maximum = null;
-                quantize = nchw ? new reorder(new reorder.primitive_desc(
-                        rt.engine(), userSrcMd, rt.engine(), srcMd, new primitive_attr(), false))
-                        : null;
+                if (nchw) {
+                    quantizePd = new reorder.primitive_desc(
+                            rt.engine(), userSrcMd, rt.engine(), srcMd, newAttr(), false);
+                }
             } else {
-                if (dynamic && inputCount == 1) {
-                    // oneDNN has nothing to reduce in one element; it is read in Java instead
-                    clip = null;
-                    minimum = null;
-                    maximum = null;
-                } else if (dynamic) {
-                    clip = null;
-                    minimum = new reduction(new reduction.primitive_desc(
-                            rt.engine(), algorithm.reduction_min, flatMd, oneMd, 0f, 0f));
-                    maximum = new reduction(new reduction.primitive_desc(
-                            rt.engine(), algorithm.reduction_max, flatMd, oneMd, 0f, 0f));
-                } else {
-                    minimum = null;
-                    maximum = null;
+                if (dynamic && inputCount > 1) {
+                    minPd = new reduction.primitive_desc(rt.engine(), algorithm.reduction_min,
+                            flatMd, oneMd, 0f, 0f, newAttr(), false);
+                    maxPd = new reduction.primitive_desc(rt.engine(), algorithm.reduction_max,
+                            flatMd, oneMd, 0f, 0f, newAttr(), false);
+                } else if (!dynamic) {
                     // the float range the grid covers; everything above saturates to qmax
                     float lo = -key.zeroPoint * key.scale;
                     float hi = (key.qmax - key.zeroPoint) * key.scale;
-                    clip = new eltwise_forward(new eltwise_forward.primitive_desc(
-                            rt.engine(),
-                            prop_kind.forward_inference,
-                            algorithm.eltwise_clip_v2,
-                            userSrcMd,
-                            userSrcMd,
-                            lo,
-                            hi,
-                            new primitive_attr(),
-                            false));
+                    clipPd = new eltwise_forward.primitive_desc(rt.engine(),
+                            prop_kind.forward_inference, algorithm.eltwise_clip_v2, userSrcMd,
+                            userSrcMd, lo, hi, newAttr(), false);
                 }
-                primitive_attr q = new primitive_attr();
+                // (dynamic with one element: nothing to reduce, the value is read in Java)
+                primitive_attr q = newAttr();
                 q.set_scales_mask(DNNL_ARG_DST, 0);
                 q.set_zero_points_mask(DNNL_ARG_DST, 0);
-                quantize = new reorder(new reorder.primitive_desc(
-                        rt.engine(), userSrcMd, rt.engine(), srcMd, q, false));
+                quantizePd = new reorder.primitive_desc(
+                        rt.engine(), userSrcMd, rt.engine(), srcMd, q, false);
             }
-            toUserDst = userDstMd == null ? null : new reorder(new reorder.primitive_desc(
-                    rt.engine(), dstMd, rt.engine(), userDstMd, new primitive_attr(), false));
+            primitive_desc_base outPd = userDstMd == null ? null : new reorder.primitive_desc(
+                    rt.engine(), dstMd, rt.engine(), userDstMd, newAttr(), false);
+            clip = clipPd == null ? null : new eltwise_forward((eltwise_forward.primitive_desc) clipPd);
+            minimum = minPd == null ? null : new reduction((reduction.primitive_desc) minPd);
+            maximum = maxPd == null ? null : new reduction((reduction.primitive_desc) maxPd);
+            quantize = quantizePd == null ? null : new reorder((reorder.primitive_desc) quantizePd);
+            toUserDst = outPd == null ? null : new reorder((reorder.primitive_desc) outPd);
+            clipScratch = scratchOf(clipPd);
+            minScratch = scratchOf(minPd);
+            maxScratch = scratchOf(maxPd);
+            quantizeScratch = scratchOf(quantizePd);
+            outScratch = scratchOf(outPd);
+            long most = 0;
+            for (memory.desc d : new memory.desc[] {mainScratch, clipScratch, minScratch,
+                    maxScratch, quantizeScratch, outScratch}) {
+                most = Math.max(most, d == null ? 0 : d.get_size());
+            }
+            scratchBytes = most;
             if (impl.startsWith("ref")) {
                 logger.warn(
                         "oneDNN has no optimised int8 kernel for {} on input {}; it runs its"
@@ -540,6 +567,14 @@ final class OneDnnKernel implements Int8Kernel {
                 }
             }
         }
+    }
+
+    private static memory.desc scratchOf(primitive_desc_base pd) {
+        if (pd == null) {
+            return null;
+        }
+        memory.desc d = pd.scratchpad_desc();
+        return d.get_size() == 0 ? null : d;
     }
 
     private static long[] as4d(long[] shape) {
@@ -583,6 +618,8 @@ final class OneDnnKernel implements Int8Kernel {
         final IntMemoryMap mainArgs = new IntMemoryMap();
         final IntMemoryMap outArgs = new IntMemoryMap();
         final float[] foldScratch;
+        final memory scratch; // one buffer shared by the primitives, which run one after another
+        final List<memory> scratchViews = new ArrayList<>();
         float lastScale = Float.NaN;
         int lastZeroPoint = -1;
 
@@ -630,6 +667,8 @@ final class OneDnnKernel implements Int8Kernel {
             foldedBiasView = fold ? new FloatPointer(foldedBias.get_data_handle()) : null;
             foldScratch = fold ? new float[outChannels] : null;
 
+            scratch = p.scratchBytes == 0 ? null : newMemory(new long[] {p.scratchBytes},
+                    memory.data_type.u8, memory.format_tag.a);
             if (p.clip != null) {
                 clipArgs.put(DNNL_ARG_SRC, userSrc);
                 clipArgs.put(DNNL_ARG_DST, clipped);
@@ -656,6 +695,20 @@ final class OneDnnKernel implements Int8Kernel {
             if (p.toUserDst != null) {
                 outArgs.put(DNNL_ARG_FROM, dst);
                 outArgs.put(DNNL_ARG_TO, userDst);
+            }
+            addScratch(clipArgs, p.clipScratch);
+            addScratch(minArgs, p.minScratch);
+            addScratch(maxArgs, p.maxScratch);
+            addScratch(quantizeArgs, p.quantizeScratch);
+            addScratch(mainArgs, p.mainScratch);
+            addScratch(outArgs, p.outScratch);
+        }
+
+        private void addScratch(IntMemoryMap args, memory.desc d) {
+            if (d != null) {
+                memory view = new memory(d, rt.engine(), scratch.get_data_handle());
+                scratchViews.add(view);
+                args.put(DNNL_ARG_SCRATCHPAD, view);
             }
         }
 
@@ -733,6 +786,12 @@ final class OneDnnKernel implements Int8Kernel {
                 if (m != null) {
                     m.close();
                 }
+            }
+            for (memory m : scratchViews) {
+                m.close();
+            }
+            if (scratch != null) {
+                scratch.close();
             }
             stream.close();
         }
