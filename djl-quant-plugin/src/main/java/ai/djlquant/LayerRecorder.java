@@ -1,7 +1,6 @@
 package ai.djlquant;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -11,16 +10,14 @@ import ai.djlquant.observe.MinMaxObserver;
 import ai.djlquant.observe.Observer;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 /**
  * What the calibration pass records for one layer: the activation observer (for static
  * parameters), the range and non-finite count of its fp32 output, and a uniform random sample of
- * its input rows (reservoir sampling over every row seen, bounded in bytes and count) on which the
- * plan then measures the layer's int8 choices against fp32.
+ * its input batches (reservoir sampling over every batch seen, bounded in bytes and rows; at least
+ * one batch) on which the plan then measures the layer's int8 choices against fp32.
  */
 final class LayerRecorder implements LayerTap {
 
@@ -34,8 +31,8 @@ final class LayerRecorder implements LayerTap {
     private final long budgetBytes;
     private final int maxRows;
     private final Random random;
-    private final List<NDArray> rows = new ArrayList<>();
-    private long rowsSeen;
+    private final List<NDArray> kept = new ArrayList<>();
+    private long batchesSeen;
     private int capacity = -1;
     private long calls;
     private int firstBatchRows;
@@ -87,63 +84,51 @@ final class LayerRecorder implements LayerTap {
         sample(x);
     }
 
+    /** Reservoir sampling over whole batches (Algorithm R), as many as the budget allows. */
     private void sample(NDArray x) {
         int n = Math.toIntExact(x.getShape().get(0));
         if (firstBatchRows == 0) {
             firstBatchRows = n;
         }
-        if (n == 0) {
-            return;
-        }
         if (capacity < 0) {
-            long rowBytes = Math.max(1, x.size() / n * 4);
-            capacity = (int) Math.max(1, Math.min(maxRows, budgetBytes / rowBytes));
+            long batchBytes = Math.max(1, x.size() * 4);
+            long byRows = Math.max(1, maxRows / Math.max(1, n));
+            capacity = (int) Math.max(1, Math.min(byRows, budgetBytes / batchBytes));
         }
-        for (int r = 0; r < n; r++) {
-            long k = rowsSeen++;
-            if (k < capacity) {
-                rows.add(copyRow(x, r));
-            } else {
-                long j = random.nextLong(k + 1);
-                if (j < capacity) {
-                    rows.get((int) j).close();
-                    rows.set((int) j, copyRow(x, r));
-                }
+        long k = batchesSeen++;
+        if (k < capacity) {
+            kept.add(copy(x));
+        } else {
+            long j = random.nextLong(k + 1);
+            if (j < capacity) {
+                kept.get((int) j).close();
+                kept.set((int) j, copy(x));
             }
         }
     }
 
-    private NDArray copyRow(NDArray x, int r) {
-        NDArray row = x.get(r).duplicate();
-        row.attach(sampleManager);
-        return row;
+    private NDArray copy(NDArray x) {
+        NDArray c = x.duplicate();
+        c.attach(sampleManager);
+        return c;
     }
 
     /**
-     * Returns the kept input rows as batches of at most {@code batchSize} rows, rows of the same
-     * shape together. The caller closes them.
+     * Returns the kept input batches, as the calibration pass gave them to the layer (dynamic
+     * quantization depends on what is in one call). The caller closes them.
      */
-    List<NDArray> sampleBatches(int batchSize) {
-        Map<Shape, List<NDArray>> byShape = new LinkedHashMap<>();
-        for (NDArray row : rows) {
-            byShape.computeIfAbsent(row.getShape(), s -> new ArrayList<>()).add(row);
-        }
-        List<NDArray> batches = new ArrayList<>();
-        for (List<NDArray> same : byShape.values()) {
-            for (int from = 0; from < same.size(); from += batchSize) {
-                int to = Math.min(same.size(), from + batchSize);
-                batches.add(NDArrays.stack(new NDList(same.subList(from, to))));
-            }
-        }
-        return batches;
+    List<NDArray> keptBatches() {
+        List<NDArray> out = new ArrayList<>(kept);
+        kept.clear();
+        return out;
     }
 
-    /** Frees the kept rows. */
+    /** Frees the kept batches. */
     void closeSamples() {
-        for (NDArray r : rows) {
+        for (NDArray r : kept) {
             r.close();
         }
-        rows.clear();
+        kept.clear();
     }
 
     String getPath() {
@@ -174,8 +159,12 @@ final class LayerRecorder implements LayerTap {
         return firstBatchRows;
     }
 
-    int getKeptRows() {
-        return rows.size();
+    long getKeptRows() {
+        long n = 0;
+        for (NDArray b : kept) {
+            n += b.getShape().get(0);
+        }
+        return n;
     }
 
     /** Why this layer's input cannot go through an int8 block, or null. */

@@ -74,7 +74,6 @@ final class Planning {
         }
         layer.dynamicBlock = Int8Blocks.build(layer.floatBlock, null, layer.fusesRelu());
         double[] sqnr = measure(s, layer);
-        layer.report.planSamples = rec.getKeptRows();
         if (sqnr[2] > 0) {
             unmeasured = "its fp32 output or an int8 output held NaN or infinite values";
         }
@@ -90,30 +89,34 @@ final class Planning {
         }
     }
 
-    /** {static dB, dynamic dB, 1 if a sum was not finite}; NaN where not measured. */
+    /**
+     * {static dB, dynamic dB, 1 if a sum was not finite}; NaN where not measured. Both run on the
+     * kept calibration batches as they came: a dynamic layer's parameters come from the whole
+     * input of a call, so its measurement holds for serving batches up to the calibration batch
+     * size (smaller batches have narrower ranges), and a static layer's does not depend on it.
+     */
     private static double[] measure(Session s, QuantLayer layer) {
         LayerRecorder rec = layer.recorder;
-        if (rec.getKeptRows() == 0) {
+        layer.report.planSamples = rec.getKeptRows();
+        List<NDArray> batches = rec.keptBatches();
+        if (batches.isEmpty()) {
             return new double[] {Double.NaN, Double.NaN, 0};
         }
         SqnrMeter stat = new SqnrMeter();
         SqnrMeter dyn = new SqnrMeter();
-        int chunk = Math.max(1, rec.getFirstBatchRows());
         try (NDManager scope = s.samples.newSubManager()) {
             ParameterStore store = new ParameterStore(scope, false);
-            List<NDArray> batches = rec.sampleBatches(chunk);
             for (NDArray x : batches) {
                 try (NDManager step = scope.newSubManager()) {
                     x.attach(step);
-                    NDList in = new NDList(x);
-                    NDArray ref = layer.floatBlock.forward(store, in, false).singletonOrThrow();
+                    NDArray ref = run(layer.floatBlock, store, x);
                     if (layer.fusesRelu()) {
                         ref = Activation.relu(ref);
                     }
                     if (layer.staticBlock != null) {
-                        stat.add(ref, run(layer.staticBlock, store, in));
+                        stat.add(ref, run(layer.staticBlock, store, x));
                     }
-                    dyn.add(ref, run(layer.dynamicBlock, store, in));
+                    dyn.add(ref, run(layer.dynamicBlock, store, x));
                 }
             }
         }
@@ -121,8 +124,8 @@ final class Planning {
         return new double[] {stat.decibels(), dyn.decibels(), nonFinite ? 1 : 0};
     }
 
-    private static NDArray run(Block b, ParameterStore store, NDList in) {
-        return b.forward(store, in, false).singletonOrThrow();
+    private static NDArray run(Block b, ParameterStore store, NDArray x) {
+        return b.forward(store, new NDList(x), false).singletonOrThrow();
     }
 
     /** Describes static activation parameters: the grid and the float range it covers. */

@@ -32,15 +32,14 @@ final class Preparation {
         }
         BatchNormFolding.Found found = BatchNormFolding.find(s.originalTree);
         for (BatchNormFolding.Skipped k : found.getSkipped()) {
-            s.report.notes.add(
-                    "BatchNorm " + k.getBatchNorm().getPath() + " is not folded: " + k.getReason()
-                            + ".");
+            s.unfolded.put(k.getBatchNorm().getBlock(), k.getReason());
         }
         List<Replacement> replacements = new ArrayList<>();
         List<Object[]> folds = new ArrayList<>();
         for (BatchNormFolding.Pair pair : found.getPairs()) {
             QuantLayer layer = s.byOriginal.get(pair.getLayer().getBlock());
             if (layer == null) {
+                s.unfolded.put(pair.getBatchNorm().getBlock(), "the layer before it is excluded");
                 continue; // excluded: left exactly as it is
             }
             BatchNorm bn = (BatchNorm) pair.getBatchNorm().getBlock();
@@ -60,9 +59,7 @@ final class Preparation {
                 problem = problems.get(bnNode.getBlock());
             }
             if (problem != null) {
-                s.report.notes.add(
-                        "BatchNorm " + bnNode.getPath() + " is not folded into " + layer.path
-                                + ": " + problem + ".");
+                s.unfolded.put(bnNode.getBlock(), "it cannot be replaced in the tree: " + problem);
                 Int8Blocks.release((Block) f[2]);
                 continue;
             }

@@ -291,9 +291,16 @@ public final class Quantizer {
             } else if (b instanceof SymbolBlock) {
                 r.layers.add(floatRow(n, "a compiled (TorchScript) block: it cannot be rewritten"));
             } else if (!b.getDirectParameters().isEmpty() && !folded.contains(b)) {
-                String why = b instanceof BatchNorm
-                        ? "a BatchNorm that is not folded (see the notes)"
-                        : "not a quantizable layer type (Linear, Conv1d and Conv2d are)";
+                String why;
+                if (!(b instanceof BatchNorm)) {
+                    why = "not a quantizable layer type (Linear, Conv1d and Conv2d are)";
+                } else if (!s.config.isFoldBatchNorm()) {
+                    why = "BatchNorm folding is off";
+                } else if (s.unfolded.containsKey(b)) {
+                    why = "BatchNorm not folded: " + s.unfolded.get(b);
+                } else {
+                    why = "BatchNorm not right after a Linear or convolution in a SequentialBlock";
+                }
                 r.layers.add(floatRow(n, why));
             }
         }

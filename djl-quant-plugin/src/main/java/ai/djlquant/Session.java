@@ -49,6 +49,9 @@ final class Session {
     /** Kept layer inputs; always freed at the end. */
     final NDManager samples;
 
+    /** Why a BatchNorm after a layer was not folded. */
+    final Map<Block, String> unfolded = new IdentityHashMap<>();
+
     long expectedSamples;
     Calibration calibration;
 

@@ -107,6 +107,7 @@ final class TestModels {
     static Model model(Block block, Shape input) {
         Model model = Model.newInstance("test-" + block.getClass().getSimpleName());
         model.setBlock(block);
+        model.getNDManager().getEngine().setRandomSeed(5);
         block.initialize(model.getNDManager(), DataType.FLOAT32, input);
         randomiseStatistics(block, model.getNDManager());
         return model;
