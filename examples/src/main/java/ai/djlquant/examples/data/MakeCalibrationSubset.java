@@ -1,5 +1,7 @@
 package ai.djlquant.examples.data;
 
+import ai.djlquant.examples.FileTrees;
+
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.IOException;
@@ -13,11 +15,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 
 import javax.imageio.ImageIO;
 
@@ -100,10 +100,9 @@ public final class MakeCalibrationSubset {
                     writePng(train.pixelsOf(index), folder.resolve(name));
                 }
             }
-            deleteTree(target);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            FileTrees.replace(tmp, target);
         } finally {
-            deleteTree(tmp);
+            FileTrees.deleteTree(tmp);
         }
         System.out.printf(
                 "wrote %d images (%d per class, seed %d) to %s%n",
@@ -159,17 +158,6 @@ public final class MakeCalibrationSubset {
         System.arraycopy(pixels, 0, target, 0, pixels.length);
         if (!ImageIO.write(image, "png", file.toFile())) {
             throw new IOException(file + ": no PNG writer available");
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
         }
     }
 

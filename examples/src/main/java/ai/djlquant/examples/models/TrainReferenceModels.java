@@ -26,6 +26,7 @@ import ai.djl.training.tracker.CosineTracker;
 import ai.djl.translate.Pipeline;
 import ai.djl.translate.TranslateException;
 import ai.djl.util.Pair;
+import ai.djlquant.examples.FileTrees;
 import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.data.FashionMnistTranslatorFactory;
 import ai.djlquant.examples.data.IdxDataset;
@@ -40,13 +41,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.stream.Stream;
 
 /**
  * Trains the reference models on the full Fashion-MNIST training split with DJL on the PyTorch
@@ -382,8 +380,7 @@ public final class TrainReferenceModels {
             String text = new GsonBuilder().setPrettyPrinting().create().toJson(json) + "\n";
             Files.writeString(tmp.resolve("metrics.json"), text, StandardCharsets.UTF_8);
 
-            deleteTree(target);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            FileTrees.replace(tmp, target);
             System.out.printf(
                     Locale.ROOT,
                     "%s: saved to %s, test top-1 %.4f (target %.2f) on %d images,"
@@ -396,7 +393,7 @@ public final class TrainReferenceModels {
                     parameters,
                     seconds);
         } finally {
-            deleteTree(tmp);
+            FileTrees.deleteTree(tmp);
         }
     }
 
@@ -432,16 +429,5 @@ public final class TrainReferenceModels {
             p[j] = t;
         }
         return p;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
-        }
     }
 }
