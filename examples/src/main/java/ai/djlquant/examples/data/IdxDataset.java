@@ -27,8 +27,8 @@ import java.nio.file.Path;
  * every problem is an {@link IOException} naming the file.
  *
  * <p>A record's data is the image after {@link FashionMnist#newPipeline()} (unless the builder set
- * another pipeline): float32 (1, 28, 28); its label is the class index as a float32 scalar, as DJL's
- * own image datasets give it.
+ * another pipeline): float32 (1, 28, 28); its label is the class index as a float32 scalar, as
+ * DJL's own image datasets give it.
  *
  * <pre>
  * IdxDataset test = IdxDataset.builder()

@@ -47,7 +47,8 @@ public final class IdxFile {
                 throw new IOException(
                         file + ": header announces " + size + " pixel bytes, too many to load");
             }
-            byte[] pixels = readBody(in, file, (int) size, count + " images of " + rows + "x" + cols);
+            byte[] pixels =
+                    readBody(in, file, (int) size, count + " images of " + rows + "x" + cols);
             return new Images(count, rows, cols, pixels);
         }
     }

@@ -31,9 +31,9 @@ import javax.imageio.ImageIO;
  *   <li>{@code test/}: the TEST split's two IDX .gz files, copied byte for byte.
  * </ul>
  *
- * <p>Usage: {@code MakeCalibrationSubset <idx-dir> <calibration-data-dir> [--seed 42]
- * [--per-class 100]}. The subset is written to a temporary folder first and replaces the old one
- * only when complete.
+ * <p>Usage: {@code MakeCalibrationSubset <idx-dir> <calibration-data-dir> [--seed 42] [--per-class
+ * 100]}. The subset is written to a temporary folder first and replaces the old one only when
+ * complete.
  */
 public final class MakeCalibrationSubset {
 

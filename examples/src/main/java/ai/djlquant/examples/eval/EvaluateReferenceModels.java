@@ -17,9 +17,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The main job (for now): loads the committed reference models through {@code Criteria}, and
- * prints their top-1 accuracy on the committed test split and their latency, one table row per
- * model.
+ * The main job (for now): loads the committed reference models through {@code Criteria}, and prints
+ * their top-1 accuracy on the committed test split and their latency, one table row per model.
  *
  * <p>Usage: {@code EvaluateReferenceModels <models-dir> <test-idx-dir> [--json <file>]}. Exits with
  * status 1 if a model's accuracy differs from its {@code metrics.json} by more than 0.1 points.

@@ -136,7 +136,8 @@ public final class EvaluationResult {
      * @return the header (two lines: column names and a rule)
      */
     public static String tableHeader(int... batchSizes) {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-14s %8s", "model", "top1"));
+        StringBuilder sb =
+                new StringBuilder(String.format(Locale.ROOT, "%-14s %8s", "model", "top1"));
         for (String kind : new String[] {"predictor", "forward"}) {
             for (int b : batchSizes) {
                 sb.append(String.format(Locale.ROOT, " | %-22s", kind + " b" + b + " med/p90"));
@@ -155,8 +156,7 @@ public final class EvaluationResult {
      */
     public String toTableRow() {
         StringBuilder sb =
-                new StringBuilder(
-                        String.format(Locale.ROOT, "%-14s %7.2f%%", model, top1 * 100));
+                new StringBuilder(String.format(Locale.ROOT, "%-14s %7.2f%%", model, top1 * 100));
         appendLatency(sb, predictor);
         appendLatency(sb, forward);
         return sb.toString();
@@ -166,10 +166,7 @@ public final class EvaluationResult {
         for (LatencyStats s : stats) {
             sb.append(
                     String.format(
-                            Locale.ROOT,
-                            " | %8.3f / %8.3f ms",
-                            s.getMedianMs(),
-                            s.getP90Ms()));
+                            Locale.ROOT, " | %8.3f / %8.3f ms", s.getMedianMs(), s.getP90Ms()));
         }
     }
 

@@ -2,9 +2,7 @@ package ai.djlquant.examples.eval;
 
 import java.util.Arrays;
 
-/**
- * Latency of one measured call (one batch), summarised over the timed iterations after warm-up.
- */
+/** Latency of one measured call (one batch), summarised over the timed iterations after warm-up. */
 public final class LatencyStats {
 
     private final int batchSize;
@@ -41,7 +39,10 @@ public final class LatencyStats {
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
         return new LatencyStats(
-                batchSize, sorted.length, percentile(sorted, 50) / 1e6, percentile(sorted, 90) / 1e6);
+                batchSize,
+                sorted.length,
+                percentile(sorted, 50) / 1e6,
+                percentile(sorted, 90) / 1e6);
     }
 
     private static long percentile(long[] sorted, int p) {

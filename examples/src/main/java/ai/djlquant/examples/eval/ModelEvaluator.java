@@ -31,8 +31,8 @@ import java.util.List;
  *       a best class equal to the image's class name.
  *   <li>Predictor latency: {@code predict(image)} at batch 1, {@code batchPredict(images)} at
  *       larger batches, translator included.
- *   <li>Forward latency: {@code block.forward(store, batch, false)} on a batch already
- *       preprocessed with {@link FashionMnist#newPipeline()}, translator excluded.
+ *   <li>Forward latency: {@code block.forward(store, batch, false)} on a batch already preprocessed
+ *       with {@link FashionMnist#newPipeline()}, translator excluded.
  * </ul>
  *
  * <p>Each latency is timed per call with {@link System#nanoTime()} after warm-up calls, and
@@ -181,7 +181,8 @@ public final class ModelEvaluator {
         Pipeline pipeline = FashionMnist.newPipeline();
         try (NDManager manager = model.getNDManager().newSubManager()) {
             ParameterStore store = new ParameterStore(manager, false);
-            // a few distinct prepared batches, reused in turn: inputs differ, preprocessing is not timed
+            // a few distinct prepared batches, reused in turn: inputs differ, preprocessing is not
+            // timed
             int distinct = (int) Math.min(8, testSet.size() / batch);
             NDList[] inputs = new NDList[distinct];
             for (int k = 0; k < distinct; k++) {
@@ -330,7 +331,8 @@ public final class ModelEvaluator {
                 }
             }
             if (warmup < 0 || iterationsBatch1 < 1 || iterationsBatched < 1 || limit < 1) {
-                throw new IllegalArgumentException("warm-up, iterations and limit must be positive");
+                throw new IllegalArgumentException(
+                        "warm-up, iterations and limit must be positive");
             }
             testSet.prepare();
             return new ModelEvaluator(this);

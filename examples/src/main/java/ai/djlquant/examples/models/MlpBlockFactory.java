@@ -11,9 +11,7 @@ import ai.djl.nn.core.Linear;
 import java.nio.file.Path;
 import java.util.Map;
 
-/**
- * The reference MLP: flatten, Linear 256, ReLU, Linear 128, ReLU, Linear 10.
- */
+/** The reference MLP: flatten, Linear 256, ReLU, Linear 128, ReLU, Linear 10. */
 public class MlpBlockFactory implements BlockFactory {
 
     private static final long serialVersionUID = 1L;

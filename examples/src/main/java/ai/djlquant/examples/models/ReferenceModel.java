@@ -23,34 +23,37 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * The three float reference models: their directory names under {@code examples/models/}, the
- * block each is built from, the accuracy each must reach and the recipe it was trained with.
+ * The three float reference models: their directory names under {@code examples/models/}, the block
+ * each is built from, the accuracy each must reach and the recipe it was trained with.
  */
 public enum ReferenceModel {
 
     /** Small CNN of Conv2d-BatchNorm-ReLU blocks with a Linear head. */
-    CNN(CnnBlockFactory.class, CnnBlockFactory::build, 0.90, 12),
+    CNN(CnnBlockFactory.class, CnnBlockFactory::build, 0.90, 12, true),
 
     /** Small residual network with ParallelBlock shortcuts. */
-    RESNET(ResNetBlockFactory.class, ResNetBlockFactory::build, 0.92, 15),
+    RESNET(ResNetBlockFactory.class, ResNetBlockFactory::build, 0.92, 12, false),
 
     /** MLP of Linear layers with ReLU. */
-    MLP(MlpBlockFactory.class, MlpBlockFactory::build, 0.88, 15);
+    MLP(MlpBlockFactory.class, MlpBlockFactory::build, 0.88, 15, false);
 
     private final Class<? extends BlockFactory> factory;
     private final Supplier<Block> builder;
     private final double targetTop1;
     private final int epochs;
+    private final boolean randomCrop;
 
     ReferenceModel(
             Class<? extends BlockFactory> factory,
             Supplier<Block> builder,
             double targetTop1,
-            int epochs) {
+            int epochs,
+            boolean randomCrop) {
         this.factory = factory;
         this.builder = builder;
         this.targetTop1 = targetTop1;
         this.epochs = epochs;
+        this.randomCrop = randomCrop;
     }
 
     /**
@@ -96,6 +99,16 @@ public enum ReferenceModel {
      */
     public int getEpochs() {
         return epochs;
+    }
+
+    /**
+     * Returns whether training shifts images randomly (2-pixel padding, random crop) on top of the
+     * random horizontal flip every model gets.
+     *
+     * @return true for random crops
+     */
+    public boolean usesRandomCrop() {
+        return randomCrop;
     }
 
     /**

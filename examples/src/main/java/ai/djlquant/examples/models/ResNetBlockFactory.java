@@ -67,12 +67,14 @@ public class ResNetBlockFactory implements BlockFactory {
                                 .add(conv(channels, 1, stride))
                                 .add(BatchNorm.builder().build())
                         : Blocks.identityBlock();
-        ParallelBlock sum = new ParallelBlock(ResNetBlockFactory::add, Arrays.asList(main, shortcut));
+        ParallelBlock sum =
+                new ParallelBlock(ResNetBlockFactory::add, Arrays.asList(main, shortcut));
         return new SequentialBlock().add(sum).add(Activation.reluBlock());
     }
 
     private static NDList add(List<NDList> branches) {
-        return new NDList(branches.get(0).singletonOrThrow().add(branches.get(1).singletonOrThrow()));
+        return new NDList(
+                branches.get(0).singletonOrThrow().add(branches.get(1).singletonOrThrow()));
     }
 
     private static Conv2d conv(int channels, int kernel, int stride) {

@@ -58,10 +58,10 @@ import java.util.Random;
  * x/usr/share/datasets/fashion-mnist}).
  *
  * <p>Recipe: Adam, batch 128, learning rate 1e-3 decayed along a cosine to 1e-5 over all steps;
- * each epoch visits the training images in an order drawn from {@code Random(seed + epoch)}; the
- * convolutional models see each image flipped left-right with probability 1/2 and shifted by up to
- * 2 pixels (zero padding, random crop); the MLP sees flips only. PyTorch's generator is seeded with
- * {@code seed} before the parameters are initialised.
+ * each epoch visits the training images in an order drawn from {@code Random(seed + epoch)}; every
+ * model sees each image flipped left-right with probability 1/2, and the CNN also shifted by up to
+ * 2 pixels (black padding, random crop: {@link ReferenceModel#usesRandomCrop()}). PyTorch's
+ * generator is seeded with {@code seed} before the parameters are initialised.
  */
 public final class TrainReferenceModels {
 
@@ -122,9 +122,7 @@ public final class TrainReferenceModels {
             train(m, epochs, seed, train, test, modelsDir);
         }
         System.out.printf(
-                Locale.ROOT,
-                "total wall time %.1f s%n",
-                (System.nanoTime() - total) / 1e9);
+                Locale.ROOT, "total wall time %.1f s%n", (System.nanoTime() - total) / 1e9);
     }
 
     private static void train(
@@ -134,10 +132,12 @@ public final class TrainReferenceModels {
             IdxDataset train,
             IdxDataset test,
             Path modelsDir)
-            throws IOException, TranslateException, MalformedModelException,
+            throws IOException,
+                    TranslateException,
+                    MalformedModelException,
                     ModelNotFoundException {
         String name = m.modelName();
-        boolean crop = m != ReferenceModel.MLP;
+        boolean crop = m.usesRandomCrop();
         Engine.getInstance().setRandomSeed((int) seed);
         long start = System.nanoTime();
         int trainSize = (int) train.size();
@@ -158,7 +158,8 @@ public final class TrainReferenceModels {
                             .optDevices(new Device[] {Device.cpu()});
             try (Trainer trainer = model.newTrainer(config);
                     NDManager data = model.getNDManager().newSubManager()) {
-                trainer.initialize(new Shape(1, 1, FashionMnist.IMAGE_SIZE, FashionMnist.IMAGE_SIZE));
+                trainer.initialize(
+                        new Shape(1, 1, FashionMnist.IMAGE_SIZE, FashionMnist.IMAGE_SIZE));
                 Pipeline pipeline = FashionMnist.newPipeline();
                 NDArray trainX =
                         pipeline.transform(new NDList(train.rawImages(data, 0, trainSize)))
@@ -200,8 +201,7 @@ public final class TrainReferenceModels {
                             x = augment(x, augment, crop);
                             try (GradientCollector gc = trainer.newGradientCollector()) {
                                 NDList pred = trainer.forward(new NDList(x));
-                                NDArray loss =
-                                        trainer.getLoss().evaluate(new NDList(y), pred);
+                                NDArray loss = trainer.getLoss().evaluate(new NDList(y), pred);
                                 gc.backward(loss);
                                 lossSum += loss.getFloat() * count;
                                 hits +=
@@ -254,11 +254,10 @@ public final class TrainReferenceModels {
         // zero in normalised units is the mean; pad with the value of a black pixel instead
         float black = -FashionMnist.MEAN / FashionMnist.STD;
         NDArray padded =
-                manager.full(
-                        new Shape(n, 1, size + 2 * CROP_PAD, size + 2 * CROP_PAD), black);
+                manager.full(new Shape(n, 1, size + 2 * CROP_PAD, size + 2 * CROP_PAD), black);
         padded.set(
-                new NDIndex(":, :, {}:{}, {}:{}", CROP_PAD, CROP_PAD + size, CROP_PAD,
-                        CROP_PAD + size),
+                new NDIndex(
+                        ":, :, {}:{}, {}:{}", CROP_PAD, CROP_PAD + size, CROP_PAD, CROP_PAD + size),
                 out);
         NDList crops = new NDList(n);
         for (int i = 0; i < n; i++) {
@@ -287,7 +286,9 @@ public final class TrainReferenceModels {
                 NDArray batch = x.get(new NDIndex("{}:{}", from, to));
                 batch.attach(scope);
                 long[] predicted =
-                        trainer.evaluate(new NDList(batch)).singletonOrThrow().argMax(1)
+                        trainer.evaluate(new NDList(batch))
+                                .singletonOrThrow()
+                                .argMax(1)
                                 .toLongArray();
                 for (int i = 0; i < predicted.length; i++) {
                     if (predicted[i] == labels[from + i]) {
@@ -309,7 +310,9 @@ public final class TrainReferenceModels {
             double lastAccuracy,
             IdxDataset test,
             Path modelsDir)
-            throws IOException, TranslateException, MalformedModelException,
+            throws IOException,
+                    TranslateException,
+                    MalformedModelException,
                     ModelNotFoundException {
         String name = m.modelName();
         Files.createDirectories(modelsDir);
@@ -327,7 +330,8 @@ public final class TrainReferenceModels {
                             + "translatorFactory="
                             + FashionMnistTranslatorFactory.class.getName()
                             + "\n";
-            Files.writeString(tmp.resolve("serving.properties"), properties, StandardCharsets.UTF_8);
+            Files.writeString(
+                    tmp.resolve("serving.properties"), properties, StandardCharsets.UTF_8);
 
             // measure what a user gets: the saved directory loaded back through Criteria
             Criteria<Image, Classifications> criteria =
@@ -365,9 +369,9 @@ public final class TrainReferenceModels {
             training.addProperty("optimizer", "Adam, lr 1e-3 cosine to 1e-5 over all steps");
             training.addProperty(
                     "augmentation",
-                    m == ReferenceModel.MLP
-                            ? "random horizontal flip"
-                            : "random horizontal flip, random crop with 2-pixel padding");
+                    m.usesRandomCrop()
+                            ? "random horizontal flip, random crop with 2-pixel padding"
+                            : "random horizontal flip");
             training.addProperty("seed", seed);
             training.addProperty("final_train_loss", round(lastLoss));
             training.addProperty("final_train_accuracy", round(lastAccuracy));

@@ -140,8 +140,7 @@ class ImageFolderDatasetTest {
                                 .transform(
                                         new NDList(
                                                 test.getImage(i)
-                                                        .toNDArray(
-                                                                manager, Image.Flag.GRAYSCALE)))
+                                                        .toNDArray(manager, Image.Flag.GRAYSCALE)))
                                 .singletonOrThrow();
                 assertArrayEquals(
                         fromIdx.getData().singletonOrThrow().toFloatArray(),
@@ -185,7 +184,10 @@ class ImageFolderDatasetTest {
         assertEquals(dir + ": no class folders in the image folder", e.getMessage());
 
         Path empty = Files.createDirectories(dir.resolve("0-tshirt-top"));
-        e = assertThrows(IOException.class, ImageFolderDataset.builder().setRoot(dir).build()::prepare);
+        e =
+                assertThrows(
+                        IOException.class,
+                        ImageFolderDataset.builder().setRoot(dir).build()::prepare);
         assertEquals(empty + ": class folder holds no images", e.getMessage());
     }
 
@@ -202,7 +204,8 @@ class ImageFolderDatasetTest {
             IOException e = assertThrows(IOException.class, () -> set.get(manager, 0));
             assertEquals(big + ": image is 32x30, expected 28x28", e.getMessage());
             e = assertThrows(IOException.class, () -> set.get(manager, 1));
-            assertTrue(e.getMessage().startsWith(broken + ": not a readable image"), e.getMessage());
+            assertTrue(
+                    e.getMessage().startsWith(broken + ": not a readable image"), e.getMessage());
         }
     }
 }

@@ -46,7 +46,8 @@ class ModelEvaluatorTest {
                         .optIterations(20, 5)
                         .build();
         EvaluationResult r;
-        try (ZooModel<Image, Classifications> model = ReferenceModel.MLP.load(TestData.modelsDir())) {
+        try (ZooModel<Image, Classifications> model =
+                ReferenceModel.MLP.load(TestData.modelsDir())) {
             r = evaluator.evaluate("mlp fp32", model);
         }
         assertEquals(500, r.getSamples());
@@ -72,7 +73,10 @@ class ModelEvaluatorTest {
         assertEquals(2, json.getAsJsonArray("forward").size());
         assertEquals(
                 r.getPredictorLatency().get(0).getMedianMs(),
-                json.getAsJsonArray("predictor").get(0).getAsJsonObject().get("medianMs")
+                json.getAsJsonArray("predictor")
+                        .get(0)
+                        .getAsJsonObject()
+                        .get("medianMs")
                         .getAsDouble(),
                 1e-12);
     }

@@ -49,7 +49,8 @@ class ReferenceModelsTest {
     @EnumSource(ReferenceModel.class)
     void committedModelReproducesItsMetrics(ReferenceModel m) throws Exception {
         Path dir = TestData.modelsDir().resolve(m.modelName());
-        assertTrue(Files.isRegularFile(dir.resolve(m.modelName() + "-0000.params")), dir.toString());
+        assertTrue(
+                Files.isRegularFile(dir.resolve(m.modelName() + "-0000.params")), dir.toString());
         double recorded = ReferenceModel.recordedTop1(dir);
         assertTrue(
                 recorded >= m.getTargetTop1(),
