@@ -22,6 +22,7 @@ public final class EvaluationResult {
     private final int samples;
     private final int correct;
     private final double top1;
+    private final long parameterBytes;
     private final int torchThreads;
     private final int availableProcessors;
     private final List<LatencyStats> predictor;
@@ -33,6 +34,7 @@ public final class EvaluationResult {
      * @param model the model's display name
      * @param samples the number of test images evaluated
      * @param correct how many of them the model classified correctly (top-1)
+     * @param parameterBytes the bytes of all the block's parameters (their data types' widths)
      * @param torchThreads PyTorch's intra-op thread count during the run
      * @param availableProcessors the JVM's processor count
      * @param predictor latency of Predictor calls, one entry per batch size (may be empty)
@@ -42,6 +44,7 @@ public final class EvaluationResult {
             String model,
             int samples,
             int correct,
+            long parameterBytes,
             int torchThreads,
             int availableProcessors,
             List<LatencyStats> predictor,
@@ -50,6 +53,7 @@ public final class EvaluationResult {
         this.samples = samples;
         this.correct = correct;
         this.top1 = samples == 0 ? 0 : (double) correct / samples;
+        this.parameterBytes = parameterBytes;
         this.torchThreads = torchThreads;
         this.availableProcessors = availableProcessors;
         this.predictor = Collections.unmodifiableList(new ArrayList<>(predictor));
@@ -90,6 +94,16 @@ public final class EvaluationResult {
      */
     public double getTop1() {
         return top1;
+    }
+
+    /**
+     * Returns the size of the block's parameters in memory: elements times data-type width, so an
+     * int8 weight counts one byte.
+     *
+     * @return bytes
+     */
+    public long getParameterBytes() {
+        return parameterBytes;
     }
 
     /**
@@ -137,7 +151,8 @@ public final class EvaluationResult {
      */
     public static String tableHeader(int... batchSizes) {
         StringBuilder sb =
-                new StringBuilder(String.format(Locale.ROOT, "%-14s %8s", "model", "top1"));
+                new StringBuilder(
+                        String.format(Locale.ROOT, "%-14s %8s %9s", "model", "top1", "params"));
         for (String kind : new String[] {"predictor", "forward"}) {
             for (int b : batchSizes) {
                 sb.append(String.format(Locale.ROOT, " | %-22s", kind + " b" + b + " med/p90"));
@@ -149,14 +164,20 @@ public final class EvaluationResult {
     }
 
     /**
-     * Formats the result as one table row: accuracy in percent, then median/p90 milliseconds per
-     * batch for every predictor and forward measurement.
+     * Formats the result as one table row: accuracy in percent, parameter size, then median/p90
+     * milliseconds per batch for every predictor and forward measurement.
      *
      * @return the row
      */
     public String toTableRow() {
         StringBuilder sb =
-                new StringBuilder(String.format(Locale.ROOT, "%-14s %7.2f%%", model, top1 * 100));
+                new StringBuilder(
+                        String.format(
+                                Locale.ROOT,
+                                "%-14s %7.2f%% %6.0f kB",
+                                model,
+                                top1 * 100,
+                                parameterBytes / 1000.0));
         appendLatency(sb, predictor);
         appendLatency(sb, forward);
         return sb.toString();

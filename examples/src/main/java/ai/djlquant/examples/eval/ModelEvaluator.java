@@ -9,11 +9,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.translate.Pipeline;
 import ai.djl.translate.TranslateException;
 import ai.djl.translate.Translator;
+import ai.djl.util.Pair;
 import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.data.IdxDataset;
 
@@ -146,10 +148,26 @@ public final class ModelEvaluator {
                 name,
                 samples,
                 correct,
+                parameterBytes(model.getBlock()),
                 torchThreads(),
                 Runtime.getRuntime().availableProcessors(),
                 predictorLatency,
                 forwardLatency);
+    }
+
+    /**
+     * Returns the bytes of all parameters of a block: elements times the width of their data type.
+     *
+     * @param block an initialised block
+     * @return bytes
+     */
+    public static long parameterBytes(Block block) {
+        long bytes = 0;
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            NDArray array = p.getValue().getArray();
+            bytes += array.size() * array.getDataType().getNumOfBytes();
+        }
+        return bytes;
     }
 
     private LatencyStats timePredictor(Predictor<Image, Classifications> predictor, int batch)

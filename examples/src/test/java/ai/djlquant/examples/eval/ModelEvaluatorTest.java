@@ -62,9 +62,12 @@ class ModelEvaluatorTest {
         assertEquals(5, r.getForwardLatency().get(1).getIterations());
         assertEquals(20, r.getForwardLatency().get(0).getIterations());
         assertTrue(r.getTorchThreads() >= 1);
+        // 784*256+256 + 256*128+128 + 128*10+10 float32 parameters
+        assertEquals(4 * 235_146L, r.getParameterBytes());
 
         String row = r.toTableRow();
         assertTrue(row.startsWith("mlp fp32"), row);
+        assertTrue(row.contains(" 941 kB"), row);
         assertEquals(4, row.split("ms").length - 1, row);
         assertTrue(EvaluationResult.tableHeader(1, 8).contains("forward b8"));
 
