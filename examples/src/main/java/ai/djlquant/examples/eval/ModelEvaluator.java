@@ -199,8 +199,7 @@ public final class ModelEvaluator {
         Pipeline pipeline = FashionMnist.newPipeline();
         try (NDManager manager = model.getNDManager().newSubManager()) {
             ParameterStore store = new ParameterStore(manager, false);
-            // a few distinct prepared batches, reused in turn: inputs differ, preprocessing is not
-            // timed
+            // a few distinct batches, preprocessed before the clock starts, used in turn
             int distinct = (int) Math.min(8, testSet.size() / batch);
             NDList[] inputs = new NDList[distinct];
             for (int k = 0; k < distinct; k++) {
