@@ -32,7 +32,7 @@ public enum ReferenceModel {
     CNN(CnnBlockFactory.class, CnnBlockFactory::build, 0.90, 12, true),
 
     /** Small residual network with ParallelBlock shortcuts. */
-    RESNET(ResNetBlockFactory.class, ResNetBlockFactory::build, 0.92, 12, false),
+    RESNET(ResNetBlockFactory.class, ResNetBlockFactory::build, 0.92, 15, true),
 
     /** MLP of Linear layers with ReLU. */
     MLP(MlpBlockFactory.class, MlpBlockFactory::build, 0.88, 15, false);
