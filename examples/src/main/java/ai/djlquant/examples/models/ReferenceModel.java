@@ -8,6 +8,7 @@ import ai.djl.nn.BlockFactory;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
+import ai.djlquant.examples.data.FashionMnistTranslatorFactory;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -128,8 +129,7 @@ public enum ReferenceModel {
     }
 
     /**
-     * Loads this model from {@code <modelsDir>/<name>/} through plain {@link Criteria}: the
-     * directory's {@code serving.properties} names the block factory and the translator factory.
+     * Loads this model from {@code <modelsDir>/<name>/}; see {@link #loadDirectory(Path)}.
      *
      * @param modelsDir the directory that holds the model directories
      * @return the loaded model, with {@code Image} in and {@code Classifications} out
@@ -143,7 +143,14 @@ public enum ReferenceModel {
     }
 
     /**
-     * Loads a model directory through plain {@link Criteria} (nothing but the path is given).
+     * Loads a model directory through {@link Criteria} with the Fashion-MNIST translator.
+     *
+     * <p>The block comes from the {@code blockFactory} named in the directory's {@code
+     * serving.properties} (plain {@code Criteria.builder().optModelPath(dir)} loads it, e.g. as
+     * {@code NDList -> NDList}). The translator is given explicitly: DJL 0.35.1 honours the {@code
+     * translatorFactory} of {@code serving.properties} only for {@code Input -> Output} (DJL
+     * Serving); for {@code Image -> Classifications} it would build its default image translator,
+     * which knows neither the class names nor the grayscale normalisation.
      *
      * @param modelDir the model directory ({@code serving.properties}, {@code <name>-0000.params})
      * @return the loaded model
@@ -163,6 +170,7 @@ public enum ReferenceModel {
                 Criteria.builder()
                         .setTypes(Image.class, Classifications.class)
                         .optModelPath(modelDir)
+                        .optTranslatorFactory(new FashionMnistTranslatorFactory())
                         .build();
         return criteria.loadModel();
     }

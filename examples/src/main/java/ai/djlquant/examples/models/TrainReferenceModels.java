@@ -60,8 +60,8 @@ import java.util.Random;
  * <p>Recipe: Adam, batch 128, learning rate 1e-3 decayed along a cosine to 1e-5 over all steps;
  * each epoch visits the training images in an order drawn from {@code Random(seed + epoch)}; every
  * model sees each image flipped left-right with probability 1/2, and the convolutional ones also
- * shifted by up to 2 pixels (black padding, random crop: {@link ReferenceModel#usesRandomCrop()}). PyTorch's
- * generator is seeded with {@code seed} before the parameters are initialised.
+ * shifted by up to 2 pixels (black padding, random crop: {@link ReferenceModel#usesRandomCrop()}).
+ * PyTorch's generator is seeded with {@code seed} before the parameters are initialised.
  */
 public final class TrainReferenceModels {
 
@@ -339,6 +339,7 @@ public final class TrainReferenceModels {
                             .setTypes(Image.class, Classifications.class)
                             .optModelPath(tmp)
                             .optModelName(name)
+                            .optTranslatorFactory(new FashionMnistTranslatorFactory())
                             .build();
             EvaluationResult result;
             long parameters;

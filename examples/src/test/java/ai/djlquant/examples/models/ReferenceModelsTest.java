@@ -5,10 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.inference.Predictor;
+import ai.djl.modality.Input;
+import ai.djl.modality.Output;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.ParallelBlock;
+import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djlquant.examples.TestData;
 import ai.djlquant.examples.data.FashionMnist;
@@ -22,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -60,13 +68,55 @@ class ReferenceModelsTest {
             assertEquals(10_000, result.getSamples());
             assertEquals(recorded, result.getTop1(), 0.001, m + " on the committed test split");
 
-            // the translator named in serving.properties is the one users get without asking
+            // the model's own translator (FashionMnistTranslatorFactory) on one image
             try (Predictor<Image, Classifications> predictor = model.newPredictor()) {
                 Classifications c = predictor.predict(test.getImage(0));
                 assertEquals(FashionMnist.CLASS_NAMES.size(), c.getClassNames().size());
                 assertEquals("Ankle boot", c.best().getClassName(), "test image 0");
                 assertEquals(1.0, c.getProbabilities().stream().mapToDouble(d -> d).sum(), 1e-4);
             }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ReferenceModel.class)
+    void plainCriteriaLoadsTheBlockFromServingProperties(ReferenceModel m) throws Exception {
+        Path dir = TestData.modelsDir().resolve(m.modelName());
+        Criteria<NDList, NDList> criteria =
+                Criteria.builder().setTypes(NDList.class, NDList.class).optModelPath(dir).build();
+        try (ZooModel<NDList, NDList> model = criteria.loadModel();
+                Predictor<NDList, NDList> predictor = model.newPredictor();
+                NDManager manager = NDManager.newBaseManager()) {
+            assertEquals(m.getBlockFactory().getName(), model.getProperty("blockFactory"));
+            NDArray x =
+                    FashionMnist.newPipeline()
+                            .transform(new NDList(test.rawImages(manager, 0, 8)))
+                            .singletonOrThrow();
+            NDArray logits = predictor.predict(new NDList(x)).singletonOrThrow();
+            assertEquals(new Shape(8, 10), logits.getShape());
+            long[] predicted = logits.argMax(1).toLongArray();
+            int hits = 0;
+            for (int i = 0; i < 8; i++) {
+                hits += predicted[i] == test.getLabel(i) ? 1 : 0;
+            }
+            assertTrue(hits >= 7, m + " got " + hits + " of the first 8 test images");
+        }
+    }
+
+    @Test
+    void servingPropertiesTranslatorFactoryServesPngBytes() throws Exception {
+        // DJL Serving's path: Input -> Output picks the translatorFactory of serving.properties
+        Path dir = TestData.modelsDir().resolve("cnn");
+        Criteria<Input, Output> criteria =
+                Criteria.builder().setTypes(Input.class, Output.class).optModelPath(dir).build();
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        test.getImage(0).save(png, "png");
+        try (ZooModel<Input, Output> model = criteria.loadModel();
+                Predictor<Input, Output> predictor = model.newPredictor()) {
+            Input input = new Input();
+            input.add("data", png.toByteArray());
+            String body = predictor.predict(input).getData().getAsString();
+            assertTrue(body.contains("Ankle boot"), body);
         }
     }
 
