@@ -73,6 +73,16 @@ public final class OneDnnBackend implements Int8Backend {
         return runtime.canSetThreads();
     }
 
+    /**
+     * Returns the path of the OpenMP runtime oneDNN runs on: libtorch's when DJL's PyTorch engine
+     * was loaded first (one shared thread pool), else the presets' own.
+     *
+     * @return the libgomp path, or null if unknown
+     */
+    public String getOpenMpLibrary() {
+        return runtime.openMpLibrary();
+    }
+
     /** {@inheritDoc} */
     @Override
     public Int8Kernel newLinear(Int8Weights weights, boolean fusedRelu) {
