@@ -92,6 +92,13 @@ public abstract class AbstractObserver implements Observer {
         return type.cast(other);
     }
 
+    /** Throws {@link IllegalStateException} if no finite value has been seen. */
+    final void requireSeen() {
+        if (isEmpty()) {
+            throw nothingSeen();
+        }
+    }
+
     final IllegalStateException nothingSeen() {
         return new IllegalStateException(
                 getClass().getSimpleName()

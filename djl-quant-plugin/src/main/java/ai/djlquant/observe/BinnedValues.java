@@ -42,22 +42,28 @@ final class BinnedValues {
     }
 
     /**
-     * The distribution of {@code |x|}. Bins are lattice-aligned, so bin {@code [j w, (j+1) w)} and
-     * its mirror {@code [-(j+1) w, -j w)} fold onto one bin without splitting any.
+     * The distribution of {@code |x|} on at most {@code maxBins} bins. Bins are lattice-aligned, so
+     * bin {@code [j w, (j+1) w)} and its mirror {@code [-(j+1) w, -j w)} fold onto one bin without
+     * splitting any; when {@code [0, max|x|]} needs more bins than allowed (data far from 0),
+     * neighbouring bins are merged in pairs as often as needed, again exactly.
      */
-    BinnedValues folded() {
+    BinnedValues folded(int maxBins) {
         long first = Math.round(lowEdge / width);
         long maxIndex = 0;
         for (int k = 0; k < counts.length; k++) {
             maxIndex = Math.max(maxIndex, foldIndex(first + k));
         }
-        double[] f = new double[(int) maxIndex + 1];
+        int shift = 0;
+        while ((maxIndex >> shift) + 1 > maxBins) {
+            shift++;
+        }
+        double[] f = new double[(int) (maxIndex >> shift) + 1];
         for (int k = 0; k < counts.length; k++) {
-            f[(int) foldIndex(first + k)] += counts[k];
+            f[(int) (foldIndex(first + k) >> shift)] += counts[k];
         }
         double absMax = Math.max(Math.abs(min), Math.abs(max));
         double absMin = min <= 0 && max >= 0 ? 0 : Math.min(Math.abs(min), Math.abs(max));
-        return new BinnedValues(f, 0, width, absMin, absMax);
+        return new BinnedValues(f, 0, Math.scalb(width, shift), absMin, absMax);
     }
 
     private static long foldIndex(long j) {

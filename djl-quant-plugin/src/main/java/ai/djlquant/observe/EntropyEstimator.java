@@ -14,14 +14,21 @@ import ai.djlquant.quant.QuantScheme;
  *
  * <p>Symmetric schemes search the histogram of {@code |x|} for {@code t}, with {@code qmax + 1}
  * levels on the half grid (128 for int8, as TensorRT). Asymmetric schemes use all {@code qmax -
- * qmin + 1} levels and shrink the range one bin at a time from whichever end holds fewer values (an
- * end that does not extend past 0 stays), so data after a ReLU gets TensorRT's one-sided search. A
- * histogram with fewer bins than levels cannot be searched and keeps the full range.
+ * qmin + 1} levels and search the low and high ends independently (an end that does not extend past
+ * 0 stays, so data after a ReLU gets TensorRT's one-sided search): a coarse grid of about 64 by 64
+ * ranges, then every range within one coarse step of the best.
+ *
+ * <p>Only ranges spanning at least as many bins as the grid has levels are tried (below that, Q
+ * equals P and KL sees no quantization loss). A histogram with fewer bins than levels cannot be
+ * searched and keeps the full range.
  */
 public final class EntropyEstimator extends HistogramRangeEstimator {
 
-    /** Probability given to a bin where Q is empty but P is not, so that KL stays finite. */
-    private static final double EPSILON = 1e-12;
+    /**
+     * Probability given to a bin where Q is empty but P is not, so that KL stays finite; the value
+     * of the TensorRT / MXNet / ONNX Runtime implementations.
+     */
+    private static final double EPSILON = 1e-4;
 
     /** Creates the estimator. */
     public EntropyEstimator() {}
@@ -48,43 +55,62 @@ public final class EntropyEstimator extends HistogramRangeEstimator {
     @Override
     double[] asymmetricRange(BinnedValues v, QuantScheme scheme) {
         int levels = scheme.qmax() - scheme.qmin() + 1;
-        if (v.size() <= levels) {
+        int last = v.size() - 1;
+        if (last + 1 <= levels) {
             return new double[] {v.min, v.max};
         }
         double[] prefix = prefix(v.counts);
+        // an end that does not extend past 0 stays where it is
         int z = v.zeroBin();
-        int a = 0;
-        int b = v.size() - 1;
-        double best = divergence(v.counts, prefix, a, b, levels);
-        int bestA = a;
-        int bestB = b;
-        while (b - a + 1 > levels) {
-            boolean canLow = v.min < 0 && a < z;
-            boolean canHigh = v.max > 0 && b > z;
-            if (!canLow && !canHigh) {
-                break;
-            }
-            boolean moveLow;
-            if (canLow && canHigh) {
-                double lowCount = v.counts[a];
-                double highCount = v.counts[b];
-                moveLow = lowCount < highCount || (lowCount == highCount && z - a > b - z);
-            } else {
-                moveLow = canLow;
-            }
-            if (moveLow) {
-                a++;
-            } else {
-                b--;
-            }
-            double d = divergence(v.counts, prefix, a, b, levels);
-            if (d < best) {
-                best = d;
-                bestA = a;
-                bestB = b;
+        int aMax = v.min < 0 ? z : 0;
+        int bMin = v.max > 0 ? z : last;
+        // coarse grid of about 64 x 64 ranges, then every range within one coarse step of the
+        // best: KL costs O(bins) per range, so the full grid of O(bins^2) ranges is too slow
+        int stride = Math.max(1, Math.max(aMax + 1, last - bMin + 1) / 64);
+        int[] best = {0, last};
+        double[] bestD = {divergence(v.counts, prefix, 0, last, levels)};
+        scan(v, prefix, levels, 0, aMax, bMin, last, stride, best, bestD);
+        int a0 = best[0];
+        int b0 = best[1];
+        scan(
+                v,
+                prefix,
+                levels,
+                Math.max(0, a0 - stride),
+                Math.min(aMax, a0 + stride),
+                Math.max(bMin, b0 - stride),
+                Math.min(last, b0 + stride),
+                1,
+                best,
+                bestD);
+        return new double[] {v.low(best[0]), v.high(best[1])};
+    }
+
+    /** Tries the ranges [a, b] on a grid; keeps the one of smallest divergence in best. */
+    private static void scan(
+            BinnedValues v,
+            double[] prefix,
+            int levels,
+            int aFrom,
+            int aTo,
+            int bFrom,
+            int bTo,
+            int stride,
+            int[] best,
+            double[] bestD) {
+        for (int a = aFrom; a <= aTo; a += stride) {
+            for (int b = bTo; b >= bFrom; b -= stride) {
+                if (b - a + 1 < levels) {
+                    break;
+                }
+                double d = divergence(v.counts, prefix, a, b, levels);
+                if (d < bestD[0]) {
+                    bestD[0] = d;
+                    best[0] = a;
+                    best[1] = b;
+                }
             }
         }
-        return new double[] {v.low(bestA), v.high(bestB)};
     }
 
     private static double[] prefix(double[] counts) {
@@ -130,11 +156,20 @@ public final class EntropyEstimator extends HistogramRangeEstimator {
         if (qTotal <= 0) {
             return Double.POSITIVE_INFINITY;
         }
+        // smoothing as the reference implementations: a bin where P has mass and Q none (the end
+        // bin that collects clipped values) gets probability EPSILON, taken from the others
+        int empty = 0;
+        for (int k = 0; k < m; k++) {
+            if (p[k] > 0 && q[k] == 0) {
+                empty++;
+            }
+        }
+        double keep = (1 - empty * EPSILON) / qTotal;
         double kl = 0;
         for (int k = 0; k < m; k++) {
             if (p[k] > 0) {
                 double pk = p[k] / pTotal;
-                double qk = Math.max(q[k] / qTotal, EPSILON);
+                double qk = q[k] == 0 ? EPSILON : q[k] * keep;
                 kl += pk * Math.log(pk / qk);
             }
         }

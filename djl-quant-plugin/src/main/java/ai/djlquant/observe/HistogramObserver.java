@@ -194,9 +194,7 @@ public final class HistogramObserver extends AbstractObserver implements TensorR
      * @throws IllegalStateException if no finite value has been seen
      */
     public double getBinWidth() {
-        if (isEmpty()) {
-            throw nothingSeen();
-        }
+        requireSeen();
         return Math.scalb(1.0, exponent);
     }
 
@@ -213,18 +211,14 @@ public final class HistogramObserver extends AbstractObserver implements TensorR
     /** {@inheritDoc} */
     @Override
     public float getMin() {
-        if (isEmpty()) {
-            throw nothingSeen();
-        }
+        requireSeen();
         return min;
     }
 
     /** {@inheritDoc} */
     @Override
     public float getMax() {
-        if (isEmpty()) {
-            throw nothingSeen();
-        }
+        requireSeen();
         return max;
     }
 

@@ -55,7 +55,8 @@ public abstract class HistogramRangeEstimator implements RangeEstimator {
         }
         BinnedValues v = BinnedValues.of(h);
         if (scheme.isSymmetric()) {
-            float t = (float) Math.min(symmetricThreshold(v.folded(), scheme), v.folded().max);
+            BinnedValues abs = v.folded(h.getBins());
+            float t = (float) Math.min(symmetricThreshold(abs, scheme), abs.max);
             return new float[] {-t, t};
         }
         double[] lh = asymmetricRange(v, scheme);

@@ -46,18 +46,14 @@ public final class MinMaxObserver extends AbstractObserver implements TensorRang
     /** {@inheritDoc} */
     @Override
     public float getMin() {
-        if (isEmpty()) {
-            throw nothingSeen();
-        }
+        requireSeen();
         return min;
     }
 
     /** {@inheritDoc} */
     @Override
     public float getMax() {
-        if (isEmpty()) {
-            throw nothingSeen();
-        }
+        requireSeen();
         return max;
     }
 

@@ -122,18 +122,14 @@ public final class MovingAverageMinMaxObserver extends AbstractObserver
     /** {@inheritDoc} */
     @Override
     public float getMin() {
-        if (isEmpty()) {
-            throw nothingSeen();
-        }
+        requireSeen();
         return (float) avgMin;
     }
 
     /** {@inheritDoc} */
     @Override
     public float getMax() {
-        if (isEmpty()) {
-            throw nothingSeen();
-        }
+        requireSeen();
         return (float) avgMax;
     }
 

@@ -9,7 +9,8 @@ import ai.djl.ndarray.NDArray;
  *
  * <ul>
  *   <li>{@link #update(NDArray)} folds in one batch; the work on the batch's elements runs on the
- *       engine or over a zero-copy view of the tensor's memory, never over a Java copy;
+ *       engine, or in one pass over a zero-copy view of the tensor's memory (a contiguous CPU
+ *       tensor on the PyTorch engine), not over a Java copy of it;
  *   <li>memory is fixed by the configuration, whatever the number of batches;
  *   <li>NaN and infinite values are skipped and counted ({@link #getNonFiniteCount()}); they never
  *       reach a range;

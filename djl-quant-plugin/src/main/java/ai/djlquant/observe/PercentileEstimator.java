@@ -3,12 +3,12 @@ package ai.djlquant.observe;
 import ai.djlquant.quant.QuantScheme;
 
 /**
- * Clips the tails: the range runs from the value below which {@code (100 - p)}% of the values lie
- * to the value below which {@code p}% lie (symmetric schemes: {@code t} is the {@code p}-th
- * percentile of {@code |x|}). Interpolates linearly inside a histogram bin.
+ * Clips the tails so that {@code p}% of the values stay inside the range: symmetric schemes take
+ * {@code t} as the {@code p}-th percentile of {@code |x|}; asymmetric schemes cut {@code (100 - p)
+ * / 2}% from each tail (as ONNX Runtime). Interpolates linearly inside a histogram bin.
  *
- * <p>The percentile must clip more than the outliers' share: with 0.1% outliers, {@code p = 99.99}
- * keeps them all.
+ * <p>The share cut must exceed the outliers' share: with 0.1% outliers, {@code p = 99.99} keeps
+ * them all and {@code p = 99.8} clips them.
  */
 public final class PercentileEstimator extends HistogramRangeEstimator {
 
@@ -43,9 +43,9 @@ public final class PercentileEstimator extends HistogramRangeEstimator {
 
     @Override
     double[] asymmetricRange(BinnedValues values, QuantScheme scheme) {
-        return new double[] {
-            values.quantile(1 - percentile / 100), values.quantile(percentile / 100)
-        };
+        // the same share of values is cut as for a symmetric scheme, half from each tail
+        double tail = (100 - percentile) / 200;
+        return new double[] {values.quantile(tail), values.quantile(1 - tail)};
     }
 
     /** {@inheritDoc} */

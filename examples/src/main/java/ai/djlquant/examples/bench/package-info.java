@@ -1,2 +1,2 @@
-/** Benchmarks of the int8 blocks against DJL's fp32 blocks, side by side in one process. */
+/** Benchmark programs: each prints a table of fp32 baseline and measured cost side by side. */
 package ai.djlquant.examples.bench;
