@@ -41,9 +41,10 @@ import java.util.Locale;
  * 4C. Int8 blocks run static quantization (activation parameters calibrated beforehand, as a
  * converted model runs); {@code --dynamic} adds the dynamic Linear.
  *
- * <p>Timing: after a warm-up, fp32 and int8 alternate in rounds of back-to-back calls; each side's
- * time is the median over rounds of the mean call time, so load from other processes hits both
- * alike. Reported as microseconds per call and the ratio fp32 / int8.
+ * <p>Timing: after a warm-up of at least 0.3 s per side, fp32 and int8 alternate in rounds of
+ * back-to-back calls lasting about 50 ms each; each side's time is the median over rounds of the
+ * mean call time, so load from other processes hits both alike. Reported as microseconds per
+ * call and the ratio fp32 / int8.
  *
  * <pre>
  * mvn -B -q verify -DskipTests -Prun -Drun.main=ai.djlquant.examples.bench.LayerBenchmark \
@@ -256,20 +257,22 @@ public final class LayerBenchmark {
     private void record(String op, String shape, int threads, Block fp32, Block int8,
             NDArray x, double flops) {
         NDList in = new NDList(x);
-        // about 40 ms per round, at least 3 calls; 9 rounds (5 with --quick) after a warm-up
-        double probe = time(fp32, in, 3);
-        int calls = (int) Math.max(3, Math.min(2000, 40_000 / Math.max(probe, 1)));
-        // warm-up: JIT, primitive creation, caches; at least ~0.3 s per side
-        for (int w = 0; w < Math.max(2, (int) (300_000 / (probe * calls))); w++) {
-            time(int8, in, calls);
-            time(fp32, in, calls);
+        // warm-up (JIT, primitive creation, caches) for at least 0.3 s per side, then rounds of
+        // about 50 ms per side, so a preemption by another process cannot dominate a round
+        double fp32Call = 0;
+        double int8Call = 0;
+        for (int calls = 1; fp32Call * calls < 300_000 || int8Call * calls < 300_000; calls *= 2) {
+            fp32Call = time(fp32, in, calls);
+            int8Call = time(int8, in, calls);
         }
+        int fp32Calls = (int) Math.max(2, Math.min(20_000, 50_000 / fp32Call));
+        int int8Calls = (int) Math.max(2, Math.min(20_000, 50_000 / int8Call));
         int rounds = quick ? 5 : 9;
         double[] a = new double[rounds];
         double[] b = new double[rounds];
         for (int r = 0; r < rounds; r++) {
-            a[r] = time(fp32, in, calls);
-            b[r] = time(int8, in, calls);
+            a[r] = time(fp32, in, fp32Calls);
+            b[r] = time(int8, in, int8Calls);
         }
         Row row = new Row(op, shape, threads, median(a), median(b));
         rows.add(row);
