@@ -64,6 +64,9 @@ final class OneDnnKernel implements Int8Kernel {
     private static final org.slf4j.Logger logger =
             org.slf4j.LoggerFactory.getLogger(OneDnnKernel.class);
 
+    /** Input shapes remembered per kernel. */
+    private static final int MAX_PLANS = 256;
+
     private final OneDnnRuntime rt;
     private final ConvGeometry geometry; // null for Linear
     private final int outChannels;
@@ -255,6 +258,11 @@ final class OneDnnKernel implements Int8Kernel {
         Plan plan = plans.get(key);
         if (plan == null) {
             synchronized (this) {
+                if (plans.size() >= MAX_PLANS) {
+                    // many input shapes (e.g. varying sequence lengths): forget one; a call still
+                    // running on it keeps it alive, JavaCPP frees its native memory after that
+                    plans.remove(plans.keySet().iterator().next());
+                }
                 plan = plans.computeIfAbsent(key, k -> new Plan(k));
             }
         }
