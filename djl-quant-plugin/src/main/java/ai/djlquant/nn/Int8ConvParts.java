@@ -27,7 +27,7 @@ final class Int8ConvParts {
         this.type = type;
         this.block = block;
         core = new Int8Core(type, (backend, w, relu) ->
-                backend.newConvolution(geometry(w.getShape()), w, relu));
+                backend.newConvolution(geometry(w.getShape()), w, relu), true);
     }
 
     /** The geometry for a weight {@code [O, C / groups, (kh,) kw]}. */

@@ -38,6 +38,7 @@ final class Int8Core {
 
     private final String blockType;
     private final KernelFactory kernelFactory;
+    private final boolean convolution;
     private boolean dynamic;
     private int bits;
     private float scale = 1f;
@@ -51,9 +52,10 @@ final class Int8Core {
     private volatile Int8Kernel kernel;
     private volatile NDArray fallbackWeight;
 
-    Int8Core(String blockType, KernelFactory kernelFactory) {
+    Int8Core(String blockType, KernelFactory kernelFactory, boolean convolution) {
         this.blockType = blockType;
         this.kernelFactory = kernelFactory;
+        this.convolution = convolution;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -158,11 +160,43 @@ final class Int8Core {
         if (!Int8Backends.get().isNative() || !Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
             return fallback(x, weight, bias, floatOp);
         }
-        // borrow the input's memory; write into a tensor PyTorch owns
-        ByteBuffer in = x.toByteBuffer(true);
-        NDArray out = x.getManager().create(new Shape(outShape), DataType.FLOAT32);
-        k.forward(in, shape, act, out.toByteBuffer(true), engineThreads(x.getManager()));
-        return out;
+        int threads = engineThreads(x.getManager());
+        if (!convolution) {
+            // borrow the input's memory; write into a tensor PyTorch owns
+            ByteBuffer in = x.toByteBuffer(true);
+            NDArray out = x.getManager().create(new Shape(outShape), DataType.FLOAT32);
+            k.forward(in, shape, act, out.toByteBuffer(true), threads);
+            return out;
+        }
+        // oneDNN's int8 convolutions run channels-last: write NHWC into a tensor PyTorch owns
+        // and return it permuted to the NCHW shape (a view, as PyTorch's channels_last); read
+        // such a view from an earlier int8 convolution as the NHWC memory it is
+        int rank = outShape.length;
+        int[] toNchw = new int[rank];
+        int[] toNhwc = new int[rank];
+        long[] nhwc = new long[rank];
+        toNchw[1] = rank - 1;
+        toNhwc[rank - 1] = 1;
+        nhwc[0] = outShape[0];
+        nhwc[rank - 1] = outShape[1];
+        for (int i = 2; i < rank; i++) {
+            toNchw[i] = i - 1;
+            toNhwc[i - 1] = i;
+            nhwc[i - 1] = outShape[i];
+        }
+        boolean inNhwc = ChannelsLastViews.isChannelsLast(x);
+        NDArray nhwcIn = inNhwc ? x.transpose(toNhwc) : null; // contiguous: no copy
+        ByteBuffer in = (inNhwc ? nhwcIn : x).toByteBuffer(true);
+        NDArray outBase = x.getManager().create(new Shape(nhwc), DataType.FLOAT32);
+        k.forward(in, shape, inNhwc, act, outBase.toByteBuffer(true), true, threads);
+        NDArray view = outBase.transpose(toNchw);
+        // the view holds the storage; the NHWC handle is not needed any more
+        outBase.close();
+        if (nhwcIn != null) {
+            nhwcIn.close();
+        }
+        ChannelsLastViews.register(view);
+        return view;
     }
 
     /** The engine's intra-op thread count, so oneDNN runs as many threads as PyTorch does. */

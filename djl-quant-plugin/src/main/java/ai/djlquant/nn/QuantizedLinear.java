@@ -49,7 +49,7 @@ public class QuantizedLinear extends Linear {
         super(builder);
         version = VERSION;
         units = builder.units();
-        core = new Int8Core(TYPE, (backend, w, relu) -> backend.newLinear(w, relu));
+        core = new Int8Core(TYPE, (backend, w, relu) -> backend.newLinear(w, relu), false);
         int8Weight = Int8Core.int8Parameter("weight", Parameter.Type.WEIGHT);
         parameters.put("weight", int8Weight); // same key, same position: files line up
         if (builder.bias) { // Linear.Builder keeps its own flag private

@@ -58,6 +58,11 @@ class KernelFloatPathTest {
 
     private static void compare(Int8Kernel fast, Int8Kernel ref, long[] shape,
             ActivationQuantization act, Random rnd, String what) {
+        compare(fast, ref, shape, false, false, act, rnd, what);
+    }
+
+    private static void compare(Int8Kernel fast, Int8Kernel ref, long[] shape, boolean inNhwc,
+            boolean outNhwc, ActivationQuantization act, Random rnd, String what) {
         int n = (int) KernelChecks.count(shape);
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
@@ -67,8 +72,8 @@ class KernelFloatPathTest {
         int outN = (int) KernelChecks.count(fast.outputShape(shape));
         ByteBuffer a = ByteBuffer.allocateDirect(outN * 4).order(ByteOrder.nativeOrder());
         ByteBuffer b = ByteBuffer.allocateDirect(outN * 4).order(ByteOrder.nativeOrder());
-        fast.forward(floats(x), shape, act, a, 0);
-        ref.forward(floats(x), shape, act, b, 0);
+        fast.forward(floats(x), shape, inNhwc, act, a, outNhwc, 0);
+        ref.forward(floats(x), shape, inNhwc, act, b, outNhwc, 0);
         float[] got = read(a, outN);
         float[] want = read(b, outN);
         double maxAbs = 0;
@@ -128,6 +133,38 @@ class KernelFloatPathTest {
                 compare(fast, ref, shape, ActivationQuantization.dynamic(bits), rnd,
                         "dynamic " + g);
             }
+        }
+    }
+
+    @Test
+    void channelsLastInputAndOutput() {
+        Random rnd = new Random(15);
+        int bits = onednn.getActivationBits();
+        for (int[] c : new int[][] {KernelExactnessTest.CONVS[1], KernelExactnessTest.CONVS[4],
+                KernelExactnessTest.CONVS[6]}) {
+            ConvGeometry g = KernelExactnessTest.geometry(c);
+            Int8Weights w = randomWeights(g.weightShape(), rnd);
+            try (Int8Kernel fast = onednn.newConvolution(g, w, true);
+                    Int8Kernel ref = REFERENCE.newConvolution(g, w, true)) {
+                long[] shape = {3, c[0], c[8], c[9]};
+                for (int layout = 1; layout < 4; layout++) {
+                    compare(fast, ref, shape, (layout & 1) != 0, (layout & 2) != 0,
+                            layout == 2 ? ActivationQuantization.dynamic(bits)
+                                    : ActivationQuantization.fixed(0.05f, 30, bits),
+                            rnd, g + " layouts " + layout);
+                }
+            }
+        }
+        ConvGeometry g1 = new ConvGeometry(8, 16, 1, new long[] {3}, new long[] {1},
+                new long[] {1}, new long[] {1});
+        try (Int8Kernel fast = onednn.newConvolution(g1, randomWeights(g1.weightShape(), rnd),
+                false)) {
+            Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> onednn.newLinear(randomWeights(new long[] {4, 8}, rnd), false)
+                            .forward(floats(new float[8]), new long[] {1, 8}, true,
+                                    ActivationQuantization.dynamic(bits),
+                                    ByteBuffer.allocateDirect(16), false, 0));
+            Assertions.assertEquals(3, fast.outputShape(new long[] {2, 8, 9}).length);
         }
     }
 

@@ -149,6 +149,29 @@ class QuantizedBlocksTest {
     }
 
     @Test
+    void chainedConvolutionsReadChannelsLastViewsAsIs() {
+        Conv2d f1 = BlockFixtures.conv2d(manager, new int[] {8, 16, 1, 3, 1, 1, 1}, true);
+        Conv2d f2 = BlockFixtures.conv2d(manager, new int[] {16, 16, 16, 3, 2, 1, 1}, true);
+        QuantizedConv2d q1 = QuantizedConv2d.builder().setFloatBlock(f1).optDynamic()
+                .optFusedRelu(true).build();
+        QuantizedConv2d q2 = QuantizedConv2d.builder().setFloatBlock(f2).optDynamic().build();
+        NDArray x = manager.randomNormal(new Shape(2, 8, 13, 13));
+        NDArray y1 = BlockFixtures.run(q1, manager, x);
+        Assertions.assertEquals(new Shape(2, 16, 13, 13), y1.getShape());
+        Assertions.assertTrue(ChannelsLastViews.isChannelsLast(y1));
+        // the same values as a fresh contiguous NCHW tensor take the other path
+        NDArray copy = manager.create(y1.toFloatArray(), y1.getShape());
+        Assertions.assertFalse(ChannelsLastViews.isChannelsLast(copy));
+        float[] viaView = BlockFixtures.run(q2, manager, y1).toFloatArray();
+        float[] viaCopy = BlockFixtures.run(q2, manager, copy).toFloatArray();
+        Assertions.assertArrayEquals(viaCopy, viaView);
+        assertSqnr(BlockFixtures.run(f2, manager, Activation.relu(BlockFixtures.run(f1, manager,
+                x))), BlockFixtures.run(q2, manager, y1), "chain");
+        // float ops downstream see an ordinary NCHW tensor
+        Assertions.assertArrayEquals(copy.add(1).toFloatArray(), y1.add(1).toFloatArray());
+    }
+
+    @Test
     void conv1dMatchesFloat() {
         for (int[] c : new int[][] {{8, 16, 3, 1, 1, 1}, {8, 12, 5, 2, 2, 1}, {6, 6, 3, 1, 2, 2}}) {
             Conv1d f = BlockFixtures.conv1d(manager, c[0], c[1], c[2], c[3], c[4], c[5]);
