@@ -107,14 +107,12 @@ final class Calibration {
     /** The user's listener, or a DJL ProgressBar that appears once the pass takes a while. */
     private static final class ProgressSink {
 
-        private final Progress user;
         private final long total;
         private final long start = System.nanoTime();
         private Progress shown;
         private long done;
 
         ProgressSink(Progress user, long total) {
-            this.user = user;
             this.total = total;
             if (user != null) {
                 user.reset("Calibrating", total);
