@@ -2,15 +2,15 @@ package ai.djlquant.kernel;
 
 /**
  * How a kernel quantizes its float input to unsigned integers: with fixed parameters (static
- * quantization, from calibration) or with parameters computed from each input's own range
- * (dynamic quantization).
+ * quantization, from calibration) or with parameters computed from each input's own range (dynamic
+ * quantization).
  *
  * <p>The mapping, the same in every backend: {@code q = clamp(rint(x / scale + zeroPoint), 0,
- * qmax)} in float32, ties to even. Dynamic parameters follow {@code AffineQuantizer.fromRange}
- * for an unsigned asymmetric grid (range widened to include 0, {@code scale = (max - min) / qmax}
- * at least {@link #MIN_SCALE}, {@code zeroPoint = clamp(-rint(min / scale), 0, qmax)}), then the
- * scale is nudged up by a few ulps if rounding would put the input's maximum above {@code qmax}:
- * every value of the input then lands on the grid without clamping.
+ * qmax)} in float32, ties to even. Dynamic parameters follow {@code AffineQuantizer.fromRange} for
+ * an unsigned asymmetric grid (range widened to include 0, {@code scale = (max - min) / qmax} at
+ * least {@link #MIN_SCALE}, {@code zeroPoint = clamp(-rint(min / scale), 0, qmax)}), then the scale
+ * is nudged up by a few ulps if rounding would put the input's maximum above {@code qmax}: every
+ * value of the input then lands on the grid without clamping.
  *
  * <p>Instances are immutable.
  */
@@ -72,8 +72,7 @@ public final class ActivationQuantization {
 
     private static int qmaxOf(int bits) {
         if (bits != 7 && bits != 8) {
-            throw new IllegalArgumentException(
-                    "activation bits must be 7 or 8, got " + bits + ".");
+            throw new IllegalArgumentException("activation bits must be 7 or 8, got " + bits + ".");
         }
         return (1 << bits) - 1;
     }
@@ -182,7 +181,9 @@ public final class ActivationQuantization {
         }
         float scale = Math.max((hi - lo) / qmax, MIN_SCALE);
         // rint(hi / s + zp) can reach qmax + 1 on a tie or a rounding error: widen until it fits
-        for (int i = 0; i < 64 && overflows(hi, scale, dynamicZeroPoint(lo, scale, qmax), qmax); i++) {
+        for (int i = 0;
+                i < 64 && overflows(hi, scale, dynamicZeroPoint(lo, scale, qmax), qmax);
+                i++) {
             scale = Math.nextUp(scale);
         }
         return scale;

@@ -10,25 +10,18 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.eltwise_forward;
 import org.bytedeco.dnnl.global.dnnl.algorithm;
 import org.bytedeco.dnnl.global.dnnl.prop_kind;
 import org.bytedeco.dnnl.global.dnnl.scratchpad_mode;
-import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.inner_product_forward;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reduction;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
@@ -36,6 +29,14 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * A Linear layer or convolution on oneDNN.
@@ -46,20 +47,20 @@ import org.bytedeco.javacpp.Pointer;
  *   <li>static quantization: clip the float input to the range the grid covers (the reorder below
  *       saturates to [0, 255] only, and 7-bit grids need [0, 127]); dynamic quantization: reduce
  *       the input to its minimum and maximum, and compute scale and zero point in Java;
- *   <li>reorder float to u8 with the scale and zero point as runtime arguments (for
- *       convolutions also NCHW to NHWC, the layout oneDNN's int8 convolutions run in);
+ *   <li>reorder float to u8 with the scale and zero point as runtime arguments (for convolutions
+ *       also NCHW to NHWC, the layout oneDNN's int8 convolutions run in);
  *   <li>the int8 primitive with runtime source scale, per-channel weight scales, bias with the
  *       source zero point folded in ({@code bias - s * ws * zp * sum(w)}: oneDNN's own zero-point
- *       support costs 10-40% on 3x3 convolutions; a padded convolution reads a buffer whose
- *       border holds the zero point, so padding contributes exactly 0.0) and the optional ReLU
- *       post-op, writing float32 (for Linear straight into the caller's buffer);
+ *       support costs 10-40% on 3x3 convolutions; a padded convolution reads a buffer whose border
+ *       holds the zero point, so padding contributes exactly 0.0) and the optional ReLU post-op,
+ *       writing float32 (for Linear straight into the caller's buffer);
  *   <li>convolutions: reorder the NHWC result into the caller's NCHW buffer.
  * </ol>
  *
  * <p>Everything that depends only on the input shape (primitive descriptors, primitives, weights
  * reordered into the layout the primitive chose) is made on the first call with that shape and
- * cached. Scratch memory and streams are not thread-safe in oneDNN, so each concurrent call
- * borrows its own {@link Context} from a per-shape pool; primitives and packed weights are shared.
+ * cached. Scratch memory and streams are not thread-safe in oneDNN, so each concurrent call borrows
+ * its own {@link Context} from a per-shape pool; primitives and packed weights are shared.
  */
 final class OneDnnKernel implements Int8Kernel {
 
@@ -105,8 +106,10 @@ final class OneDnnKernel implements Int8Kernel {
         this.maxBits = maxBits;
         this.smallM = smallM;
         userWeights = new memory(userWeightsDesc(), rt.engine());
-        new BytePointer(userWeights.get_data_handle()).put(weights.values(), 0, weights.values().length);
-        weightScalesMem = newMemory(new long[] {outChannels}, memory.data_type.f32, memory.format_tag.a);
+        new BytePointer(userWeights.get_data_handle())
+                .put(weights.values(), 0, weights.values().length);
+        weightScalesMem =
+                newMemory(new long[] {outChannels}, memory.data_type.f32, memory.format_tag.a);
         new FloatPointer(weightScalesMem.get_data_handle()).put(wScales, 0, outChannels);
         biasMem = newMemory(new long[] {outChannels}, memory.data_type.f32, memory.format_tag.a);
         new FloatPointer(biasMem.get_data_handle()).put(bias, 0, outChannels);
@@ -115,7 +118,9 @@ final class OneDnnKernel implements Int8Kernel {
     private memory.desc userWeightsDesc() {
         if (geometry == null) {
             return new memory.desc(
-                    new long[] {outChannels, perChannel}, memory.data_type.s8, memory.format_tag.ab);
+                    new long[] {outChannels, perChannel},
+                    memory.data_type.s8,
+                    memory.format_tag.ab);
         }
         return new memory.desc(weightDims(), memory.data_type.s8, weightTag());
     }
@@ -199,7 +204,10 @@ final class OneDnnKernel implements Int8Kernel {
         Plan plan = plan(inputShape, null, 0);
         if (input.length != plan.inputCount) {
             throw new IllegalArgumentException(
-                    "input holds " + input.length + " values, its shape needs " + plan.inputCount
+                    "input holds "
+                            + input.length
+                            + " values, its shape needs "
+                            + plan.inputCount
                             + ".");
         }
         rt.useThreads(threads);
@@ -322,7 +330,11 @@ final class OneDnnKernel implements Int8Kernel {
 
         @Override
         public int hashCode() {
-            return Arrays.hashCode(shape) * 31 + mode * 7 + Float.hashCode(scale) + zeroPoint + qmax
+            return Arrays.hashCode(shape) * 31
+                    + mode * 7
+                    + Float.hashCode(scale)
+                    + zeroPoint
+                    + qmax
                     + 1013 * layouts;
         }
     }
@@ -336,9 +348,10 @@ final class OneDnnKernel implements Int8Kernel {
         }
         memory packed = new memory(layout, rt.engine());
         try (stream s = new stream(rt.engine())) {
-            memory.desc user = layout.get_ndims() == 2 || weightDims().length == 5
-                    ? userWeights.get_desc()
-                    : userWeights.get_desc().reshape(weightDims());
+            memory.desc user =
+                    layout.get_ndims() == 2 || weightDims().length == 5
+                            ? userWeights.get_desc()
+                            : userWeights.get_desc().reshape(weightDims());
             memory src = new memory(user, rt.engine(), userWeights.get_data_handle());
             new reorder(src, packed).execute(s, src, packed);
             s._wait();
@@ -425,13 +438,16 @@ final class OneDnnKernel implements Int8Kernel {
                 nchw = !inNhwc;
                 srcDims = as4d(in);
                 dstDims = as4d(out);
-                userSrcMd = new memory.desc(srcDims, userSrcType,
-                        inNhwc ? memory.format_tag.nhwc : memory.format_tag.nchw);
+                userSrcMd =
+                        new memory.desc(
+                                srcDims,
+                                userSrcType,
+                                inNhwc ? memory.format_tag.nhwc : memory.format_tag.nchw);
                 srcMd = new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nhwc);
                 dstMd = new memory.desc(dstDims, dstType, memory.format_tag.nhwc);
                 // an NHWC caller gets the primitive's output directly: no reorder
-                userDstMd = outNhwc ? null
-                        : new memory.desc(dstDims, dstType, memory.format_tag.nchw);
+                userDstMd =
+                        outNhwc ? null : new memory.desc(dstDims, dstType, memory.format_tag.nchw);
             }
             // the source zero point is folded into the bias (oneDNN's zero-point support costs
             // 10-40% on 3x3 convolutions); that is exact only if padding reads as the zero point,
@@ -439,9 +455,11 @@ final class OneDnnKernel implements Int8Kernel {
             long[] pad = geometry == null ? new long[] {0, 0} : spatial(geometry.getPadding(), 0);
             padded = !integers && (pad[0] > 0 || pad[1] > 0);
             if (padded) {
-                long[] withBorder = {srcDims[0], srcDims[1], srcDims[2] + 2 * pad[0],
-                        srcDims[3] + 2 * pad[1]};
-                convSrcMd = new memory.desc(withBorder, memory.data_type.u8, memory.format_tag.nhwc);
+                long[] withBorder = {
+                    srcDims[0], srcDims[1], srcDims[2] + 2 * pad[0], srcDims[3] + 2 * pad[1]
+                };
+                convSrcMd =
+                        new memory.desc(withBorder, memory.data_type.u8, memory.format_tag.nhwc);
                 srcWriteMd = convSrcMd.submemory_desc(srcDims, new long[] {0, 0, pad[0], pad[1]});
                 convPad = new long[] {0, 0};
             } else {
@@ -543,27 +561,53 @@ final class OneDnnKernel implements Int8Kernel {
             primitive_desc_base maxPd = null;
             primitive_desc_base quantizePd = null;
             primitive_desc_base transposePd = null;
-            quantizedMd = nchw && !integers
-                    ? new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nchw)
-                    : null;
+            quantizedMd =
+                    nchw && !integers
+                            ? new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nchw)
+                            : null;
             if (integers) {
                 if (nchw) {
-                    quantizePd = new reorder.primitive_desc(
-                            rt.engine(), userSrcMd, rt.engine(), srcMd, newAttr(), false);
+                    quantizePd =
+                            new reorder.primitive_desc(
+                                    rt.engine(), userSrcMd, rt.engine(), srcMd, newAttr(), false);
                 }
             } else {
                 if (dynamic && inputCount > 1) {
-                    minPd = new reduction.primitive_desc(rt.engine(), algorithm.reduction_min,
-                            flatMd, oneMd, 0f, 0f, newAttr(), false);
-                    maxPd = new reduction.primitive_desc(rt.engine(), algorithm.reduction_max,
-                            flatMd, oneMd, 0f, 0f, newAttr(), false);
+                    minPd =
+                            new reduction.primitive_desc(
+                                    rt.engine(),
+                                    algorithm.reduction_min,
+                                    flatMd,
+                                    oneMd,
+                                    0f,
+                                    0f,
+                                    newAttr(),
+                                    false);
+                    maxPd =
+                            new reduction.primitive_desc(
+                                    rt.engine(),
+                                    algorithm.reduction_max,
+                                    flatMd,
+                                    oneMd,
+                                    0f,
+                                    0f,
+                                    newAttr(),
+                                    false);
                 } else if (!dynamic) {
                     // the float range the grid covers; everything above saturates to qmax
                     float lo = -key.zeroPoint * key.scale;
                     float hi = (key.qmax - key.zeroPoint) * key.scale;
-                    clipPd = new eltwise_forward.primitive_desc(rt.engine(),
-                            prop_kind.forward_inference, algorithm.eltwise_clip_v2, userSrcMd,
-                            userSrcMd, lo, hi, newAttr(), false);
+                    clipPd =
+                            new eltwise_forward.primitive_desc(
+                                    rt.engine(),
+                                    prop_kind.forward_inference,
+                                    algorithm.eltwise_clip_v2,
+                                    userSrcMd,
+                                    userSrcMd,
+                                    lo,
+                                    hi,
+                                    newAttr(),
+                                    false);
                 }
                 // (dynamic with one element: nothing to reduce, the value is read in Java)
                 primitive_attr q = newAttr();
@@ -571,22 +615,40 @@ final class OneDnnKernel implements Int8Kernel {
                 q.set_zero_points_mask(DNNL_ARG_DST, 0);
                 // NCHW input: quantize in place of layout, then transpose bytes (twice as fast
                 // as one reorder that converts and transposes 4-byte floats)
-                quantizePd = new reorder.primitive_desc(
-                        rt.engine(), userSrcMd, rt.engine(), nchw ? quantizedMd : srcWriteMd, q, false);
+                quantizePd =
+                        new reorder.primitive_desc(
+                                rt.engine(),
+                                userSrcMd,
+                                rt.engine(),
+                                nchw ? quantizedMd : srcWriteMd,
+                                q,
+                                false);
                 if (nchw) {
-                    transposePd = new reorder.primitive_desc(
-                            rt.engine(), quantizedMd, rt.engine(), srcWriteMd, newAttr(), false);
+                    transposePd =
+                            new reorder.primitive_desc(
+                                    rt.engine(),
+                                    quantizedMd,
+                                    rt.engine(),
+                                    srcWriteMd,
+                                    newAttr(),
+                                    false);
                 }
             }
-            primitive_desc_base outPd = userDstMd == null ? null : new reorder.primitive_desc(
-                    rt.engine(), dstMd, rt.engine(), userDstMd, newAttr(), false);
-            clip = clipPd == null ? null : new eltwise_forward((eltwise_forward.primitive_desc) clipPd);
+            primitive_desc_base outPd =
+                    userDstMd == null
+                            ? null
+                            : new reorder.primitive_desc(
+                                    rt.engine(), dstMd, rt.engine(), userDstMd, newAttr(), false);
+            clip =
+                    clipPd == null
+                            ? null
+                            : new eltwise_forward((eltwise_forward.primitive_desc) clipPd);
             minimum = minPd == null ? null : new reduction((reduction.primitive_desc) minPd);
             maximum = maxPd == null ? null : new reduction((reduction.primitive_desc) maxPd);
             quantize = quantizePd == null ? null : new reorder((reorder.primitive_desc) quantizePd);
             toUserDst = outPd == null ? null : new reorder((reorder.primitive_desc) outPd);
-            transpose = transposePd == null ? null
-                    : new reorder((reorder.primitive_desc) transposePd);
+            transpose =
+                    transposePd == null ? null : new reorder((reorder.primitive_desc) transposePd);
             transposeScratch = scratchOf(transposePd);
             clipScratch = scratchOf(clipPd);
             minScratch = scratchOf(minPd);
@@ -594,8 +656,16 @@ final class OneDnnKernel implements Int8Kernel {
             quantizeScratch = scratchOf(quantizePd);
             outScratch = scratchOf(outPd);
             long most = 0;
-            for (memory.desc d : new memory.desc[] {mainScratch, clipScratch, minScratch,
-                    maxScratch, quantizeScratch, outScratch, transposeScratch}) {
+            for (memory.desc d :
+                    new memory.desc[] {
+                        mainScratch,
+                        clipScratch,
+                        minScratch,
+                        maxScratch,
+                        quantizeScratch,
+                        outScratch,
+                        transposeScratch
+                    }) {
                 most = Math.max(most, d == null ? 0 : d.get_size());
             }
             scratchBytes = most;
@@ -603,10 +673,14 @@ final class OneDnnKernel implements Int8Kernel {
                 logger.warn(
                         "oneDNN has no optimised int8 kernel for {} on input {}; it runs its"
                                 + " (exact, slow) reference implementation",
-                        geometry, Arrays.toString(in));
+                        geometry,
+                        Arrays.toString(in));
             }
-            description = (conv ? (geometry == null ? "linear as 1x1 conv " : "conv ")
-                    : "inner product ") + impl + " isa=" + rt.isaName();
+            description =
+                    (conv ? (geometry == null ? "linear as 1x1 conv " : "conv ") : "inner product ")
+                            + impl
+                            + " isa="
+                            + rt.isaName();
         }
 
         Context acquire() {
@@ -623,8 +697,10 @@ final class OneDnnKernel implements Int8Kernel {
             while ((c = pool.poll()) != null) {
                 c.close();
             }
-            for (primitive p : new primitive[] {main, clip, quantize, minimum, maximum, toUserDst,
-                    transpose}) {
+            for (primitive p :
+                    new primitive[] {
+                        main, clip, quantize, minimum, maximum, toUserDst, transpose
+                    }) {
                 if (p != null) {
                     p.close();
                 }
@@ -694,19 +770,26 @@ final class OneDnnKernel implements Int8Kernel {
             stream = new stream(rt.engine());
             Pointer none = new Pointer();
             // float input is the caller's buffer; integer input of a convolution is copied in
-            userSrc = p.integers && p.quantize != null
-                    ? new memory(p.userSrcMd, rt.engine())
-                    : new memory(p.userSrcMd, rt.engine(), none);
+            userSrc =
+                    p.integers && p.quantize != null
+                            ? new memory(p.userSrcMd, rt.engine())
+                            : new memory(p.userSrcMd, rt.engine(), none);
             clipped = p.clip != null ? new memory(p.userSrcMd, rt.engine()) : null;
             // for Linear the u8 copy of integer input goes straight into src
             src = new memory(p.convSrcMd, rt.engine());
-            srcWrite = p.padded ? new memory(p.srcWriteMd, rt.engine(), src.get_data_handle())
-                    : src;
+            srcWrite =
+                    p.padded ? new memory(p.srcWriteMd, rt.engine(), src.get_data_handle()) : src;
             boolean dstIsUser = p.userDstMd == null && !p.integers;
-            dst = dstIsUser ? new memory(p.dstMd, rt.engine(), none) : new memory(p.dstMd, rt.engine());
-            userDst = p.userDstMd == null ? null
-                    : p.integers ? new memory(p.userDstMd, rt.engine())
-                    : new memory(p.userDstMd, rt.engine(), none);
+            dst =
+                    dstIsUser
+                            ? new memory(p.dstMd, rt.engine(), none)
+                            : new memory(p.dstMd, rt.engine());
+            userDst =
+                    p.userDstMd == null
+                            ? null
+                            : p.integers
+                                    ? new memory(p.userDstMd, rt.engine())
+                                    : new memory(p.userDstMd, rt.engine(), none);
             scale = newMemory(new long[] {1}, memory.data_type.f32, memory.format_tag.a);
             zeroPoint = newMemory(new long[] {1}, memory.data_type.s32, memory.format_tag.a);
             scaleView = new FloatPointer(scale.get_data_handle());
@@ -730,14 +813,24 @@ final class OneDnnKernel implements Int8Kernel {
                 maxView = null;
             }
             boolean fold = !p.integers;
-            foldedBias = fold ? newMemory(new long[] {outChannels}, memory.data_type.f32,
-                    memory.format_tag.a) : null;
+            foldedBias =
+                    fold
+                            ? newMemory(
+                                    new long[] {outChannels},
+                                    memory.data_type.f32,
+                                    memory.format_tag.a)
+                            : null;
             foldedBiasView = fold ? new FloatPointer(foldedBias.get_data_handle()) : null;
             foldScratch = fold ? new float[outChannels] : null;
 
             quantized = p.quantizedMd == null ? null : new memory(p.quantizedMd, rt.engine());
-            scratch = p.scratchBytes == 0 ? null : newMemory(new long[] {p.scratchBytes},
-                    memory.data_type.u8, memory.format_tag.a);
+            scratch =
+                    p.scratchBytes == 0
+                            ? null
+                            : newMemory(
+                                    new long[] {p.scratchBytes},
+                                    memory.data_type.u8,
+                                    memory.format_tag.a);
             if (p.clip != null) {
                 clipArgs.put(DNNL_ARG_SRC, userSrc);
                 clipArgs.put(DNNL_ARG_DST, clipped);
@@ -862,8 +955,21 @@ final class OneDnnKernel implements Int8Kernel {
             if (srcWrite != src) {
                 srcWrite.close();
             }
-            for (memory m : new memory[] {quantized, userSrc, flatSrc, clipped, src, dst, userDst, scale, zeroPoint,
-                    min, max, foldedBias}) {
+            for (memory m :
+                    new memory[] {
+                        quantized,
+                        userSrc,
+                        flatSrc,
+                        clipped,
+                        src,
+                        dst,
+                        userDst,
+                        scale,
+                        zeroPoint,
+                        min,
+                        max,
+                        foldedBias
+                    }) {
                 if (m != null) {
                     m.close();
                 }

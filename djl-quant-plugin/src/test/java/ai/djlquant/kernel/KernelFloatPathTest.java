@@ -1,21 +1,22 @@
 package ai.djlquant.kernel;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Random;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
 
 /**
  * The whole float path of the oneDNN kernels (native quantization, int8 primitive, scales, zero
  * point, bias, ReLU, layout changes) against the reference backend.
  *
  * <p>Bound: both backends quantize with the same formula, so the integers agree except where a
- * value sits within float rounding of a rounding tie; the float epilogues differ in operation
- * order only. Each output must be within {@code 1e-5 * (|s * ws * acc| + |s * ws * zp * sum(w)|
- * + |bias|)} plus one activation step times the channel's largest weight for the rare tie.
+ * value sits within float rounding of a rounding tie; the float epilogues differ in operation order
+ * only. Each output must be within {@code 1e-5 * (|s * ws * acc| + |s * ws * zp * sum(w)| +
+ * |bias|)} plus one activation step times the channel's largest weight for the rare tie.
  */
 class KernelFloatPathTest {
 
@@ -56,13 +57,25 @@ class KernelFloatPathTest {
         return new Int8Weights(w, shape, s, b);
     }
 
-    private static void compare(Int8Kernel fast, Int8Kernel ref, long[] shape,
-            ActivationQuantization act, Random rnd, String what) {
+    private static void compare(
+            Int8Kernel fast,
+            Int8Kernel ref,
+            long[] shape,
+            ActivationQuantization act,
+            Random rnd,
+            String what) {
         compare(fast, ref, shape, false, false, act, rnd, what);
     }
 
-    private static void compare(Int8Kernel fast, Int8Kernel ref, long[] shape, boolean inNhwc,
-            boolean outNhwc, ActivationQuantization act, Random rnd, String what) {
+    private static void compare(
+            Int8Kernel fast,
+            Int8Kernel ref,
+            long[] shape,
+            boolean inNhwc,
+            boolean outNhwc,
+            ActivationQuantization act,
+            Random rnd,
+            String what) {
         int n = (int) KernelChecks.count(shape);
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
@@ -86,11 +99,13 @@ class KernelFloatPathTest {
             if (err > 1e-4 * maxAbs + 1e-6) {
                 far++;
             }
-            Assertions.assertTrue(err <= 2e-2 * maxAbs + 1e-6,
+            Assertions.assertTrue(
+                    err <= 2e-2 * maxAbs + 1e-6,
                     what + ": output " + i + " is " + got[i] + ", reference " + want[i]);
         }
         // a tie in quantization may move one activation by one step; never many outputs
-        Assertions.assertTrue(far <= Math.max(1, outN / 100), what + ": " + far + " outputs differ");
+        Assertions.assertTrue(
+                far <= Math.max(1, outN / 100), what + ": " + far + " outputs differ");
     }
 
     @Test
@@ -105,13 +120,28 @@ class KernelFloatPathTest {
                     try (Int8Kernel fast = onednn.newLinear(w, relu);
                             Int8Kernel ref = REFERENCE.newLinear(w, relu)) {
                         long[] shape = {m, k};
-                        compare(fast, ref, shape, ActivationQuantization.fixed(0.05f, 40, bits),
-                                rnd, "static M=" + m + " K=" + k);
-                        compare(fast, ref, shape, ActivationQuantization.dynamic(bits), rnd,
+                        compare(
+                                fast,
+                                ref,
+                                shape,
+                                ActivationQuantization.fixed(0.05f, 40, bits),
+                                rnd,
+                                "static M=" + m + " K=" + k);
+                        compare(
+                                fast,
+                                ref,
+                                shape,
+                                ActivationQuantization.dynamic(bits),
+                                rnd,
                                 "dynamic M=" + m + " K=" + k);
                         // leading dims fold into M
-                        compare(fast, ref, new long[] {2, m, k},
-                                ActivationQuantization.dynamic(bits), rnd, "rank 3");
+                        compare(
+                                fast,
+                                ref,
+                                new long[] {2, m, k},
+                                ActivationQuantization.dynamic(bits),
+                                rnd,
+                                "rank 3");
                     }
                 }
             }
@@ -128,9 +158,19 @@ class KernelFloatPathTest {
             try (Int8Kernel fast = onednn.newConvolution(g, w, c[0] % 2 == 0);
                     Int8Kernel ref = REFERENCE.newConvolution(g, w, c[0] % 2 == 0)) {
                 long[] shape = {2, c[0], c[8], c[9]};
-                compare(fast, ref, shape, ActivationQuantization.fixed(0.04f, 60, bits), rnd,
+                compare(
+                        fast,
+                        ref,
+                        shape,
+                        ActivationQuantization.fixed(0.04f, 60, bits),
+                        rnd,
                         "static " + g);
-                compare(fast, ref, shape, ActivationQuantization.dynamic(bits), rnd,
+                compare(
+                        fast,
+                        ref,
+                        shape,
+                        ActivationQuantization.dynamic(bits),
+                        rnd,
                         "dynamic " + g);
             }
         }
@@ -140,30 +180,49 @@ class KernelFloatPathTest {
     void channelsLastInputAndOutput() {
         Random rnd = new Random(15);
         int bits = onednn.getActivationBits();
-        for (int[] c : new int[][] {KernelExactnessTest.CONVS[1], KernelExactnessTest.CONVS[4],
-                KernelExactnessTest.CONVS[6]}) {
+        for (int[] c :
+                new int[][] {
+                    KernelExactnessTest.CONVS[1],
+                    KernelExactnessTest.CONVS[4],
+                    KernelExactnessTest.CONVS[6]
+                }) {
             ConvGeometry g = KernelExactnessTest.geometry(c);
             Int8Weights w = randomWeights(g.weightShape(), rnd);
             try (Int8Kernel fast = onednn.newConvolution(g, w, true);
                     Int8Kernel ref = REFERENCE.newConvolution(g, w, true)) {
                 long[] shape = {3, c[0], c[8], c[9]};
                 for (int layout = 1; layout < 4; layout++) {
-                    compare(fast, ref, shape, (layout & 1) != 0, (layout & 2) != 0,
-                            layout == 2 ? ActivationQuantization.dynamic(bits)
+                    compare(
+                            fast,
+                            ref,
+                            shape,
+                            (layout & 1) != 0,
+                            (layout & 2) != 0,
+                            layout == 2
+                                    ? ActivationQuantization.dynamic(bits)
                                     : ActivationQuantization.fixed(0.05f, 30, bits),
-                            rnd, g + " layouts " + layout);
+                            rnd,
+                            g + " layouts " + layout);
                 }
             }
         }
-        ConvGeometry g1 = new ConvGeometry(8, 16, 1, new long[] {3}, new long[] {1},
-                new long[] {1}, new long[] {1});
-        try (Int8Kernel fast = onednn.newConvolution(g1, randomWeights(g1.weightShape(), rnd),
-                false)) {
-            Assertions.assertThrows(IllegalArgumentException.class,
-                    () -> onednn.newLinear(randomWeights(new long[] {4, 8}, rnd), false)
-                            .forward(floats(new float[8]), new long[] {1, 8}, true,
-                                    ActivationQuantization.dynamic(bits),
-                                    ByteBuffer.allocateDirect(16), false, 0));
+        ConvGeometry g1 =
+                new ConvGeometry(
+                        8, 16, 1, new long[] {3}, new long[] {1}, new long[] {1}, new long[] {1});
+        try (Int8Kernel fast =
+                onednn.newConvolution(g1, randomWeights(g1.weightShape(), rnd), false)) {
+            Assertions.assertThrows(
+                    IllegalArgumentException.class,
+                    () ->
+                            onednn.newLinear(randomWeights(new long[] {4, 8}, rnd), false)
+                                    .forward(
+                                            floats(new float[8]),
+                                            new long[] {1, 8},
+                                            true,
+                                            ActivationQuantization.dynamic(bits),
+                                            ByteBuffer.allocateDirect(16),
+                                            false,
+                                            0));
             Assertions.assertEquals(3, fast.outputShape(new long[] {2, 8, 9}).length);
         }
     }
@@ -201,7 +260,8 @@ class KernelFloatPathTest {
             int want = ref.accumulate(x, new long[] {1, k}, 0)[0];
             int got = fast.accumulate(x, new long[] {1, k}, 0)[0];
             Assertions.assertEquals(255 * 127 * k, want);
-            Assertions.assertNotEquals(want, got, "full-range u8 was exact: revisit the 7-bit grid");
+            Assertions.assertNotEquals(
+                    want, got, "full-range u8 was exact: revisit the 7-bit grid");
         }
     }
 
