@@ -254,11 +254,20 @@ public final class LayerBenchmark {
         }
     }
 
-    /** Two seconds of both kinds of layer, so the first measured row is not the JIT's. */
+    /**
+     * Three seconds of every kind of layer (fp32, static and dynamic int8 Linear at the first
+     * measured shape, fp32 and int8 convolution), so the first measured row is not the JIT's.
+     */
     private void warmUp(NDManager manager) {
-        Linear fp32 = Linear.builder().setUnits(256).build();
-        fp32.initialize(manager, DataType.FLOAT32, new Shape(1, 256));
-        QuantizedLinear int8 = QuantizedLinear.builder().setFloatBlock(fp32).optDynamic().build();
+        Linear fp32 = Linear.builder().setUnits(512).build();
+        fp32.initialize(manager, DataType.FLOAT32, new Shape(1, 512));
+        NDArray calibration = manager.randomNormal(new Shape(64, 512));
+        QuantizedLinear fixed =
+                QuantizedLinear.builder()
+                        .setFloatBlock(fp32)
+                        .optActivationParams(calibrate(calibration))
+                        .build();
+        QuantizedLinear dynamic = QuantizedLinear.builder().setFloatBlock(fp32).optDynamic().build();
         Conv2d conv =
                 Conv2d.builder()
                         .setKernelShape(new Shape(3, 3))
@@ -266,18 +275,24 @@ public final class LayerBenchmark {
                         .optPadding(new Shape(1, 1))
                         .build();
         conv.initialize(manager, DataType.FLOAT32, new Shape(1, 32, 14, 14));
-        QuantizedConv2d qconv = QuantizedConv2d.builder().setFloatBlock(conv).optDynamic().build();
-        NDList x = new NDList(manager.randomNormal(new Shape(4, 256)));
+        QuantizedConv2d qconv =
+                QuantizedConv2d.builder()
+                        .setFloatBlock(conv)
+                        .optActivationParams(calibrate(calibration))
+                        .build();
+        NDList x = new NDList(manager.randomNormal(new Shape(1, 512)));
         NDList xc = new NDList(manager.randomNormal(new Shape(2, 32, 14, 14)));
-        long end = System.nanoTime() + 2_000_000_000L;
+        long end = System.nanoTime() + 3_000_000_000L;
         while (System.nanoTime() < end) {
-            time(fp32, x, 50);
-            time(int8, x, 50);
+            time(fp32, x, 200);
+            time(fixed, x, 200);
+            time(dynamic, x, 200);
             time(conv, xc, 5);
             time(qconv, xc, 5);
         }
         x.close();
         xc.close();
+        calibration.close();
     }
 
     private static QuantParams calibrate(NDArray sample) {
