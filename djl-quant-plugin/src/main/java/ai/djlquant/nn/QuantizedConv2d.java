@@ -34,7 +34,7 @@ import java.io.IOException;
  * <p>For loading, build an empty block with the float block's structure ({@code setKernelShape},
  * {@code setFilters}, {@code optStride}, ...) and call {@code loadParameters}.
  */
-public class QuantizedConv2d extends Conv2d {
+public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
 
     private static final byte VERSION = 1;
     private static final String TYPE = "QuantizedConv2d";
@@ -72,38 +72,26 @@ public class QuantizedConv2d extends Conv2d {
         return new Builder();
     }
 
-    /**
-     * Returns the activation parameters of static mode.
-     *
-     * @return the parameters, or null in dynamic mode
-     */
+    /** {@inheritDoc} */
+    @Override
     public QuantParams getActivationParams() {
         return parts.core.activationParams();
     }
 
-    /**
-     * Returns the per-output-channel weight parameters.
-     *
-     * @return the weight parameters
-     */
+    /** {@inheritDoc} */
+    @Override
     public QuantParams getWeightParams() {
         return parts.core.weightParams();
     }
 
-    /**
-     * Returns whether activation parameters are computed from each input.
-     *
-     * @return whether the block quantizes dynamically
-     */
+    /** {@inheritDoc} */
+    @Override
     public boolean isDynamic() {
         return parts.core.isDynamic();
     }
 
-    /**
-     * Returns whether ReLU is applied to the output.
-     *
-     * @return whether ReLU is fused
-     */
+    /** {@inheritDoc} */
+    @Override
     public boolean isFusedRelu() {
         return parts.core.isFusedRelu();
     }

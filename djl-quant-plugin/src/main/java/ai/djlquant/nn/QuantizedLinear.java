@@ -35,7 +35,7 @@ import java.io.IOException;
  * <p>To load saved parameters, build an empty block with the same structure ({@code
  * setUnits}/{@code optBias} instead of {@code setFloatBlock}) and call {@code loadParameters}.
  */
-public class QuantizedLinear extends Linear {
+public class QuantizedLinear extends Linear implements QuantizedBlock {
 
     private static final byte VERSION = 1;
     private static final String TYPE = "QuantizedLinear";
@@ -87,38 +87,26 @@ public class QuantizedLinear extends Linear {
         return new Builder();
     }
 
-    /**
-     * Returns the activation parameters of static mode.
-     *
-     * @return the parameters, or null in dynamic mode
-     */
+    /** {@inheritDoc} */
+    @Override
     public QuantParams getActivationParams() {
         return core.activationParams();
     }
 
-    /**
-     * Returns the per-output-unit weight parameters.
-     *
-     * @return the weight parameters
-     */
+    /** {@inheritDoc} */
+    @Override
     public QuantParams getWeightParams() {
         return core.weightParams();
     }
 
-    /**
-     * Returns whether activation parameters are computed from each input.
-     *
-     * @return whether the block quantizes dynamically
-     */
+    /** {@inheritDoc} */
+    @Override
     public boolean isDynamic() {
         return core.isDynamic();
     }
 
-    /**
-     * Returns whether ReLU is applied to the output.
-     *
-     * @return whether ReLU is fused
-     */
+    /** {@inheritDoc} */
+    @Override
     public boolean isFusedRelu() {
         return core.isFusedRelu();
     }
