@@ -67,6 +67,9 @@ final class OneDnnKernel implements Int8Kernel {
     private static final org.slf4j.Logger logger =
             org.slf4j.LoggerFactory.getLogger(OneDnnKernel.class);
 
+    /** Multiply-adds below which a call runs on one thread. */
+    private static final long TINY_WORK = Long.getLong("ai.djlquant.kernel.tinyWork", 1L << 20);
+
     /** Input shapes remembered per kernel. */
     private static final int MAX_PLANS = 256;
 
@@ -186,22 +189,25 @@ final class OneDnnKernel implements Int8Kernel {
             int threads) {
         ActivationQuantization act = activation.narrowTo(maxBits);
         int layouts = layouts(inputChannelsLast, outputChannelsLast);
-        Plan plan = plan(inputShape, act, layouts);
+        Plan plan = plan(inputShape, act, layouts, threads);
         KernelChecks.checkCapacity(input, plan.inputCount, Float.BYTES, "input");
         KernelChecks.checkCapacity(output, plan.outputCount, Float.BYTES, "output");
-        rt.useThreads(threads);
+        rt.useThreads(plan.threads);
         Context ctx = plan.acquire();
         try {
             ctx.run(input, output, act);
         } finally {
             plan.release(ctx);
+            if (plan.threads != threads) {
+                rt.useThreads(threads); // PyTorch reads the same OpenMP setting
+            }
         }
     }
 
     /** {@inheritDoc} */
     @Override
     public int[] accumulate(byte[] input, long[] inputShape, int threads) {
-        Plan plan = plan(inputShape, null, 0);
+        Plan plan = plan(inputShape, null, 0, threads);
         if (input.length != plan.inputCount) {
             throw new IllegalArgumentException(
                     "input holds "
@@ -210,19 +216,22 @@ final class OneDnnKernel implements Int8Kernel {
                             + plan.inputCount
                             + ".");
         }
-        rt.useThreads(threads);
+        rt.useThreads(plan.threads);
         Context ctx = plan.acquire();
         try {
             return ctx.runIntegers(input);
         } finally {
             plan.release(ctx);
+            if (plan.threads != threads) {
+                rt.useThreads(threads);
+            }
         }
     }
 
     /** {@inheritDoc} */
     @Override
     public String describe(long[] inputShape) {
-        return plan(inputShape, ActivationQuantization.dynamic(maxBits), 0).description;
+        return plan(inputShape, ActivationQuantization.dynamic(maxBits), 0, 0).description;
     }
 
     /** {@inheritDoc} */
@@ -255,16 +264,16 @@ final class OneDnnKernel implements Int8Kernel {
         return (inputChannelsLast ? 1 : 0) | (outputChannelsLast ? 2 : 0);
     }
 
-    private Plan plan(long[] inputShape, ActivationQuantization act, int layouts) {
+    private Plan plan(long[] inputShape, ActivationQuantization act, int layouts, int threads) {
         Plan last = lastPlan;
-        if (last != null && last.key.matches(inputShape, act, layouts)) {
+        if (last != null && last.key.matches(inputShape, act, layouts, threads)) {
             return last;
         }
         if (closed) {
             throw new IllegalStateException("the int8 kernel has been closed.");
         }
         outputShape(inputShape); // validates with a clear message before any native call
-        PlanKey key = new PlanKey(inputShape, act, layouts);
+        PlanKey key = new PlanKey(inputShape, act, layouts, threads);
         Plan plan = plans.get(key);
         if (plan == null) {
             synchronized (this) {
@@ -288,18 +297,20 @@ final class OneDnnKernel implements Int8Kernel {
         final int zeroPoint;
         final int qmax;
         final int layouts;
+        final int threads;
 
-        PlanKey(long[] shape, ActivationQuantization act, int layouts) {
+        PlanKey(long[] shape, ActivationQuantization act, int layouts, int threads) {
             this.shape = shape.clone();
             this.layouts = layouts;
+            this.threads = threads;
             mode = act == null ? 0 : act.isDynamic() ? 2 : 1;
             scale = mode == 1 ? act.getScale() : 0f;
             zeroPoint = mode == 1 ? act.getZeroPoint() : 0;
             qmax = act == null ? 0 : act.getQmax();
         }
 
-        boolean matches(long[] s, ActivationQuantization act, int l) {
-            if (l != layouts || !Arrays.equals(shape, s)) {
+        boolean matches(long[] s, ActivationQuantization act, int l, int t) {
+            if (l != layouts || t != threads || !Arrays.equals(shape, s)) {
                 return false;
             }
             if (act == null) {
@@ -325,7 +336,8 @@ final class OneDnnKernel implements Int8Kernel {
                     && Float.compare(scale, k.scale) == 0
                     && zeroPoint == k.zeroPoint
                     && qmax == k.qmax
-                    && layouts == k.layouts;
+                    && layouts == k.layouts
+                    && threads == k.threads;
         }
 
         @Override
@@ -335,7 +347,8 @@ final class OneDnnKernel implements Int8Kernel {
                     + Float.hashCode(scale)
                     + zeroPoint
                     + qmax
-                    + 1013 * layouts;
+                    + 1013 * layouts
+                    + 7919 * threads;
         }
     }
 
@@ -370,6 +383,11 @@ final class OneDnnKernel implements Int8Kernel {
         final boolean nchw; // a convolution whose caller's input is NCHW (oneDNN runs NHWC)
         final long inputCount;
         final long outputCount;
+        // oneDNN fixes a primitive's thread count when it is created (OpenMP's setting then), so
+        // plans are per thread count, created and run with it. Tiny layers get one thread, as
+        // PyTorch runs ops below its grain size: waking a second thread for each of the three or
+        // four primitives costs more than it saves
+        final int threads;
         final memory.desc userSrcMd; // f32 (or u8 for integers) in the caller's layout
         final memory.desc srcMd; // u8 in the primitive's layout
         final boolean padded; // the convolution reads a copy with a border of zero points
@@ -408,6 +426,8 @@ final class OneDnnKernel implements Int8Kernel {
             long[] out = outputShape(in);
             inputCount = KernelChecks.count(in);
             outputCount = KernelChecks.count(out);
+            threads = outputCount * perChannel < TINY_WORK && key.threads > 1 ? 1 : key.threads;
+            rt.useThreads(threads);
             memory.data_type userSrcType = integers ? memory.data_type.u8 : memory.data_type.f32;
             memory.data_type dstType = integers ? memory.data_type.s32 : memory.data_type.f32;
             long[] srcDims;

@@ -259,6 +259,46 @@ class KernelFloatPathTest {
     }
 
     @Test
+    void threadCountsGiveIdenticalOutputs() {
+        // plans are made per thread count (oneDNN fixes it at creation); integers are exact and
+        // the epilogue is per element, so the outputs must not depend on it
+        Random rnd = new Random(17);
+        int bits = onednn.getActivationBits();
+        int[] c = KernelExactnessTest.CONVS[0];
+        ConvGeometry g = KernelExactnessTest.geometry(c);
+        Int8Weights cw = randomWeights(g.weightShape(), rnd);
+        Int8Weights lw = randomWeights(new long[] {64, 300}, rnd);
+        try (Int8Kernel conv = onednn.newConvolution(g, cw, false);
+                Int8Kernel linear = onednn.newLinear(lw, false)) {
+            long[][] shapes = {{4, c[0], 17, 15}, {1, 300}, {100, 300}};
+            Int8Kernel[] kernels = {conv, linear, linear};
+            for (int i = 0; i < shapes.length; i++) {
+                int n = (int) KernelChecks.count(shapes[i]);
+                float[] x = new float[n];
+                for (int j = 0; j < n; j++) {
+                    x[j] = (float) rnd.nextGaussian();
+                }
+                int outN = (int) KernelChecks.count(kernels[i].outputShape(shapes[i]));
+                float[][] outs = new float[3][];
+                int[] threads = {1, 2, 0};
+                for (int t = 0; t < threads.length; t++) {
+                    ByteBuffer o =
+                            ByteBuffer.allocateDirect(outN * 4).order(ByteOrder.nativeOrder());
+                    kernels[i].forward(
+                            floats(x),
+                            shapes[i],
+                            ActivationQuantization.dynamic(bits),
+                            o,
+                            threads[t]);
+                    outs[t] = read(o, outN);
+                }
+                Assertions.assertArrayEquals(outs[0], outs[1], "1 vs 2 threads");
+                Assertions.assertArrayEquals(outs[0], outs[2], "1 thread vs default");
+            }
+        }
+    }
+
+    @Test
     void quantizationMatchesOneDnnReorderBitForBit() {
         // the formula the reference backend (and the bias fold) assume is the one oneDNN runs
         Random rnd = new Random(16);

@@ -267,7 +267,8 @@ public final class LayerBenchmark {
                         .setFloatBlock(fp32)
                         .optActivationParams(calibrate(calibration))
                         .build();
-        QuantizedLinear dynamic = QuantizedLinear.builder().setFloatBlock(fp32).optDynamic().build();
+        QuantizedLinear dynamic =
+                QuantizedLinear.builder().setFloatBlock(fp32).optDynamic().build();
         Conv2d conv =
                 Conv2d.builder()
                         .setKernelShape(new Shape(3, 3))
