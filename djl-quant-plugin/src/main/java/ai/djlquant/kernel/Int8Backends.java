@@ -1,6 +1,7 @@
 package ai.djlquant.kernel;
 
 import ai.djl.engine.Engine;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

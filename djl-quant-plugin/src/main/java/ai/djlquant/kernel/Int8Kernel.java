@@ -5,8 +5,8 @@ import java.nio.ByteBuffer;
 /**
  * One prepared int8 layer (weights packed once), runnable on inputs of any batch size.
  *
- * <p>Kernels are thread-safe: one kernel may run on many threads at once. Native state that is
- * not (scratch buffers, streams) is kept per concurrent call.
+ * <p>Kernels are thread-safe: one kernel may run on many threads at once. Native state that is not
+ * (scratch buffers, streams) is kept per concurrent call.
  */
 public interface Int8Kernel extends AutoCloseable {
 
@@ -47,8 +47,8 @@ public interface Int8Kernel extends AutoCloseable {
      * convolutions run in), which saves a transposition on each side; shapes stay the logical
      * {@code [N, C, (H,) W]}.
      *
-     * @param input the input values, float32 in native byte order, row-major in {@code
-     *     inputShape}, from the buffer's position
+     * @param input the input values, float32 in native byte order, row-major in {@code inputShape},
+     *     from the buffer's position
      * @param inputShape the input shape
      * @param inputChannelsLast whether a convolution's input memory is channels-last
      * @param activation how the input is quantized (fixed parameters or from the live range)
@@ -68,8 +68,8 @@ public interface Int8Kernel extends AutoCloseable {
             int threads);
 
     /**
-     * Returns the exact int32 accumulations {@code sum(q * w)} for already quantized input, with
-     * no zero point, scale or bias applied (the integer core the tests compare across backends).
+     * Returns the exact int32 accumulations {@code sum(q * w)} for already quantized input, with no
+     * zero point, scale or bias applied (the integer core the tests compare across backends).
      *
      * @param input unsigned 8-bit activations, row-major in {@code inputShape}
      * @param inputShape the input shape

@@ -95,7 +95,8 @@ public final class OneDnnBackend implements Int8Backend {
 
     /** {@inheritDoc} */
     @Override
-    public Int8Kernel newConvolution(ConvGeometry geometry, Int8Weights weights, boolean fusedRelu) {
+    public Int8Kernel newConvolution(
+            ConvGeometry geometry, Int8Weights weights, boolean fusedRelu) {
         KernelChecks.checkConvWeights(geometry, weights);
         return new OneDnnKernel(runtime, geometry, weights, fusedRelu, activationBits, smallM);
     }

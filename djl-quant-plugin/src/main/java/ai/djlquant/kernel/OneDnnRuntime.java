@@ -1,6 +1,14 @@
 package ai.djlquant.kernel;
 
 import com.sun.jna.Function;
+import com.sun.jna.NativeLibrary;
+
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.javacpp.Loader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -9,12 +17,6 @@ import java.nio.file.Paths;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import com.sun.jna.NativeLibrary;
-import org.bytedeco.dnnl.engine;
-import org.bytedeco.dnnl.global.dnnl;
-import org.bytedeco.javacpp.Loader;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The process-wide oneDNN state: the CPU engine, the ISA it runs, and the thread count of its
@@ -22,16 +24,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads. oneDNN (the presets are built with OpenMP) sizes its parallel regions by OpenMP's
  * per-thread {@code nthreads-var}: {@code OMP_NUM_THREADS} when libgomp loads, otherwise the CPU
- * count, changed only by {@code omp_set_num_threads}, which acts on the calling thread alone.
- * Which libgomp that is depends on the load order: the presets ship a {@code libgomp.so.1}, and
- * DJL's libtorch ships one whose file name is hashed but whose SONAME is also {@code
- * libgomp.so.1}. If libtorch is loaded first, the dynamic linker resolves {@code libdnnl.so.3}'s
- * {@code libgomp.so.1} to libtorch's copy and both libraries share one OpenMP runtime (one thread
- * pool, no two pools spinning against each other); if oneDNN is loaded first, each has its own.
- * {@link Int8Backends} loads the PyTorch engine before oneDNN for that reason. Either way this
- * class calls {@code omp_set_num_threads} of the runtime oneDNN is bound to (through JNA, which
- * DJL already brings) once per Java thread and thread count, so every call runs with the count
- * the caller asks for (the int8 blocks pass DJL's intra-op thread count).
+ * count, changed only by {@code omp_set_num_threads}, which acts on the calling thread alone. Which
+ * libgomp that is depends on the load order: the presets ship a {@code libgomp.so.1}, and DJL's
+ * libtorch ships one whose file name is hashed but whose SONAME is also {@code libgomp.so.1}. If
+ * libtorch is loaded first, the dynamic linker resolves {@code libdnnl.so.3}'s {@code libgomp.so.1}
+ * to libtorch's copy and both libraries share one OpenMP runtime (one thread pool, no two pools
+ * spinning against each other); if oneDNN is loaded first, each has its own. {@link Int8Backends}
+ * loads the PyTorch engine before oneDNN for that reason. Either way this class calls {@code
+ * omp_set_num_threads} of the runtime oneDNN is bound to (through JNA, which DJL already brings)
+ * once per Java thread and thread count, so every call runs with the count the caller asks for (the
+ * int8 blocks pass DJL's intra-op thread count).
  */
 final class OneDnnRuntime {
 
@@ -42,7 +44,8 @@ final class OneDnnRuntime {
     private final boolean vnni;
     private final Function ompSetNumThreads;
     private final String openMpLibrary;
-    private final ThreadLocal<int[]> threadsOfThisThread = ThreadLocal.withInitial(() -> new int[1]);
+    private final ThreadLocal<int[]> threadsOfThisThread =
+            ThreadLocal.withInitial(() -> new int[1]);
 
     OneDnnRuntime() {
         // a libgomp already in the process (libtorch's) is the one libdnnl will bind to
@@ -65,10 +68,11 @@ final class OneDnnRuntime {
             return null;
         }
         try (Stream<String> lines = Files.lines(maps)) {
-            List<String> found = lines.map(l -> l.substring(l.lastIndexOf(' ') + 1))
-                    .filter(p -> p.contains("/libgomp"))
-                    .distinct()
-                    .collect(Collectors.toList());
+            List<String> found =
+                    lines.map(l -> l.substring(l.lastIndexOf(' ') + 1))
+                            .filter(p -> p.contains("/libgomp"))
+                            .distinct()
+                            .collect(Collectors.toList());
             // the presets' own libgomp already loaded: oneDNN came first, it runs on that one
             if (found.isEmpty() || found.stream().anyMatch(p -> p.contains("/org/bytedeco/"))) {
                 return null;

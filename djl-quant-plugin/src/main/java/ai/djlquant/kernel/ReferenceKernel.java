@@ -100,8 +100,11 @@ final class ReferenceKernel implements Int8Kernel {
         }
         if (q.length != KernelChecks.count(inputShape)) {
             throw new IllegalArgumentException(
-                    "input holds " + q.length + " values, its shape needs "
-                            + KernelChecks.count(inputShape) + ".");
+                    "input holds "
+                            + q.length
+                            + " values, its shape needs "
+                            + KernelChecks.count(inputShape)
+                            + ".");
         }
         return accumulate(q, inputShape, 0);
     }

@@ -1,6 +1,7 @@
 package ai.djlquant.nn;
 
 import ai.djl.ndarray.NDArray;
+
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.util.HashMap;

@@ -18,6 +18,7 @@ import ai.djlquant.quant.AffineQuantizer;
 import ai.djlquant.quant.Granularity;
 import ai.djlquant.quant.QuantParams;
 import ai.djlquant.quant.QuantScheme;
+
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -25,11 +26,11 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * What the int8 blocks share: the activation quantization, the weight scales, the kernel built
- * from the block's int8 weight, the float fallback, and their part of the saved metadata.
+ * What the int8 blocks share: the activation quantization, the weight scales, the kernel built from
+ * the block's int8 weight, the float fallback, and their part of the saved metadata.
  *
- * <p>The kernel is built on the first forward from the weight array the ParameterStore returns
- * and rebuilt whenever that array is replaced (as {@code loadParameters} does).
+ * <p>The kernel is built on the first forward from the weight array the ParameterStore returns and
+ * rebuilt whenever that array is replaced (as {@code loadParameters} does).
  */
 final class Int8Core {
 
@@ -87,8 +88,7 @@ final class Int8Core {
     private void checkActivationParams(QuantParams p) {
         if (p == null) {
             throw new IllegalArgumentException(
-                    blockType
-                            + " needs activation QuantParams (static mode) or optDynamic().");
+                    blockType + " needs activation QuantParams (static mode) or optDynamic().");
         }
         QuantScheme s = p.getScheme();
         if (s.isSigned()
@@ -121,8 +121,7 @@ final class Int8Core {
     }
 
     QuantParams weightParams() {
-        return QuantParams.perChannel(
-                WEIGHT_SCHEME, weightScales, new int[weightScales.length]);
+        return QuantParams.perChannel(WEIGHT_SCHEME, weightScales, new int[weightScales.length]);
     }
 
     /**
@@ -141,13 +140,18 @@ final class Int8Core {
         ActivationQuantization act = activation;
         if (act == null || weight == null) {
             throw new IllegalStateException(
-                    blockType + " has no weights yet: build it from a float block or load its"
+                    blockType
+                            + " has no weights yet: build it from a float block or load its"
                             + " parameters first.");
         }
         if (x.getDataType() != DataType.FLOAT32) {
             throw new IllegalArgumentException(
-                    blockType + " takes FLOAT32 input, got " + x.getDataType() + " of shape "
-                            + x.getShape() + ".");
+                    blockType
+                            + " takes FLOAT32 input, got "
+                            + x.getDataType()
+                            + " of shape "
+                            + x.getShape()
+                            + ".");
         }
         Int8Kernel k = kernelFor(weight, bias);
         long[] shape = x.getShape().getShape();
@@ -157,7 +161,8 @@ final class Int8Core {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(blockType + ": " + e.getMessage(), e);
         }
-        if (!Int8Backends.get().isNative() || !Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
+        if (!Int8Backends.get().isNative()
+                || !Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
             return fallback(x, weight, bias, floatOp);
         }
         int threads = engineThreads(x.getManager());
@@ -336,8 +341,7 @@ final class Int8Core {
         }
         ActivationQuantization act;
         try {
-            act = d ? ActivationQuantization.dynamic(b)
-                    : ActivationQuantization.fixed(s, z, b);
+            act = d ? ActivationQuantization.dynamic(b) : ActivationQuantization.fixed(s, z, b);
             QuantParams.perChannel(WEIGHT_SCHEME, ws, new int[n]);
         } catch (IllegalArgumentException e) {
             throw new MalformedModelException(
@@ -358,7 +362,6 @@ final class Int8Core {
     }
 
     String describe() {
-        return (dynamic ? "dynamic" : "static " + activation)
-                + (fusedRelu ? ", fused ReLU" : "");
+        return (dynamic ? "dynamic" : "static " + activation) + (fusedRelu ? ", fused ReLU" : "");
     }
 }

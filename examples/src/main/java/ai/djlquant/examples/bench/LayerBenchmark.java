@@ -19,6 +19,7 @@ import ai.djlquant.nn.QuantizedLinear;
 import ai.djlquant.quant.AffineQuantizer;
 import ai.djlquant.quant.QuantParams;
 import ai.djlquant.quant.QuantScheme;
+
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -31,8 +32,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * DJL's fp32 Linear and Conv2d against our int8 blocks, layer by layer, in one process and with
- * the same thread count on both sides (DJL's intra-op threads, which the int8 blocks pass on to
+ * DJL's fp32 Linear and Conv2d against our int8 blocks, layer by layer, in one process and with the
+ * same thread count on both sides (DJL's intra-op threads, which the int8 blocks pass on to
  * oneDNN).
  *
  * <p>Shapes (issue 4): Linear M in {1, 8, 64, 256} x (K, N) in {(512, 512), (768, 3072), (3072,
@@ -43,8 +44,8 @@ import java.util.Locale;
  *
  * <p>Timing: after a warm-up of at least 0.3 s per side, fp32 and int8 alternate in rounds of
  * back-to-back calls lasting about 50 ms each; each side's time is the median over rounds of the
- * mean call time, so load from other processes hits both alike. Reported as microseconds per
- * call and the ratio fp32 / int8.
+ * mean call time, so load from other processes hits both alike. Reported as microseconds per call
+ * and the ratio fp32 / int8.
  *
  * <pre>
  * mvn -B -q verify -DskipTests -Prun -Drun.main=ai.djlquant.examples.bench.LayerBenchmark \
@@ -119,8 +120,10 @@ public final class LayerBenchmark {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--threads":
-                    threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt)
-                            .toArray();
+                    threads =
+                            Arrays.stream(args[++i].split(","))
+                                    .mapToInt(Integer::parseInt)
+                                    .toArray();
                     break;
                 case "--ops":
                     ops = Arrays.asList(args[++i].split(","));
@@ -142,22 +145,25 @@ public final class LayerBenchmark {
         Int8Backend backend = Int8Backends.get();
         Engine engine = Engine.getEngine("PyTorch");
         if (backend instanceof OneDnnBackend) {
-            System.out.println("# oneDNN OpenMP runtime: " + ((OneDnnBackend) backend)
-                    .getOpenMpLibrary());
+            System.out.println(
+                    "# oneDNN OpenMP runtime: " + ((OneDnnBackend) backend).getOpenMpLibrary());
         }
         System.out.printf(
                 "# DJL %s, PyTorch %s, int8 backend %s%s, %d-bit activations, %d CPUs%n",
                 Engine.getDjlVersion(),
                 engine.getVersion(),
                 backend.getName(),
-                backend instanceof OneDnnBackend ? " (" + ((OneDnnBackend) backend).getIsa() + ")" : "",
+                backend instanceof OneDnnBackend
+                        ? " (" + ((OneDnnBackend) backend).getIsa() + ")"
+                        : "",
                 backend.getActivationBits(),
                 Runtime.getRuntime().availableProcessors());
         try (NDManager manager = NDManager.newBaseManager()) {
             manager.getEngine().setRandomSeed(42);
             LayerBenchmark bench = new LayerBenchmark(manager, quick);
             bench.warmUp(manager);
-            System.out.printf("%-9s %-26s %7s %12s %12s %8s%n",
+            System.out.printf(
+                    "%-9s %-26s %7s %12s %12s %8s%n",
                     "op", "shape", "threads", "fp32_us", "int8_us", "speedup");
             for (int t : threads) {
                 // DJL's intra-op threads; the int8 blocks read them and set oneDNN's per call
@@ -186,13 +192,21 @@ public final class LayerBenchmark {
             fp32.initialize(manager, DataType.FLOAT32, new Shape(1, k));
             NDArray calibration = manager.randomNormal(new Shape(64, k));
             QuantizedLinear.Builder b = QuantizedLinear.builder().setFloatBlock(fp32);
-            QuantizedLinear int8 = dynamic ? b.optDynamic().build()
-                    : b.optActivationParams(calibrate(calibration)).build();
+            QuantizedLinear int8 =
+                    dynamic
+                            ? b.optDynamic().build()
+                            : b.optActivationParams(calibrate(calibration)).build();
             calibration.close();
             for (int m : LINEAR_M) {
                 NDArray x = manager.randomNormal(new Shape(m, k));
-                record(dynamic ? "linear-dyn" : "linear", m + "x" + k + "x" + n, threads,
-                        fp32, int8, x, 2.0 * m * k * n);
+                record(
+                        dynamic ? "linear-dyn" : "linear",
+                        m + "x" + k + "x" + n,
+                        threads,
+                        fp32,
+                        int8,
+                        x,
+                        2.0 * m * k * n);
                 x.close();
             }
             fp32.clear();
@@ -207,17 +221,30 @@ public final class LayerBenchmark {
             for (int[] kind : new int[][] {{3, c}, {1, 4 * c}}) {
                 int k = kind[0];
                 int out = kind[1];
-                Conv2d fp32 = Conv2d.builder().setKernelShape(new Shape(k, k)).setFilters(out)
-                        .optPadding(new Shape(k / 2, k / 2)).build();
+                Conv2d fp32 =
+                        Conv2d.builder()
+                                .setKernelShape(new Shape(k, k))
+                                .setFilters(out)
+                                .optPadding(new Shape(k / 2, k / 2))
+                                .build();
                 fp32.initialize(manager, DataType.FLOAT32, new Shape(1, c, hw, hw));
                 NDArray calibration = manager.randomNormal(new Shape(2, c, hw, hw));
-                QuantizedConv2d int8 = QuantizedConv2d.builder().setFloatBlock(fp32)
-                        .optActivationParams(calibrate(calibration)).build();
+                QuantizedConv2d int8 =
+                        QuantizedConv2d.builder()
+                                .setFloatBlock(fp32)
+                                .optActivationParams(calibrate(calibration))
+                                .build();
                 calibration.close();
                 for (int batch : CONV_BATCH) {
                     NDArray x = manager.randomNormal(new Shape(batch, c, hw, hw));
                     String shape = batch + "x" + c + "x" + hw + "x" + hw + " k" + k + " ->" + out;
-                    record("conv" + k + "x" + k, shape, threads, fp32, int8, x,
+                    record(
+                            "conv" + k + "x" + k,
+                            shape,
+                            threads,
+                            fp32,
+                            int8,
+                            x,
                             2.0 * batch * hw * hw * c * out * k * k);
                     x.close();
                 }
@@ -227,26 +254,46 @@ public final class LayerBenchmark {
         }
     }
 
-    /** Two seconds of both kinds of layer, so the first measured row is not the JIT's. */
+    /**
+     * Three seconds of every kind of layer (fp32, static and dynamic int8 Linear at the first
+     * measured shape, fp32 and int8 convolution), so the first measured row is not the JIT's.
+     */
     private void warmUp(NDManager manager) {
-        Linear fp32 = Linear.builder().setUnits(256).build();
-        fp32.initialize(manager, DataType.FLOAT32, new Shape(1, 256));
-        QuantizedLinear int8 = QuantizedLinear.builder().setFloatBlock(fp32).optDynamic().build();
-        Conv2d conv = Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(32)
-                .optPadding(new Shape(1, 1)).build();
+        Linear fp32 = Linear.builder().setUnits(512).build();
+        fp32.initialize(manager, DataType.FLOAT32, new Shape(1, 512));
+        NDArray calibration = manager.randomNormal(new Shape(64, 512));
+        QuantizedLinear fixed =
+                QuantizedLinear.builder()
+                        .setFloatBlock(fp32)
+                        .optActivationParams(calibrate(calibration))
+                        .build();
+        QuantizedLinear dynamic =
+                QuantizedLinear.builder().setFloatBlock(fp32).optDynamic().build();
+        Conv2d conv =
+                Conv2d.builder()
+                        .setKernelShape(new Shape(3, 3))
+                        .setFilters(32)
+                        .optPadding(new Shape(1, 1))
+                        .build();
         conv.initialize(manager, DataType.FLOAT32, new Shape(1, 32, 14, 14));
-        QuantizedConv2d qconv = QuantizedConv2d.builder().setFloatBlock(conv).optDynamic().build();
-        NDList x = new NDList(manager.randomNormal(new Shape(4, 256)));
+        QuantizedConv2d qconv =
+                QuantizedConv2d.builder()
+                        .setFloatBlock(conv)
+                        .optActivationParams(calibrate(calibration))
+                        .build();
+        NDList x = new NDList(manager.randomNormal(new Shape(1, 512)));
         NDList xc = new NDList(manager.randomNormal(new Shape(2, 32, 14, 14)));
-        long end = System.nanoTime() + 2_000_000_000L;
+        long end = System.nanoTime() + 3_000_000_000L;
         while (System.nanoTime() < end) {
-            time(fp32, x, 50);
-            time(int8, x, 50);
+            time(fp32, x, 200);
+            time(fixed, x, 200);
+            time(dynamic, x, 200);
             time(conv, xc, 5);
             time(qconv, xc, 5);
         }
         x.close();
         xc.close();
+        calibration.close();
     }
 
     private static QuantParams calibrate(NDArray sample) {
@@ -254,8 +301,8 @@ public final class LayerBenchmark {
         return AffineQuantizer.fromRange(s, sample.min().getFloat(), sample.max().getFloat());
     }
 
-    private void record(String op, String shape, int threads, Block fp32, Block int8,
-            NDArray x, double flops) {
+    private void record(
+            String op, String shape, int threads, Block fp32, Block int8, NDArray x, double flops) {
         NDList in = new NDList(x);
         // warm-up (JIT, primitive creation, caches) for at least 0.3 s per side, then rounds of
         // about 50 ms per side, so a preemption by another process cannot dominate a round
@@ -276,9 +323,17 @@ public final class LayerBenchmark {
         }
         Row row = new Row(op, shape, threads, median(a), median(b));
         rows.add(row);
-        System.out.printf(Locale.ROOT, "%-9s %-26s %7d %12.1f %12.1f %7.2fx  (%.0f / %.0f GOPS)%n",
-                op, shape, threads, row.fp32, row.int8, row.speedup(),
-                flops / row.fp32 / 1e3, flops / row.int8 / 1e3);
+        System.out.printf(
+                Locale.ROOT,
+                "%-9s %-26s %7d %12.1f %12.1f %7.2fx  (%.0f / %.0f GOPS)%n",
+                op,
+                shape,
+                threads,
+                row.fp32,
+                row.int8,
+                row.speedup(),
+                flops / row.fp32 / 1e3,
+                flops / row.int8 / 1e3);
     }
 
     /** Mean microseconds per call over {@code calls} back-to-back calls. */
