@@ -135,7 +135,7 @@ final class Planning {
         int qmax = p.getScheme().qmax();
         return String.format(
                 java.util.Locale.ROOT,
-                "uint%d scale=%.4g zp=%d range [%.4g, %.4g]",
+                "uint%d scale %.4g zero point %d, range [%.4g, %.4g]",
                 p.getScheme().getBits(),
                 scale,
                 zp,

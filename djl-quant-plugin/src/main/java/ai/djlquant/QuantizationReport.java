@@ -212,7 +212,7 @@ public final class QuantizationReport {
     }
 
     /**
-     * Writes the report as JSON (numbers that were not measured are null).
+     * Writes the report as JSON (numbers that were not measured are left out).
      *
      * @return the JSON text
      */
