@@ -33,26 +33,31 @@ final class Int8Blocks {
      * @param floatBlock the float layer
      * @param activation static activation parameters, or null for dynamic
      * @param fusedRelu whether ReLU is applied to the output
+     * @param perTensor whether the weight gets one scale instead of one per output channel
      * @return the int8 block
      */
-    static Block build(Block floatBlock, QuantParams activation, boolean fusedRelu) {
+    static Block build(
+            Block floatBlock, QuantParams activation, boolean fusedRelu, boolean perTensor) {
         if (floatBlock instanceof Linear) {
             QuantizedLinear.Builder b =
                     QuantizedLinear.builder().setFloatBlock((Linear) floatBlock);
             (activation == null ? b.optDynamic() : b.optActivationParams(activation))
-                    .optFusedRelu(fusedRelu);
+                    .optFusedRelu(fusedRelu)
+                    .optPerTensorWeights(perTensor);
             return b.build();
         }
         if (floatBlock instanceof Conv2d) {
             QuantizedConv2d.Builder b =
                     QuantizedConv2d.builder().setFloatBlock((Conv2d) floatBlock);
             (activation == null ? b.optDynamic() : b.optActivationParams(activation))
-                    .optFusedRelu(fusedRelu);
+                    .optFusedRelu(fusedRelu)
+                    .optPerTensorWeights(perTensor);
             return b.build();
         }
         QuantizedConv1d.Builder b = QuantizedConv1d.builder().setFloatBlock((Conv1d) floatBlock);
         (activation == null ? b.optDynamic() : b.optActivationParams(activation))
-                .optFusedRelu(fusedRelu);
+                .optFusedRelu(fusedRelu)
+                .optPerTensorWeights(perTensor);
         return b.build();
     }
 

@@ -10,6 +10,7 @@ import ai.djlquant.observe.Observer;
 import ai.djlquant.plan.LayerDecision;
 import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.plan.SqnrMeter;
+import ai.djlquant.quant.Granularity;
 import ai.djlquant.quant.QuantParams;
 import ai.djlquant.quant.QuantScheme;
 
@@ -57,6 +58,7 @@ final class Planning {
                             Double.NaN);
             return;
         }
+        boolean perTensor = s.config.getWeightGranularity() == Granularity.PER_TENSOR;
         String unmeasured = null;
         Observer obs = rec.getActivation();
         if (rec.getCalls() == 0) {
@@ -70,9 +72,11 @@ final class Planning {
             QuantScheme scheme = QuantScheme.uint8Activation(s.activationBits);
             layer.activationParams = s.config.getRangeEstimator().estimate(obs, scheme);
             layer.staticBlock =
-                    Int8Blocks.build(layer.floatBlock, layer.activationParams, layer.fusesRelu());
+                    Int8Blocks.build(
+                            layer.floatBlock, layer.activationParams, layer.fusesRelu(), perTensor);
         }
-        layer.dynamicBlock = Int8Blocks.build(layer.floatBlock, null, layer.fusesRelu());
+        layer.dynamicBlock =
+                Int8Blocks.build(layer.floatBlock, null, layer.fusesRelu(), perTensor);
         double[] sqnr = measure(s, layer);
         if (sqnr[2] > 0) {
             unmeasured = "its fp32 output or an int8 output held NaN or infinite values";

@@ -141,7 +141,7 @@ public final class QuantizationConfig {
     /**
      * Returns the weight granularity.
      *
-     * @return PER_CHANNEL
+     * @return PER_CHANNEL or PER_TENSOR
      */
     public Granularity getWeightGranularity() {
         return weightGranularity;
@@ -319,8 +319,8 @@ public final class QuantizationConfig {
         }
 
         /**
-         * Sets the weight granularity: PER_CHANNEL (the default, one scale per output channel, and
-         * for now the only one the int8 blocks take).
+         * Sets the weight granularity: PER_CHANNEL (the default, one scale per output channel) or
+         * PER_TENSOR (one scale for the whole weight).
          *
          * @param granularity the granularity
          * @return this builder
@@ -572,12 +572,10 @@ public final class QuantizationConfig {
                                 + sample.getClass().getSimpleName()
                                 + ".");
             }
-            if (weightGranularity != Granularity.PER_CHANNEL) {
-                // the int8 blocks quantize weights per output channel; per tensor needs a
-                // weight scheme option in their builders first
+            if (weightGranularity != Granularity.PER_CHANNEL
+                    && weightGranularity != Granularity.PER_TENSOR) {
                 throw new IllegalArgumentException(
-                        "weightGranularity must be PER_CHANNEL (the only granularity the int8"
-                                + " blocks take so far), got "
+                        "weightGranularity must be PER_CHANNEL or PER_TENSOR, got "
                                 + weightGranularity
                                 + ".");
             }

@@ -13,6 +13,7 @@ import ai.djlquant.plan.ModeRules;
 import ai.djlquant.plan.PathPattern;
 import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.transform.BlockNode;
+import ai.djlquant.quant.Granularity;
 import ai.djlquant.quant.QuantParams;
 import ai.djlquant.transform.BlockTree;
 
@@ -381,12 +382,14 @@ public final class Quantizer {
                 hi = Math.max(hi, f);
             }
             row.weightParams =
-                    String.format(
-                            Locale.ROOT,
-                            "int8 symmetric per-channel x%d, scales %.3g..%.3g",
-                            scales.length,
-                            lo,
-                            hi);
+                    s.config.getWeightGranularity() == Granularity.PER_TENSOR
+                            ? String.format(Locale.ROOT, "int8 symmetric per-tensor, scale %.3g", hi)
+                            : String.format(
+                                    Locale.ROOT,
+                                    "int8 symmetric per-channel x%d, scales %.3g..%.3g",
+                                    scales.length,
+                                    lo,
+                                    hi);
             row.activationParams =
                     d.getMode() == QuantizationMode.DYNAMIC
                             ? "dynamic uint" + s.activationBits

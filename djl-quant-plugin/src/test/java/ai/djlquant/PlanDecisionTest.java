@@ -15,6 +15,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djlquant.nn.QuantizedLinear;
 import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.quant.Granularity;
 
 import org.junit.jupiter.api.Test;
 
@@ -175,6 +176,25 @@ class PlanDecisionTest {
             assertSame(first, child(model, 0));
             assertEquals("FP32 by path pattern '01Linear'", r.getLayer(FIRST).getReason());
             assertEquals(1, r.count(QuantizationMode.FP32));
+        }
+    }
+
+    @Test
+    void perTensorWeightsOnRequest() {
+        try (Model model = twoLinears()) {
+            QuantizationReport r =
+                    Quantizer.quantize(
+                            model,
+                            CalibrationData.fromBatches(
+                                    TestModels.batches(model.getNDManager(), 4, new Shape(8, 64))),
+                            QuantizationConfig.builder()
+                                    .optWeightGranularity(Granularity.PER_TENSOR)
+                                    .build());
+            assertTrue(r.getLayer(FIRST).getWeightParams().startsWith("int8 symmetric per-tensor"));
+            float[] s = ((QuantizedLinear) child(model, 0)).getWeightParams().getScales();
+            for (float v : s) {
+                assertEquals(s[0], v);
+            }
         }
     }
 

@@ -65,12 +65,11 @@ class QuantizationConfigTest {
                 "rangeEstimator must not be null.",
                 fails(() -> QuantizationConfig.builder().optRangeEstimator(null).build()));
         assertEquals(
-                "weightGranularity must be PER_CHANNEL (the only granularity the int8 blocks take"
-                        + " so far), got PER_TENSOR.",
+                "weightGranularity must be PER_CHANNEL or PER_TENSOR, got PER_GROUP.",
                 fails(
                         () ->
                                 QuantizationConfig.builder()
-                                        .optWeightGranularity(Granularity.PER_TENSOR)
+                                        .optWeightGranularity(Granularity.PER_GROUP)
                                         .build()));
         assertEquals(
                 "modeByType: BatchNorm is not a quantizable layer type (Linear, Conv1d, Conv2d).",
