@@ -30,9 +30,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -152,7 +149,7 @@ public final class ModelBenchmark {
             }
         }
         if (json != null) {
-            writeJson(json, bench.rows);
+            LayerBenchmark.writeJson(json, bench.rows);
         }
     }
 
@@ -321,20 +318,5 @@ public final class ModelBenchmark {
                     row.int8,
                     row.speedup());
         }
-    }
-
-    private static void writeJson(Path file, List<LayerBenchmark.Row> rows) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            w.write("[\n");
-            for (int i = 0; i < rows.size(); i++) {
-                w.write("  " + rows.get(i).json() + (i + 1 < rows.size() ? ",\n" : "\n"));
-            }
-            w.write("]\n");
-        }
-        System.out.println("# wrote " + rows.size() + " rows to " + file);
     }
 }
