@@ -210,6 +210,28 @@ class QuantizerTest {
         }
     }
 
+    @Test
+    void aSharedLayerBecomesOneInt8BlockAtEveryPlace() {
+        Linear shared = Linear.builder().setUnits(16).build();
+        SequentialBlock b =
+                new SequentialBlock()
+                        .add(shared)
+                        .add(Activation.reluBlock())
+                        .add(shared)
+                        .add(Linear.builder().setUnits(4).build());
+        try (Model model = TestModels.model(b, new Shape(1, 16))) {
+            List<NDList> cal = TestModels.batches(model.getNDManager(), 4, new Shape(8, 16));
+            QuantizationReport r =
+                    Quantizer.quantize(
+                            model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+            Block first = model.getBlock().getChildren().get(0).getValue();
+            assertTrue(first instanceof QuantizedLinear);
+            assertTrue(first == model.getBlock().getChildren().get(2).getValue());
+            assertNull(r.getLayer("01Linear").getFusedRelu(), "a shared layer is never fused");
+            assertTrue(r.getNotes().get(0).contains("shared by 2 places"), r.getNotes().toString());
+        }
+    }
+
     /**
      * A custom block: a Conv1d in a field typed Conv1d (our blocks cannot subclass DJL's Conv1d),
      * a Linear it never registered, a BatchNorm, a Linear head.
