@@ -55,11 +55,12 @@ final class Int8ConvParts {
             QuantParams activation,
             boolean dynamic,
             boolean fusedRelu,
+            boolean perTensorWeights,
             Parameter weight,
             Parameter bias) {
         NDArray w = floatBlock.getParameters().get("weight").getArray();
         QuantParams[] wp = new QuantParams[1];
-        NDArray wq = Int8Core.quantizeWeight(w, wp);
+        NDArray wq = Int8Core.quantizeWeight(w, perTensorWeights, wp);
         core.configure(activation, dynamic, fusedRelu, wp[0].getScales());
         weight.setArray(wq);
         if (bias != null) {

@@ -125,10 +125,21 @@ final class Int8Core {
     }
 
     /**
-     * Quantizes a float weight per output channel. Returns the INT8 array and stores its scales.
+     * Quantizes a float weight per output channel, or per tensor: one scale for all channels
+     * (kept as equal per-channel scales, which is what the kernels and the metadata hold).
+     * Returns the INT8 array and stores its parameters.
      */
-    static NDArray quantizeWeight(NDArray weight, QuantParams[] paramsOut) {
+    static NDArray quantizeWeight(NDArray weight, boolean perTensor, QuantParams[] paramsOut) {
         QuantParams p = AffineQuantizer.forWeight(WEIGHT_SCHEME, weight);
+        if (perTensor) {
+            float[] s = p.getScales();
+            float max = 0;
+            for (float v : s) {
+                max = Math.max(max, v);
+            }
+            Arrays.fill(s, max);
+            p = QuantParams.perChannel(WEIGHT_SCHEME, s, new int[s.length]);
+        }
         paramsOut[0] = p;
         return AffineQuantizer.quantize(weight, p);
     }

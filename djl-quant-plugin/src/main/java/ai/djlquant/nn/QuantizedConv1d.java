@@ -66,6 +66,7 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
                             builder.activation,
                             builder.dynamic,
                             builder.fusedRelu,
+                            builder.perTensorWeights,
                             weight,
                             bias);
         }
@@ -179,6 +180,7 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
         private QuantParams activation;
         private boolean dynamic;
         private boolean fusedRelu;
+        private boolean perTensorWeights;
 
         Builder() {
             stride = new Shape(1);
@@ -230,6 +232,18 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
          */
         public Builder optFusedRelu(boolean fusedRelu) {
             this.fusedRelu = fusedRelu;
+            return this;
+        }
+
+        /**
+         * Sets whether the weight gets one scale for the whole tensor instead of one per output
+         * channel (default false: per channel).
+         *
+         * @param perTensor whether to quantize the weight per tensor
+         * @return this builder
+         */
+        public Builder optPerTensorWeights(boolean perTensor) {
+            this.perTensorWeights = perTensor;
             return this;
         }
 

@@ -58,6 +58,7 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
                             builder.activation,
                             builder.dynamic,
                             builder.fusedRelu,
+                            builder.perTensorWeights,
                             weight,
                             bias);
         }
@@ -153,6 +154,7 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
         private QuantParams activation;
         private boolean dynamic;
         private boolean fusedRelu;
+        private boolean perTensorWeights;
 
         Builder() {}
 
@@ -200,6 +202,18 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
          */
         public Builder optFusedRelu(boolean fusedRelu) {
             this.fusedRelu = fusedRelu;
+            return this;
+        }
+
+        /**
+         * Sets whether the weight gets one scale for the whole tensor instead of one per output
+         * channel (default false: per channel).
+         *
+         * @param perTensor whether to quantize the weight per tensor
+         * @return this builder
+         */
+        public Builder optPerTensorWeights(boolean perTensor) {
+            this.perTensorWeights = perTensor;
             return this;
         }
 

@@ -68,7 +68,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
         Linear f = b.floatBlock;
         NDArray w = f.getParameters().get("weight").getArray();
         QuantParams[] wp = new QuantParams[1];
-        NDArray wq = Int8Core.quantizeWeight(w, wp);
+        NDArray wq = Int8Core.quantizeWeight(w, b.perTensorWeights, wp);
         core.configure(b.activation, b.dynamic, b.fusedRelu, wp[0].getScales());
         int8Weight.setArray(wq);
         if (floatBias != null) {
@@ -206,6 +206,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
         private QuantParams activation;
         private boolean dynamic;
         private boolean fusedRelu;
+        private boolean perTensorWeights;
 
         Builder() {
             super();
@@ -279,6 +280,18 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
          */
         public Builder optFusedRelu(boolean fusedRelu) {
             this.fusedRelu = fusedRelu;
+            return this;
+        }
+
+        /**
+         * Sets whether the weight gets one scale for the whole tensor instead of one per output
+         * channel (default false: per channel).
+         *
+         * @param perTensor whether to quantize the weight per tensor
+         * @return this builder
+         */
+        public Builder optPerTensorWeights(boolean perTensor) {
+            this.perTensorWeights = perTensor;
             return this;
         }
 

@@ -351,7 +351,8 @@ public final class LayerBenchmark {
         return s[s.length / 2];
     }
 
-    private static void writeJson(Path file, List<Row> rows) throws IOException {
+    /** Writes rows as a JSON array, one object per line (also used by ModelBenchmark). */
+    static void writeJson(Path file, List<Row> rows) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
