@@ -1,0 +1,140 @@
+package ai.djlquant;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.util.ProgressBar;
+import ai.djl.util.Progress;
+
+import java.util.Arrays;
+
+/**
+ * The calibration pass: runs the source's batches through the prepared (observed) model, in
+ * inference mode, freeing each batch's intermediates before the next. A batch the model rejects
+ * fails with a message naming the batch, its shape and the layer it failed in.
+ */
+final class Calibration {
+
+    /** The default progress bar appears once a pass has run this long. */
+    static final long PROGRESS_AFTER_NANOS = 2_000_000_000L;
+
+    private final long samples;
+    private long batches;
+    private long seen;
+
+    private Calibration(long samples) {
+        this.samples = samples;
+    }
+
+    /**
+     * Runs the pass.
+     *
+     * @param model the model, its block prepared
+     * @param data the source
+     * @param samples the number of samples to run (counted before)
+     * @param tracker the tracker the observed layers report to
+     * @param progress the user's progress listener, or null for the default
+     * @return the pass's counts
+     */
+    static Calibration run(
+            Model model,
+            CalibrationData data,
+            long samples,
+            ForwardTracker tracker,
+            Progress progress) {
+        Calibration c = new Calibration(samples);
+        Block root = model.getBlock();
+        Shape[] expected = root.isInitialized() ? root.getInputShapes() : null;
+        ProgressSink bar = new ProgressSink(progress, samples);
+        try (NDManager manager = model.getNDManager().newSubManager()) {
+            ParameterStore store = new ParameterStore(manager, false);
+            data.forEach(
+                    model,
+                    manager,
+                    samples,
+                    (batch, n) -> {
+                        long index = c.batches++;
+                        try (NDManager scope = manager.newSubManager()) {
+                            // the batch's intermediates land in its manager: borrow it, free them
+                            batch.tempAttach(scope);
+                            tracker.startBatch();
+                            try {
+                                root.forward(store, batch, false);
+                            } catch (RuntimeException e) {
+                                throw new IllegalArgumentException(
+                                        "calibration batch "
+                                                + index
+                                                + " of shape "
+                                                + Arrays.toString(batch.getShapes())
+                                                + " failed "
+                                                + tracker.whereFailed()
+                                                + (expected == null
+                                                        ? ""
+                                                        : "; the model was initialised for input "
+                                                                + Arrays.toString(expected))
+                                                + ": "
+                                                + e.getMessage(),
+                                        e);
+                            }
+                        }
+                        c.seen += n;
+                        bar.advance(n);
+                    });
+        } finally {
+            bar.end();
+        }
+        return c;
+    }
+
+    long getSamples() {
+        return seen;
+    }
+
+    long getBatches() {
+        return batches;
+    }
+
+    long getExpectedSamples() {
+        return samples;
+    }
+
+    /** The user's listener, or a DJL ProgressBar that appears once the pass takes a while. */
+    private static final class ProgressSink {
+
+        private final Progress user;
+        private final long total;
+        private final long start = System.nanoTime();
+        private Progress shown;
+        private long done;
+
+        ProgressSink(Progress user, long total) {
+            this.user = user;
+            this.total = total;
+            if (user != null) {
+                user.reset("Calibrating", total);
+                user.start(0);
+                shown = user;
+            }
+        }
+
+        void advance(long n) {
+            done += n;
+            if (shown == null && System.nanoTime() - start > PROGRESS_AFTER_NANOS) {
+                shown = new ProgressBar("Calibrating", total);
+                shown.start(0);
+            }
+            if (shown != null) {
+                shown.update(Math.min(done, total) - 1);
+            }
+        }
+
+        void end() {
+            if (shown != null && done >= total) {
+                shown.end();
+            }
+        }
+    }
+}

@@ -1,0 +1,594 @@
+package ai.djlquant;
+
+import ai.djl.nn.Block;
+import ai.djl.nn.convolutional.Conv1d;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.util.Progress;
+import ai.djlquant.observe.HistogramObserver;
+import ai.djlquant.observe.HistogramRangeEstimator;
+import ai.djlquant.observe.Observer;
+import ai.djlquant.observe.PercentileEstimator;
+import ai.djlquant.observe.RangeEstimator;
+import ai.djlquant.observe.TensorRangeObserver;
+import ai.djlquant.plan.LayerPlanner;
+import ai.djlquant.plan.ModeRules;
+import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.quant.Granularity;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * What {@link Quantizer#quantize} does: how activations are observed and turned into parameters,
+ * which mode each layer gets, how much calibration data is used. Immutable; every value is
+ * checked when the config is built, and a bad one fails {@link Builder#build()} with a message
+ * that names the field.
+ *
+ * <pre>{@code
+ * QuantizationConfig config = QuantizationConfig.builder()
+ *         .optCalibrationSamples(500)
+ *         .optMode(Linear.class, QuantizationMode.DYNAMIC)   // every Linear dynamic
+ *         .optExclude("**}{@code /01Conv2d")                   // leave these layers alone
+ *         .build();
+ * }</pre>
+ */
+public final class QuantizationConfig {
+
+    /** Calibration samples used when none are asked for (fewer if the source has fewer). */
+    public static final int DEFAULT_CALIBRATION_SAMPLES = 512;
+
+    /** Default bytes of layer inputs kept per layer to measure its int8 choices. */
+    public static final long DEFAULT_PLAN_SAMPLE_BYTES = 8L << 20;
+
+    /** Default number of input samples kept per layer to measure its int8 choices. */
+    public static final int DEFAULT_PLAN_MAX_SAMPLES = 256;
+
+    private static final List<Class<? extends Block>> QUANTIZABLE =
+            Arrays.asList(Linear.class, Conv1d.class, Conv2d.class);
+
+    private final int calibrationSamples;
+    private final boolean exactSamples;
+    private final Supplier<? extends Observer> activationObserver;
+    private final RangeEstimator rangeEstimator;
+    private final Granularity weightGranularity;
+    private final ModeRules modeRules;
+    private final double autoMarginDb;
+    private final double autoFloorDb;
+    private final boolean foldBatchNorm;
+    private final boolean fuseRelu;
+    private final long planSampleBytes;
+    private final int planMaxSamples;
+    private final long seed;
+    private final Progress progress;
+    private final boolean releaseFloatWeights;
+
+    private QuantizationConfig(Builder b) {
+        calibrationSamples = b.calibrationSamples;
+        exactSamples = b.exactSamples;
+        activationObserver = b.activationObserver;
+        rangeEstimator = b.rangeEstimator;
+        weightGranularity = b.weightGranularity;
+        modeRules = b.rules.build();
+        autoMarginDb = b.autoMarginDb;
+        autoFloorDb = b.autoFloorDb;
+        foldBatchNorm = b.foldBatchNorm;
+        fuseRelu = b.fuseRelu;
+        planSampleBytes = b.planSampleBytes;
+        planMaxSamples = b.planMaxSamples;
+        seed = b.seed;
+        progress = b.progress;
+        releaseFloatWeights = b.releaseFloatWeights;
+    }
+
+    /**
+     * Creates a builder with the defaults.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns the default configuration.
+     *
+     * @return the defaults
+     */
+    public static QuantizationConfig defaults() {
+        return builder().build();
+    }
+
+    /**
+     * Returns the number of calibration samples used.
+     *
+     * @return the number of samples
+     */
+    public int getCalibrationSamples() {
+        return calibrationSamples;
+    }
+
+    /**
+     * Returns whether the source must hold at least {@link #getCalibrationSamples()} samples (true
+     * when they were asked for with {@link Builder#optCalibrationSamples}); otherwise fewer are
+     * used if that is all there is.
+     *
+     * @return whether the sample count is required
+     */
+    public boolean isExactSamples() {
+        return exactSamples;
+    }
+
+    /**
+     * Returns a new activation observer, one per layer.
+     *
+     * @return a new observer
+     */
+    public Observer newActivationObserver() {
+        return activationObserver.get();
+    }
+
+    /**
+     * Returns the range estimator that makes static activation parameters.
+     *
+     * @return the estimator
+     */
+    public RangeEstimator getRangeEstimator() {
+        return rangeEstimator;
+    }
+
+    /**
+     * Returns the weight granularity.
+     *
+     * @return PER_CHANNEL or PER_TENSOR
+     */
+    public Granularity getWeightGranularity() {
+        return weightGranularity;
+    }
+
+    /**
+     * Returns the mode rules (default mode, by type, by path, exclusions).
+     *
+     * @return the rules
+     */
+    public ModeRules getModeRules() {
+        return modeRules;
+    }
+
+    /**
+     * Returns the AUTO margin.
+     *
+     * @return the margin in dB
+     */
+    public double getAutoMarginDb() {
+        return autoMarginDb;
+    }
+
+    /**
+     * Returns the AUTO floor.
+     *
+     * @return the floor in dB
+     */
+    public double getAutoFloorDb() {
+        return autoFloorDb;
+    }
+
+    /**
+     * Returns whether BatchNorms are folded into the layer before them.
+     *
+     * @return whether to fold
+     */
+    public boolean isFoldBatchNorm() {
+        return foldBatchNorm;
+    }
+
+    /**
+     * Returns whether a ReLU after an int8 layer is fused into it.
+     *
+     * @return whether to fuse
+     */
+    public boolean isFuseRelu() {
+        return fuseRelu;
+    }
+
+    /**
+     * Returns the bytes of inputs kept per layer for the plan's measurements.
+     *
+     * @return the bytes
+     */
+    public long getPlanSampleBytes() {
+        return planSampleBytes;
+    }
+
+    /**
+     * Returns the most input samples kept per layer for the plan's measurements.
+     *
+     * @return the number of samples
+     */
+    public int getPlanMaxSamples() {
+        return planMaxSamples;
+    }
+
+    /**
+     * Returns the seed of the sampling of layer inputs.
+     *
+     * @return the seed
+     */
+    public long getSeed() {
+        return seed;
+    }
+
+    /**
+     * Returns the progress listener of the calibration pass, or null for the default (a DJL {@code
+     * ProgressBar} once the pass has run for two seconds).
+     *
+     * @return the progress listener, or null
+     */
+    public Progress getProgress() {
+        return progress;
+    }
+
+    /**
+     * Returns whether the float weights of replaced layers are freed when quantization succeeds.
+     *
+     * @return whether float weights are freed
+     */
+    public boolean isReleaseFloatWeights() {
+        return releaseFloatWeights;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return "QuantizationConfig(samples="
+                + calibrationSamples
+                + (exactSamples ? "" : " at most")
+                + ", observer="
+                + activationObserver.get().getClass().getSimpleName()
+                + ", estimator="
+                + rangeEstimator
+                + ", weights="
+                + weightGranularity
+                + ", defaultMode="
+                + modeRules.getDefaultMode()
+                + ", margin="
+                + autoMarginDb
+                + " dB, floor="
+                + autoFloorDb
+                + " dB)";
+    }
+
+    /** Builds a {@link QuantizationConfig}. */
+    public static final class Builder {
+
+        private int calibrationSamples = DEFAULT_CALIBRATION_SAMPLES;
+        private boolean exactSamples;
+        private Supplier<? extends Observer> activationObserver = HistogramObserver.builder()::build;
+        private RangeEstimator rangeEstimator = PercentileEstimator.builder().build();
+        private Granularity weightGranularity = Granularity.PER_CHANNEL;
+        private final ModeRules.Builder rules = ModeRules.builder();
+        private double autoMarginDb = LayerPlanner.DEFAULT_MARGIN_DB;
+        private double autoFloorDb = LayerPlanner.DEFAULT_FLOOR_DB;
+        private boolean foldBatchNorm = true;
+        private boolean fuseRelu = true;
+        private long planSampleBytes = DEFAULT_PLAN_SAMPLE_BYTES;
+        private int planMaxSamples = DEFAULT_PLAN_MAX_SAMPLES;
+        private long seed = 42;
+        private Progress progress;
+        private boolean releaseFloatWeights = true;
+        private RuntimeException deferred;
+
+        Builder() {}
+
+        /**
+         * Sets the number of calibration samples; the source must hold at least this many
+         * (default: up to {@value #DEFAULT_CALIBRATION_SAMPLES}, fewer if the source has fewer).
+         *
+         * @param samples the number of samples, at least 1
+         * @return this builder
+         */
+        public Builder optCalibrationSamples(int samples) {
+            this.calibrationSamples = samples;
+            this.exactSamples = true;
+            return this;
+        }
+
+        /**
+         * Sets how activations are observed: a new observer per layer (default: a {@link
+         * HistogramObserver} of 2048 bins, which every estimator can use).
+         *
+         * @param observer makes one observer per layer
+         * @return this builder
+         */
+        public Builder optActivationObserver(Supplier<? extends Observer> observer) {
+            this.activationObserver = observer;
+            return this;
+        }
+
+        /**
+         * Sets how an observer's statistics become static activation parameters (default: the
+         * 99.99th percentile, {@link PercentileEstimator}).
+         *
+         * @param estimator the estimator
+         * @return this builder
+         */
+        public Builder optRangeEstimator(RangeEstimator estimator) {
+            this.rangeEstimator = estimator;
+            return this;
+        }
+
+        /**
+         * Sets the weight granularity: PER_CHANNEL (default, one scale per output channel) or
+         * PER_TENSOR.
+         *
+         * @param granularity the granularity
+         * @return this builder
+         */
+        public Builder optWeightGranularity(Granularity granularity) {
+            this.weightGranularity = granularity;
+            return this;
+        }
+
+        /**
+         * Sets the mode of layers no other rule names (default AUTO).
+         *
+         * @param mode the mode
+         * @return this builder
+         */
+        public Builder optDefaultMode(QuantizationMode mode) {
+            try {
+                rules.optDefaultMode(mode);
+            } catch (RuntimeException e) {
+                defer("defaultMode must not be null.", e);
+            }
+            return this;
+        }
+
+        /**
+         * Sets the mode of every layer of a type: {@code Linear.class}, {@code Conv1d.class} or
+         * {@code Conv2d.class}.
+         *
+         * @param layerType the layer type
+         * @param mode the mode
+         * @return this builder
+         */
+        public Builder optMode(Class<? extends Block> layerType, QuantizationMode mode) {
+            if (layerType == null || mode == null) {
+                defer("modeByType needs a layer type and a mode, got " + layerType + " and "
+                        + mode + ".", null);
+            } else if (!QUANTIZABLE.contains(layerType)) {
+                defer("modeByType: " + layerType.getSimpleName()
+                        + " is not a quantizable layer type (Linear, Conv1d, Conv2d).", null);
+            } else {
+                rules.optMode(layerType, mode);
+            }
+            return this;
+        }
+
+        /**
+         * Sets the mode of the layers whose path matches a glob ({@code *} within a path segment,
+         * {@code **} across segments). Path rules win over type rules; the first matching
+         * pattern wins.
+         *
+         * @param pathGlob the glob
+         * @param mode the mode
+         * @return this builder
+         */
+        public Builder optMode(String pathGlob, QuantizationMode mode) {
+            if (pathGlob == null || mode == null) {
+                defer("modeByPath needs a pattern and a mode, got " + pathGlob + " and " + mode
+                        + ".", null);
+                return this;
+            }
+            try {
+                rules.optMode(pathGlob, mode);
+            } catch (IllegalArgumentException e) {
+                defer("modeByPath: " + e.getMessage(), e);
+            }
+            return this;
+        }
+
+        /**
+         * Leaves the layers whose path matches a glob exactly as they are: not folded, not
+         * observed, not quantized.
+         *
+         * @param pathGlob the glob
+         * @return this builder
+         */
+        public Builder optExclude(String pathGlob) {
+            if (pathGlob == null) {
+                defer("exclude needs a pattern, got null.", null);
+                return this;
+            }
+            try {
+                rules.optExclude(pathGlob);
+            } catch (IllegalArgumentException e) {
+                defer("exclude: " + e.getMessage(), e);
+            }
+            return this;
+        }
+
+        /**
+         * Sets the AUTO margin: static is chosen while its SQNR is at least dynamic's minus this
+         * (default {@value LayerPlanner#DEFAULT_MARGIN_DB} dB).
+         *
+         * @param db the margin in dB, non-negative
+         * @return this builder
+         */
+        public Builder optAutoMargin(double db) {
+            this.autoMarginDb = db;
+            return this;
+        }
+
+        /**
+         * Sets the AUTO floor: a layer whose static and dynamic SQNR are both below it stays fp32
+         * (default {@value LayerPlanner#DEFAULT_FLOOR_DB} dB).
+         *
+         * @param db the floor in dB
+         * @return this builder
+         */
+        public Builder optAutoFloor(double db) {
+            this.autoFloorDb = db;
+            return this;
+        }
+
+        /**
+         * Sets whether a BatchNorm right after a Conv or Linear is folded into it (default true).
+         *
+         * @param fold whether to fold
+         * @return this builder
+         */
+        public Builder optFoldBatchNorm(boolean fold) {
+            this.foldBatchNorm = fold;
+            return this;
+        }
+
+        /**
+         * Sets whether a ReLU that alone reads an int8 layer's output is fused into it (default
+         * true).
+         *
+         * @param fuse whether to fuse
+         * @return this builder
+         */
+        public Builder optFuseRelu(boolean fuse) {
+            this.fuseRelu = fuse;
+            return this;
+        }
+
+        /**
+         * Sets how many bytes of inputs are kept per layer to measure its int8 choices (default 8
+         * MiB; at least one sample is always kept).
+         *
+         * @param bytes the bytes, positive
+         * @return this builder
+         */
+        public Builder optPlanSampleBytes(long bytes) {
+            this.planSampleBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Sets the most input samples kept per layer to measure its int8 choices (default {@value
+         * #DEFAULT_PLAN_MAX_SAMPLES}).
+         *
+         * @param samples the number of samples, at least 1
+         * @return this builder
+         */
+        public Builder optPlanMaxSamples(int samples) {
+            this.planMaxSamples = samples;
+            return this;
+        }
+
+        /**
+         * Sets the seed of the random choice of kept layer inputs (default 42).
+         *
+         * @param seed the seed
+         * @return this builder
+         */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Sets the progress listener of the calibration pass (default: a DJL ProgressBar once the
+         * pass has run for two seconds; {@code DJL_DISABLE_PROGRESS_BAR=true} turns it off).
+         *
+         * @param progress the listener
+         * @return this builder
+         */
+        public Builder optProgress(Progress progress) {
+            this.progress = progress;
+            return this;
+        }
+
+        /**
+         * Sets whether the float weights of the replaced layers are freed when quantization
+         * succeeds (default true; they are kept if the model's root block itself was replaced,
+         * since predictors made before hold it).
+         *
+         * @param release whether to free them
+         * @return this builder
+         */
+        public Builder optReleaseFloatWeights(boolean release) {
+            this.releaseFloatWeights = release;
+            return this;
+        }
+
+        private void defer(String message, RuntimeException cause) {
+            if (deferred == null) {
+                deferred = new IllegalArgumentException(message, cause);
+            }
+        }
+
+        /**
+         * Checks every value and builds the config.
+         *
+         * @return the config
+         * @throws IllegalArgumentException naming the first field at fault
+         */
+        public QuantizationConfig build() {
+            if (deferred != null) {
+                throw deferred;
+            }
+            if (calibrationSamples < 1) {
+                throw new IllegalArgumentException(
+                        "calibrationSamples must be at least 1, got " + calibrationSamples + ".");
+            }
+            if (rangeEstimator == null) {
+                throw new IllegalArgumentException("rangeEstimator must not be null.");
+            }
+            if (activationObserver == null) {
+                throw new IllegalArgumentException("activationObserver must not be null.");
+            }
+            Observer sample;
+            try {
+                sample = activationObserver.get();
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(
+                        "activationObserver failed to make an observer: " + e.getMessage(), e);
+            }
+            if (sample == null) {
+                throw new IllegalArgumentException("activationObserver made a null observer.");
+            }
+            if (rangeEstimator instanceof HistogramRangeEstimator
+                    && !(sample instanceof HistogramObserver)) {
+                throw new IllegalArgumentException(
+                        "rangeEstimator "
+                                + rangeEstimator
+                                + " needs a HistogramObserver, but activationObserver makes a "
+                                + sample.getClass().getSimpleName()
+                                + ".");
+            }
+            if (!(rangeEstimator instanceof HistogramRangeEstimator)
+                    && rangeEstimator.getClass().getPackageName().equals("ai.djlquant.observe")
+                    && !(sample instanceof TensorRangeObserver)) {
+                throw new IllegalArgumentException(
+                        "rangeEstimator "
+                                + rangeEstimator
+                                + " needs a per-tensor range observer, but activationObserver"
+                                + " makes a "
+                                + sample.getClass().getSimpleName()
+                                + ".");
+            }
+            if (weightGranularity != Granularity.PER_CHANNEL
+                    && weightGranularity != Granularity.PER_TENSOR) {
+                throw new IllegalArgumentException(
+                        "weightGranularity must be PER_CHANNEL or PER_TENSOR, got "
+                                + weightGranularity
+                                + ".");
+            }
+            new LayerPlanner(autoMarginDb, autoFloorDb); // checks autoMarginDb and autoFloorDb
+            if (planSampleBytes < 1) {
+                throw new IllegalArgumentException(
+                        "planSampleBytes must be positive, got " + planSampleBytes + ".");
+            }
+            if (planMaxSamples < 1) {
+                throw new IllegalArgumentException(
+                        "planMaxSamples must be at least 1, got " + planMaxSamples + ".");
+            }
+            return new QuantizationConfig(this);
+        }
+    }
+}

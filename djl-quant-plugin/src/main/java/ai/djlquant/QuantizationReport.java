@@ -1,0 +1,269 @@
+package ai.djlquant;
+
+import ai.djl.util.JsonUtils;
+import ai.djlquant.plan.QuantizationMode;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What {@link Quantizer#quantize} did: one {@link LayerReport} per layer that has parameters
+ * (quantized or not, with the reason), the model's totals, and notes on anything left alone.
+ * {@link #toTable()} prints it; {@link #toJson()} writes it for tools.
+ */
+public final class QuantizationReport {
+
+    final List<LayerReport> layers = new ArrayList<>();
+    final List<String> notes = new ArrayList<>();
+    String source = "";
+    long calibrationSamples;
+    long calibrationBatches;
+    String observer = "";
+    String estimator = "";
+    String backend = "";
+    int activationBits;
+    double marginDb;
+    double floorDb;
+    long modelFloatBytes;
+    long modelQuantizedBytes;
+    double calibrationSeconds;
+    double planSeconds;
+    double totalSeconds;
+
+    QuantizationReport() {}
+
+    /**
+     * Returns the per-layer reports, in tree order.
+     *
+     * @return the layers
+     */
+    public List<LayerReport> getLayers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    /**
+     * Returns the report of the layer with a path, or null.
+     *
+     * @param path the layer's path
+     * @return the layer's report, or null
+     */
+    public LayerReport getLayer(String path) {
+        for (LayerReport l : layers) {
+            if (l.getPath().equals(path)) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Returns notes on what was left alone (unregistered children, BatchNorms not folded, ...).
+     *
+     * @return the notes
+     */
+    public List<String> getNotes() {
+        return Collections.unmodifiableList(notes);
+    }
+
+    /**
+     * Returns the number of layers in a mode.
+     *
+     * @param mode STATIC, DYNAMIC or FP32
+     * @return the count
+     */
+    public int count(QuantizationMode mode) {
+        int n = 0;
+        for (LayerReport l : layers) {
+            if (l.getMode() == mode) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Returns the bytes of all the model's parameters before quantization.
+     *
+     * @return bytes
+     */
+    public long getModelFloatBytes() {
+        return modelFloatBytes;
+    }
+
+    /**
+     * Returns the bytes of all the model's parameters after quantization.
+     *
+     * @return bytes
+     */
+    public long getModelQuantizedBytes() {
+        return modelQuantizedBytes;
+    }
+
+    /**
+     * Returns the number of calibration samples run.
+     *
+     * @return the samples
+     */
+    public long getCalibrationSamples() {
+        return calibrationSamples;
+    }
+
+    /**
+     * Returns the width of the activation grid of static layers on this machine (7 where the CPU
+     * lacks VNNI, 8 otherwise).
+     *
+     * @return 7 or 8
+     */
+    public int getActivationBits() {
+        return activationBits;
+    }
+
+    /**
+     * Returns the wall-clock seconds of the whole quantization.
+     *
+     * @return seconds
+     */
+    public double getTotalSeconds() {
+        return totalSeconds;
+    }
+
+    /**
+     * Formats the report as a text table, one row per layer, then the totals and notes.
+     *
+     * @return the table
+     */
+    public String toTable() {
+        int pathWidth = 4;
+        for (LayerReport l : layers) {
+            pathWidth = Math.max(pathWidth, l.getPath().length());
+        }
+        String row = "%-" + pathWidth + "s  %-8s %-7s %8s %8s %11s %11s  %s%n";
+        StringBuilder sb = new StringBuilder();
+        sb.append(
+                String.format(
+                        Locale.ROOT,
+                        row,
+                        "path",
+                        "type",
+                        "mode",
+                        "static",
+                        "dynamic",
+                        "fp32 bytes",
+                        "now bytes",
+                        "why (fused)"));
+        for (LayerReport l : layers) {
+            String fused = "";
+            if (l.getFoldedBatchNorm() != null) {
+                fused += " +BN";
+            }
+            if (l.getFusedRelu() != null) {
+                fused += " +ReLU";
+            }
+            sb.append(
+                    String.format(
+                            Locale.ROOT,
+                            row,
+                            l.getPath(),
+                            l.getBlockType(),
+                            l.getMode(),
+                            db(l.getStaticSqnrDb()),
+                            db(l.getDynamicSqnrDb()),
+                            l.getFloatBytes(),
+                            l.getQuantizedBytes(),
+                            l.getReason() + (fused.isEmpty() ? "" : " (" + fused.trim() + ")")));
+        }
+        sb.append(
+                String.format(
+                        Locale.ROOT,
+                        "%d static, %d dynamic, %d fp32; parameters %d -> %d bytes (%.3fx);"
+                                + " SQNR in dB of each layer's output vs fp32%n",
+                        count(QuantizationMode.STATIC),
+                        count(QuantizationMode.DYNAMIC),
+                        count(QuantizationMode.FP32),
+                        modelFloatBytes,
+                        modelQuantizedBytes,
+                        modelFloatBytes == 0 ? 0.0 : (double) modelQuantizedBytes / modelFloatBytes));
+        sb.append(
+                String.format(
+                        Locale.ROOT,
+                        "calibration: %d samples in %d batches from %s; observer %s, estimator %s,"
+                                + " %d-bit activations, %s backend; AUTO margin %.1f dB, floor"
+                                + " %.1f dB; %.1f s (calibrate %.1f s, plan %.1f s)%n",
+                        calibrationSamples,
+                        calibrationBatches,
+                        source,
+                        observer,
+                        estimator,
+                        activationBits,
+                        backend,
+                        marginDb,
+                        floorDb,
+                        totalSeconds,
+                        calibrationSeconds,
+                        planSeconds));
+        for (String n : notes) {
+            sb.append("note: ").append(n).append(System.lineSeparator());
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Writes the report as JSON (numbers that were not measured are null).
+     *
+     * @return the JSON text
+     */
+    public String toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("formatVersion", 1);
+        Map<String, Object> totals = new LinkedHashMap<>();
+        totals.put("static", count(QuantizationMode.STATIC));
+        totals.put("dynamic", count(QuantizationMode.DYNAMIC));
+        totals.put("fp32", count(QuantizationMode.FP32));
+        totals.put("modelFloatBytes", modelFloatBytes);
+        totals.put("modelQuantizedBytes", modelQuantizedBytes);
+        m.put("totals", totals);
+        Map<String, Object> cal = new LinkedHashMap<>();
+        cal.put("source", source);
+        cal.put("samples", calibrationSamples);
+        cal.put("batches", calibrationBatches);
+        cal.put("observer", observer);
+        cal.put("estimator", estimator);
+        cal.put("activationBits", activationBits);
+        cal.put("backend", backend);
+        cal.put("autoMarginDb", marginDb);
+        cal.put("autoFloorDb", floorDb);
+        cal.put("calibrationSeconds", jsonNumber(calibrationSeconds));
+        cal.put("planSeconds", jsonNumber(planSeconds));
+        cal.put("totalSeconds", jsonNumber(totalSeconds));
+        m.put("calibration", cal);
+        List<Object> list = new ArrayList<>();
+        for (LayerReport l : layers) {
+            list.add(l.toMap());
+        }
+        m.put("layers", list);
+        m.put("notes", notes);
+        return JsonUtils.GSON_PRETTY.toJson(m);
+    }
+
+    /** A finite number, or null (JSON has no NaN or infinity). */
+    static Double jsonNumber(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    private static String db(double v) {
+        if (Double.isNaN(v)) {
+            return "-";
+        }
+        return Double.isInfinite(v) ? "exact" : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return toTable();
+    }
+}

@@ -1,0 +1,65 @@
+package ai.djlquant.kernel;
+
+import java.nio.ByteBuffer;
+
+/**
+ * One prepared int8 layer (weights packed once), runnable on inputs of any batch size.
+ *
+ * <p>Kernels are thread-safe: one kernel may run on many threads at once. Native state that is
+ * not (scratch buffers, streams) is kept per concurrent call.
+ */
+public interface Int8Kernel extends AutoCloseable {
+
+    /**
+     * Returns the output shape for an input shape.
+     *
+     * @param inputShape the input shape ({@code [..., K]} for Linear, {@code [N, C, (H,) W]} for
+     *     convolutions)
+     * @return the output shape
+     * @throws IllegalArgumentException naming the dimension that does not fit
+     */
+    long[] outputShape(long[] inputShape);
+
+    /**
+     * Runs the layer on float32 input: quantizes the activations, multiplies in int8, and writes
+     * float32 output.
+     *
+     * @param input the input values, float32 in native byte order, row-major in {@code
+     *     inputShape}, from the buffer's position
+     * @param inputShape the input shape
+     * @param activation how the input is quantized (fixed parameters or from the live range)
+     * @param output where the float32 output goes, row-major in {@link #outputShape}, from the
+     *     buffer's position
+     * @param threads the number of threads the native library should use, or 0 for its default
+     * @throws IllegalArgumentException if the shape does not fit or a buffer is too small
+     */
+    void forward(
+            ByteBuffer input,
+            long[] inputShape,
+            ActivationQuantization activation,
+            ByteBuffer output,
+            int threads);
+
+    /**
+     * Returns the exact int32 accumulations {@code sum(q * w)} for already quantized input, with
+     * no zero point, scale or bias applied (the integer core the tests compare across backends).
+     *
+     * @param input unsigned 8-bit activations, row-major in {@code inputShape}
+     * @param inputShape the input shape
+     * @param threads the number of native threads, or 0 for the default
+     * @return the accumulations, row-major in {@link #outputShape}
+     */
+    int[] accumulate(byte[] input, long[] inputShape, int threads);
+
+    /**
+     * Describes how an input of this shape is computed (implementation names), for logs.
+     *
+     * @param inputShape the input shape
+     * @return a one-line description
+     */
+    String describe(long[] inputShape);
+
+    /** Releases native memory; the kernel must not be used afterwards. */
+    @Override
+    void close();
+}

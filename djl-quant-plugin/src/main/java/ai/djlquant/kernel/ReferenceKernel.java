@@ -1,0 +1,189 @@
+package ai.djlquant.kernel;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * Scalar Java kernel for Linear and convolution (a Linear layer is a 1x1 convolution over M rows).
+ * Written for clarity, not speed: the oneDNN kernels are held to its integers bit for bit.
+ */
+final class ReferenceKernel implements Int8Kernel {
+
+    private final ConvGeometry geometry; // null for Linear
+    private final byte[] w;
+    private final float[] wScales;
+    private final float[] bias;
+    private final boolean relu;
+    private final int outChannels;
+    private final int perChannel;
+
+    ReferenceKernel(ConvGeometry geometry, Int8Weights weights, boolean relu) {
+        this.geometry = geometry;
+        this.w = weights.values();
+        this.wScales = weights.scales();
+        this.bias = weights.bias();
+        this.relu = relu;
+        this.outChannels = weights.outputChannels();
+        this.perChannel = weights.valuesPerChannel();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public long[] outputShape(long[] inputShape) {
+        if (geometry == null) {
+            return KernelChecks.linearOutput(inputShape, perChannel, outChannels);
+        }
+        return geometry.outputShape(inputShape);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void forward(
+            ByteBuffer input,
+            long[] inputShape,
+            ActivationQuantization activation,
+            ByteBuffer output,
+            int threads) {
+        long[] outShape = outputShape(inputShape);
+        int n = Math.toIntExact(KernelChecks.count(inputShape));
+        KernelChecks.checkCapacity(input, n, Float.BYTES, "input");
+        KernelChecks.checkCapacity(output, KernelChecks.count(outShape), Float.BYTES, "output");
+        float[] x = new float[n];
+        input.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().get(x);
+        int qmax = activation.getQmax();
+        float scale = activation.getScale();
+        int zp = activation.getZeroPoint();
+        if (activation.isDynamic()) {
+            float min = Float.POSITIVE_INFINITY;
+            float max = Float.NEGATIVE_INFINITY;
+            for (float v : x) {
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+            scale = ActivationQuantization.dynamicScale(min, max, qmax);
+            zp = ActivationQuantization.dynamicZeroPoint(min, scale, qmax);
+        }
+        int[] q = new int[n];
+        for (int i = 0; i < n; i++) {
+            q[i] = ActivationQuantization.quantize(x[i], scale, zp, qmax);
+        }
+        int[] acc = accumulate(q, inputShape, zp);
+        FloatBuffer out = output.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        int inner = innerSize(outShape);
+        for (int i = 0; i < acc.length; i++) {
+            int c = (i / inner) % outChannels;
+            float y = scale * wScales[c] * acc[i] + bias[c];
+            out.put(i, relu ? Math.max(y, 0f) : y);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int[] accumulate(byte[] input, long[] inputShape, int threads) {
+        int[] q = new int[input.length];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = input[i] & 0xFF;
+        }
+        if (q.length != KernelChecks.count(inputShape)) {
+            throw new IllegalArgumentException(
+                    "input holds " + q.length + " values, its shape needs "
+                            + KernelChecks.count(inputShape) + ".");
+        }
+        return accumulate(q, inputShape, 0);
+    }
+
+    /** Elements per (batch, channel) pair of the output: 1 for Linear rows. */
+    private int innerSize(long[] outShape) {
+        if (geometry == null) {
+            return 1;
+        }
+        int inner = 1;
+        for (int i = 2; i < outShape.length; i++) {
+            inner *= (int) outShape[i];
+        }
+        return inner;
+    }
+
+    /** sum((q - zp) * w) over the taps inside the input; padding contributes nothing. */
+    private int[] accumulate(int[] q, long[] inputShape, int zp) {
+        long[] outShape = outputShape(inputShape);
+        if (geometry == null) {
+            int m = (int) KernelChecks.linearRows(inputShape, perChannel);
+            int k = perChannel;
+            int[] acc = new int[m * outChannels];
+            for (int r = 0; r < m; r++) {
+                for (int c = 0; c < outChannels; c++) {
+                    int s = 0;
+                    for (int j = 0; j < k; j++) {
+                        s += (q[r * k + j] - zp) * w[c * k + j];
+                    }
+                    acc[r * outChannels + c] = s;
+                }
+            }
+            return acc;
+        }
+        boolean oneD = geometry.spatialDims() == 1;
+        int batch = (int) inputShape[0];
+        int cin = geometry.getInChannels();
+        int ih = oneD ? 1 : (int) inputShape[2];
+        int iw = (int) inputShape[inputShape.length - 1];
+        int oh = oneD ? 1 : (int) outShape[2];
+        int ow = (int) outShape[outShape.length - 1];
+        long[] k = geometry.getKernel();
+        long[] st = geometry.getStride();
+        long[] pd = geometry.getPadding();
+        long[] dl = geometry.getDilation();
+        int kh = oneD ? 1 : (int) k[0];
+        int kw = (int) k[k.length - 1];
+        int sh = oneD ? 1 : (int) st[0];
+        int sw = (int) st[st.length - 1];
+        int ph = oneD ? 0 : (int) pd[0];
+        int pw = (int) pd[pd.length - 1];
+        int dh = oneD ? 1 : (int) dl[0];
+        int dw = (int) dl[dl.length - 1];
+        int groups = geometry.getGroups();
+        int cinG = cin / groups;
+        int coutG = outChannels / groups;
+        int[] acc = new int[batch * outChannels * oh * ow];
+        for (int b = 0; b < batch; b++) {
+            for (int c = 0; c < outChannels; c++) {
+                int g = c / coutG;
+                for (int y = 0; y < oh; y++) {
+                    for (int x = 0; x < ow; x++) {
+                        int s = 0;
+                        for (int ci = 0; ci < cinG; ci++) {
+                            int inC = g * cinG + ci;
+                            for (int u = 0; u < kh; u++) {
+                                int iy = y * sh - ph + u * dh;
+                                if (iy < 0 || iy >= ih) {
+                                    continue;
+                                }
+                                for (int v = 0; v < kw; v++) {
+                                    int ix = x * sw - pw + v * dw;
+                                    if (ix < 0 || ix >= iw) {
+                                        continue;
+                                    }
+                                    int qv = q[((b * cin + inC) * ih + iy) * iw + ix];
+                                    s += (qv - zp) * w[((c * cinG + ci) * kh + u) * kw + v];
+                                }
+                            }
+                        }
+                        acc[((b * outChannels + c) * oh + y) * ow + x] = s;
+                    }
+                }
+            }
+        }
+        return acc;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String describe(long[] inputShape) {
+        return "reference " + (geometry == null ? "linear" : geometry.toString());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void close() {}
+}

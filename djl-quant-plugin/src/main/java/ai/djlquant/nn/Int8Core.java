@@ -1,0 +1,330 @@
+package ai.djlquant.nn;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djlquant.kernel.ActivationQuantization;
+import ai.djlquant.kernel.Int8Backend;
+import ai.djlquant.kernel.Int8Backends;
+import ai.djlquant.kernel.Int8Kernel;
+import ai.djlquant.kernel.Int8Weights;
+import ai.djlquant.quant.AffineQuantizer;
+import ai.djlquant.quant.Granularity;
+import ai.djlquant.quant.QuantParams;
+import ai.djlquant.quant.QuantScheme;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * What the int8 blocks share: the activation quantization, the weight scales, the kernel built
+ * from the block's int8 weight, the float fallback, and their part of the saved metadata.
+ *
+ * <p>The kernel is built on the first forward from the weight array the ParameterStore returns
+ * and rebuilt whenever that array is replaced (as {@code loadParameters} does).
+ */
+final class Int8Core {
+
+    /** The weight scheme of every int8 block (DESIGN.md: symmetric, per channel, [-127, 127]). */
+    static final QuantScheme WEIGHT_SCHEME = QuantScheme.int8WeightPerChannel(0);
+
+    private final String blockType;
+    private final KernelFactory kernelFactory;
+    private boolean dynamic;
+    private int bits;
+    private float scale = 1f;
+    private int zeroPoint;
+    private boolean fusedRelu;
+    private float[] weightScales;
+
+    private volatile ActivationQuantization activation;
+    private final Object buildLock = new Object();
+    private volatile NDArray builtFrom;
+    private volatile Int8Kernel kernel;
+    private volatile NDArray fallbackWeight;
+
+    Int8Core(String blockType, KernelFactory kernelFactory) {
+        this.blockType = blockType;
+        this.kernelFactory = kernelFactory;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // configuration
+
+    void configure(QuantParams activationParams, boolean dynamicMode, boolean relu, float[] ws) {
+        dynamic = dynamicMode;
+        fusedRelu = relu;
+        weightScales = ws.clone();
+        if (dynamicMode) {
+            bits = Int8Backends.get().getActivationBits();
+            scale = 1f;
+            zeroPoint = 0;
+        } else {
+            checkActivationParams(activationParams);
+            bits = activationParams.getScheme().getBits();
+            scale = activationParams.scale();
+            zeroPoint = activationParams.zeroPoint();
+        }
+        activation = makeActivation();
+    }
+
+    private ActivationQuantization makeActivation() {
+        return dynamic
+                ? ActivationQuantization.dynamic(bits)
+                : ActivationQuantization.fixed(scale, zeroPoint, bits);
+    }
+
+    private void checkActivationParams(QuantParams p) {
+        if (p == null) {
+            throw new IllegalArgumentException(
+                    blockType
+                            + " needs activation QuantParams (static mode) or optDynamic().");
+        }
+        QuantScheme s = p.getScheme();
+        if (s.isSigned()
+                || s.isSymmetric()
+                || s.getGranularity() != Granularity.PER_TENSOR
+                || (s.getBits() != 7 && s.getBits() != 8)) {
+            throw new IllegalArgumentException(
+                    blockType
+                            + " takes unsigned asymmetric per-tensor 7- or 8-bit activation"
+                            + " parameters (QuantScheme.uint8Activation), got "
+                            + s
+                            + ".");
+        }
+    }
+
+    boolean isDynamic() {
+        return dynamic;
+    }
+
+    boolean isFusedRelu() {
+        return fusedRelu;
+    }
+
+    /** Static activation parameters, or null in dynamic mode. */
+    QuantParams activationParams() {
+        if (dynamic) {
+            return null;
+        }
+        return QuantParams.perTensor(QuantScheme.uint8Activation(bits), scale, zeroPoint);
+    }
+
+    QuantParams weightParams() {
+        return QuantParams.perChannel(
+                WEIGHT_SCHEME, weightScales, new int[weightScales.length]);
+    }
+
+    /**
+     * Quantizes a float weight per output channel. Returns the INT8 array and stores its scales.
+     */
+    static NDArray quantizeWeight(NDArray weight, QuantParams[] paramsOut) {
+        QuantParams p = AffineQuantizer.forWeight(WEIGHT_SCHEME, weight);
+        paramsOut[0] = p;
+        return AffineQuantizer.quantize(weight, p);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // forward
+
+    NDArray forward(NDArray x, NDArray weight, NDArray bias, FloatOp floatOp) {
+        ActivationQuantization act = activation;
+        if (act == null || weight == null) {
+            throw new IllegalStateException(
+                    blockType + " has no weights yet: build it from a float block or load its"
+                            + " parameters first.");
+        }
+        if (x.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException(
+                    blockType + " takes FLOAT32 input, got " + x.getDataType() + " of shape "
+                            + x.getShape() + ".");
+        }
+        Int8Kernel k = kernelFor(weight, bias);
+        long[] shape = x.getShape().getShape();
+        long[] outShape;
+        try {
+            outShape = k.outputShape(shape);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(blockType + ": " + e.getMessage(), e);
+        }
+        if (!Int8Backends.get().isNative() || !Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
+            return fallback(x, weight, bias, floatOp);
+        }
+        // borrow the input's memory; write into a tensor PyTorch owns
+        ByteBuffer in = x.toByteBuffer(true);
+        NDArray out = x.getManager().create(new Shape(outShape), DataType.FLOAT32);
+        k.forward(in, shape, act, out.toByteBuffer(true), engineThreads(x.getManager()));
+        return out;
+    }
+
+    /** The engine's intra-op thread count, so oneDNN runs as many threads as PyTorch does. */
+    private static int engineThreads(NDManager manager) {
+        if ("PyTorch".equals(manager.getEngine().getEngineName())) {
+            return JniUtils.getNumThreads();
+        }
+        return 0;
+    }
+
+    private Int8Kernel kernelFor(NDArray weight, NDArray bias) {
+        Int8Kernel k = kernel;
+        if (k != null && builtFrom == weight) {
+            return k;
+        }
+        synchronized (buildLock) {
+            if (kernel != null && builtFrom == weight) {
+                return kernel;
+            }
+            if (weight.getDataType() != DataType.INT8) {
+                throw new IllegalStateException(
+                        blockType + " weight must be INT8, got " + weight.getDataType() + ".");
+            }
+            long[] ws = weight.getShape().getShape();
+            if (weightScales == null || ws[0] != weightScales.length) {
+                throw new IllegalStateException(
+                        blockType
+                                + " has "
+                                + (weightScales == null ? 0 : weightScales.length)
+                                + " weight scales for a weight of shape "
+                                + weight.getShape()
+                                + ".");
+            }
+            float[] b = bias == null ? null : bias.toFloatArray();
+            Int8Weights w = new Int8Weights(weight.toByteArray(), ws, weightScales, b);
+            Int8Kernel built = kernelFactory.create(Int8Backends.get(), w, fusedRelu);
+            Int8Kernel old = kernel;
+            NDArray oldFallback = fallbackWeight;
+            kernel = built;
+            fallbackWeight = null;
+            builtFrom = weight;
+            if (old != null) {
+                old.close();
+            }
+            if (oldFallback != null) {
+                oldFallback.close();
+            }
+            return built;
+        }
+    }
+
+    /** Prepares the kernel of the wrapped layer type. */
+    interface KernelFactory {
+        Int8Kernel create(Int8Backend backend, Int8Weights weights, boolean fusedRelu);
+    }
+
+    /** A float op of the wrapped layer type (linear, conv1d, conv2d). */
+    interface FloatOp {
+        NDArray apply(NDArray x, NDArray weight, NDArray bias);
+    }
+
+    /**
+     * Without native kernels: the same activation grid (quantize, dequantize) and the dequantized
+     * weights, on the engine's float ops.
+     */
+    private NDArray fallback(NDArray x, NDArray weight, NDArray bias, FloatOp op) {
+        NDArray wf = fallbackWeight;
+        if (wf == null) {
+            synchronized (buildLock) {
+                if (fallbackWeight == null) {
+                    long[] shape = new long[weight.getShape().dimension()];
+                    Arrays.fill(shape, 1);
+                    shape[0] = weightScales.length;
+                    NDManager m = weight.getManager();
+                    NDArray s = m.create(weightScales, new Shape(shape));
+                    fallbackWeight = weight.toType(DataType.FLOAT32, false).mul(s);
+                    s.close();
+                }
+                wf = fallbackWeight;
+            }
+        }
+        ActivationQuantization act = activation;
+        float s = act.getScale();
+        int z = act.getZeroPoint();
+        if (act.isDynamic()) {
+            float lo = x.min().getFloat();
+            float hi = x.max().getFloat();
+            s = ActivationQuantization.dynamicScale(lo, hi, act.getQmax());
+            z = ActivationQuantization.dynamicZeroPoint(lo, s, act.getQmax());
+        }
+        NDManager m = x.getManager();
+        NDArray out;
+        try (NDManager scope = m.newSubManager()) {
+            NDArray xs = x.duplicate();
+            xs.attach(scope);
+            NDArray q = xs.div(s).add(z).round().clip(0, act.getQmax());
+            NDArray xq = q.sub(z).mul(s);
+            NDArray y = op.apply(xq, wf, bias);
+            if (fusedRelu) {
+                y = Activation.relu(y);
+            }
+            out = y;
+            out.attach(m);
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // metadata
+
+    void saveMetadata(DataOutputStream os) throws IOException {
+        os.writeBoolean(dynamic);
+        os.writeBoolean(fusedRelu);
+        os.writeByte(bits);
+        os.writeFloat(scale);
+        os.writeInt(zeroPoint);
+        os.writeInt(weightScales.length);
+        for (float f : weightScales) {
+            os.writeFloat(f);
+        }
+    }
+
+    void loadMetadata(DataInputStream is) throws IOException, MalformedModelException {
+        boolean d = is.readBoolean();
+        boolean r = is.readBoolean();
+        int b = is.readByte();
+        float s = is.readFloat();
+        int z = is.readInt();
+        int n = is.readInt();
+        if (n <= 0 || n > (1 << 24)) {
+            throw new MalformedModelException(
+                    blockType + " parameters hold " + n + " weight scales.");
+        }
+        float[] ws = new float[n];
+        for (int i = 0; i < n; i++) {
+            ws[i] = is.readFloat();
+        }
+        ActivationQuantization act;
+        try {
+            act = d ? ActivationQuantization.dynamic(b)
+                    : ActivationQuantization.fixed(s, z, b);
+            QuantParams.perChannel(WEIGHT_SCHEME, ws, new int[n]);
+        } catch (IllegalArgumentException e) {
+            throw new MalformedModelException(
+                    blockType + " parameters hold invalid quantization: " + e.getMessage(), e);
+        }
+        dynamic = d;
+        fusedRelu = r;
+        bits = b;
+        scale = s;
+        zeroPoint = z;
+        weightScales = ws;
+        activation = act;
+    }
+
+    /** Creates the int8 weight parameter (frozen: int8 arrays cannot carry gradients). */
+    static Parameter int8Parameter(String name, Parameter.Type type) {
+        return Parameter.builder().setName(name).setType(type).optRequiresGrad(false).build();
+    }
+
+    String describe() {
+        return (dynamic ? "dynamic" : "static " + activation)
+                + (fusedRelu ? ", fused ReLU" : "");
+    }
+}

@@ -1,0 +1,271 @@
+package ai.djlquant.nn;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.LayoutType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv1d;
+import ai.djl.nn.convolutional.Convolution;
+
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import ai.djlquant.quant.QuantParams;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+
+/**
+ * An int8 {@link Conv1d} on NCW input: weight INT8 with one scale per output channel, the input
+ * quantized to unsigned integers (static or dynamic), oneDNN's int8 convolution (stride, padding,
+ * dilation, groups, depthwise) with exact int32 accumulation, float32 NCW output.
+ *
+ * <p>It extends {@link Convolution}, not {@link Conv1d}: DJL's Conv1d has only a package-private
+ * constructor, so no class outside DJL can extend it. It fits wherever a Convolution is typed.
+ *
+ * <p>Parameters keep the float block's names ({@code weight} INT8, {@code bias} FLOAT32); the
+ * quantization parameters are saved in the block's metadata.
+ *
+ * <pre>{@code
+ * QuantizedConv1d q = QuantizedConv1d.builder()
+ *         .setFloatBlock(conv)            // an initialised Conv1d
+ *         .optActivationParams(params)    // static, or .optDynamic()
+ *         .optFusedRelu(true)
+ *         .build();
+ * }</pre>
+ *
+ * <p>For loading, build an empty block with the float block's structure ({@code setKernelShape},
+ * {@code setFilters}, {@code optStride}, ...) and call {@code loadParameters}.
+ */
+public class QuantizedConv1d extends Convolution {
+
+    private static final LayoutType[] EXPECTED_LAYOUT = {
+        LayoutType.BATCH, LayoutType.CHANNEL, LayoutType.WIDTH
+    };
+
+    private static final byte VERSION = 1;
+    private static final String TYPE = "QuantizedConv1d";
+
+    private final Int8ConvParts parts;
+
+    QuantizedConv1d(Builder builder) {
+        super(builder);
+        version = VERSION;
+        parts = new Int8ConvParts(TYPE, this);
+        weight = Int8Core.int8Parameter("weight", Parameter.Type.WEIGHT);
+        parameters.put("weight", weight);
+        if (includeBias) {
+            bias = Int8Core.int8Parameter("bias", Parameter.Type.BIAS);
+            parameters.put("bias", bias);
+        }
+        if (builder.floatBlock != null) {
+            inputShapes = parts.convert(builder.floatBlock, builder.activation, builder.dynamic,
+                    builder.fusedRelu, weight, bias);
+        }
+    }
+
+    /**
+     * Creates a builder.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns the activation parameters of static mode.
+     *
+     * @return the parameters, or null in dynamic mode
+     */
+    public QuantParams getActivationParams() {
+        return parts.core.activationParams();
+    }
+
+    /**
+     * Returns the per-output-channel weight parameters.
+     *
+     * @return the weight parameters
+     */
+    public QuantParams getWeightParams() {
+        return parts.core.weightParams();
+    }
+
+    /**
+     * Returns whether activation parameters are computed from each input.
+     *
+     * @return whether the block quantizes dynamically
+     */
+    public boolean isDynamic() {
+        return parts.core.isDynamic();
+    }
+
+    /**
+     * Returns whether ReLU is applied to the output.
+     *
+     * @return whether ReLU is fused
+     */
+    public boolean isFusedRelu() {
+        return parts.core.isFusedRelu();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore parameterStore,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        NDArray w = parameterStore.getValue(weight, x.getDevice(), false);
+        NDArray b = bias == null ? null : parameterStore.getValue(bias, x.getDevice(), false);
+        return new NDList(parts.core.forward(x, w, b, (xq, wf, bf) ->
+                Conv1d.conv1d(xq, wf, bf, stride, padding, dilation, groups).singletonOrThrow()));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected LayoutType[] getExpectedLayout() {
+        return EXPECTED_LAYOUT;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected String getStringLayout() {
+        return "NCW";
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected int numDimensions() {
+        return 3;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void prepare(Shape[] inputs) {
+        throw new IllegalStateException(
+                TYPE + " is not trained or initialised: build it from a float Conv1d or load its"
+                        + " parameters.");
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void saveMetadata(DataOutputStream os) throws IOException {
+        parts.saveMetadata(os);
+        saveInputShapes(os);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void loadMetadata(byte loadVersion, DataInputStream is)
+            throws IOException, MalformedModelException {
+        parts.loadMetadata(loadVersion, VERSION, is);
+        readInputShapes(is);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return parts.describe();
+    }
+
+    /** Builds a {@link QuantizedConv1d} from a float {@link Conv1d}, or empty for loading. */
+    public static final class Builder extends Convolution.ConvolutionBuilder<Builder> {
+
+        private Conv1d floatBlock;
+        private QuantParams activation;
+        private boolean dynamic;
+        private boolean fusedRelu;
+
+        Builder() {
+            stride = new Shape(1);
+            padding = new Shape(0);
+            dilation = new Shape(1);
+        }
+
+        /**
+         * Sets the initialised float block to convert; its structure is copied and its weight
+         * quantized per output channel.
+         *
+         * @param conv the float block
+         * @return this builder
+         */
+        public Builder setFloatBlock(Conv1d conv) {
+            this.floatBlock = conv;
+            return this;
+        }
+
+        /**
+         * Uses static quantization with fixed activation parameters ({@code
+         * QuantScheme.uint8Activation(7 or 8)}, per tensor).
+         *
+         * @param params the activation parameters
+         * @return this builder
+         */
+        public Builder optActivationParams(QuantParams params) {
+            this.activation = params;
+            this.dynamic = false;
+            return this;
+        }
+
+        /**
+         * Uses dynamic quantization: activation parameters from each input's minimum and maximum.
+         *
+         * @return this builder
+         */
+        public Builder optDynamic() {
+            this.dynamic = true;
+            this.activation = null;
+            return this;
+        }
+
+        /**
+         * Sets whether ReLU is applied to the output (default false).
+         *
+         * @param fusedRelu whether to fuse ReLU
+         * @return this builder
+         */
+        public Builder optFusedRelu(boolean fusedRelu) {
+            this.fusedRelu = fusedRelu;
+            return this;
+        }
+
+        /** {@inheritDoc} */
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        /**
+         * Builds the block.
+         *
+         * @return the block
+         * @throws IllegalArgumentException if the float block is not initialised, the parameters
+         *     do not fit, or an empty block lacks its kernel shape or filters
+         */
+        public QuantizedConv1d build() {
+            if (floatBlock != null) {
+                Int8ConvParts.checkConvertible(floatBlock, TYPE);
+                copyStructure(floatBlock);
+                if (!dynamic && activation == null) {
+                    throw new IllegalArgumentException(
+                            TYPE + " needs activation QuantParams (static mode) or optDynamic().");
+                }
+            }
+            validate();
+            return new QuantizedConv1d(this);
+        }
+
+        private void copyStructure(Conv1d c) {
+            setKernelShape(c.getKernelShape());
+            optStride(c.getStride());
+            optPadding(c.getPadding());
+            optDilation(c.getDilation());
+            setFilters(c.getFilters());
+            optGroups(c.getGroups());
+            optBias(c.isIncludeBias());
+        }
+    }
+}

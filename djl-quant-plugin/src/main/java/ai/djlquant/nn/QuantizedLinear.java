@@ -1,0 +1,318 @@
+package ai.djlquant.nn;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import ai.djlquant.quant.QuantParams;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+
+/**
+ * An int8 {@link Linear}: {@code y = x W^T + b} with W stored as INT8 (one scale per output
+ * unit), the input quantized to unsigned integers (static parameters from calibration, or from
+ * each input's range), an int8 matmul with exact int32 accumulation on oneDNN, and float32
+ * output. It extends {@link Linear}, so it fits wherever a Linear is typed.
+ *
+ * <p>Parameters keep the float block's names: {@code weight} (now INT8, {@code [units, inputs]})
+ * and {@code bias} (FLOAT32). Quantization parameters (mode, activation scale and zero point,
+ * weight scales, fused ReLU) are saved in the block's metadata.
+ *
+ * <pre>{@code
+ * QuantizedLinear q = QuantizedLinear.builder()
+ *         .setFloatBlock(linear)          // an initialised Linear
+ *         .optActivationParams(params)    // static, or .optDynamic()
+ *         .optFusedRelu(true)
+ *         .build();
+ * }</pre>
+ *
+ * <p>To load saved parameters, build an empty block with the same structure ({@code
+ * setUnits}/{@code optBias} instead of {@code setFloatBlock}) and call {@code loadParameters}.
+ */
+public class QuantizedLinear extends Linear {
+
+    private static final byte VERSION = 1;
+    private static final String TYPE = "QuantizedLinear";
+
+    private final Int8Core core;
+    private final Parameter int8Weight;
+    private final Parameter floatBias;
+    private long units;
+    private long inputFeatures;
+
+    QuantizedLinear(Builder builder) {
+        super(builder);
+        version = VERSION;
+        units = builder.units();
+        core = new Int8Core(TYPE, (backend, w, relu) -> backend.newLinear(w, relu));
+        int8Weight = Int8Core.int8Parameter("weight", Parameter.Type.WEIGHT);
+        parameters.put("weight", int8Weight); // same key, same position: files line up
+        if (builder.bias) { // Linear.Builder keeps its own flag private
+            floatBias = Int8Core.int8Parameter("bias", Parameter.Type.BIAS);
+            parameters.put("bias", floatBias);
+        } else {
+            floatBias = null;
+        }
+        if (builder.floatBlock != null) {
+            convert(builder);
+        }
+    }
+
+    private void convert(Builder b) {
+        Linear f = b.floatBlock;
+        NDArray w = f.getParameters().get("weight").getArray();
+        QuantParams[] wp = new QuantParams[1];
+        NDArray wq = Int8Core.quantizeWeight(w, wp);
+        core.configure(b.activation, b.dynamic, b.fusedRelu, wp[0].getScales());
+        int8Weight.setArray(wq);
+        if (floatBias != null) {
+            floatBias.setArray(f.getParameters().get("bias").getArray().duplicate());
+        }
+        inputFeatures = w.getShape().get(1);
+        inputShapes = f.getInputShapes();
+    }
+
+    /**
+     * Creates a builder.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns the activation parameters of static mode.
+     *
+     * @return the parameters, or null in dynamic mode
+     */
+    public QuantParams getActivationParams() {
+        return core.activationParams();
+    }
+
+    /**
+     * Returns the per-output-unit weight parameters.
+     *
+     * @return the weight parameters
+     */
+    public QuantParams getWeightParams() {
+        return core.weightParams();
+    }
+
+    /**
+     * Returns whether activation parameters are computed from each input.
+     *
+     * @return whether the block quantizes dynamically
+     */
+    public boolean isDynamic() {
+        return core.isDynamic();
+    }
+
+    /**
+     * Returns whether ReLU is applied to the output.
+     *
+     * @return whether ReLU is fused
+     */
+    public boolean isFusedRelu() {
+        return core.isFusedRelu();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore parameterStore,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        NDArray w = parameterStore.getValue(int8Weight, x.getDevice(), false);
+        NDArray b = floatBias == null ? null : parameterStore.getValue(floatBias, x.getDevice(), false);
+        return new NDList(core.forward(x, w, b, (xq, wf, bf) ->
+                Linear.linear(xq, wf, bf).singletonOrThrow()));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputs) {
+        return new Shape[] {inputs[0].slice(0, inputs[0].dimension() - 1).add(units)};
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void prepare(Shape[] inputShapes) {
+        throw new IllegalStateException(
+                TYPE + " is not trained or initialised: build it from a float Linear or load its"
+                        + " parameters.");
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void saveMetadata(DataOutputStream os) throws IOException {
+        os.writeUTF(TYPE);
+        os.writeLong(units);
+        os.writeLong(inputFeatures);
+        os.writeBoolean(floatBias != null);
+        core.saveMetadata(os);
+        saveInputShapes(os);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void loadMetadata(byte loadVersion, DataInputStream is)
+            throws IOException, MalformedModelException {
+        if (loadVersion != VERSION) {
+            throw new MalformedModelException(
+                    TYPE + " cannot read parameters of version " + loadVersion
+                            + " (expected " + VERSION + "): were they saved from a float Linear?");
+        }
+        String type = is.readUTF();
+        if (!TYPE.equals(type)) {
+            throw new MalformedModelException(
+                    TYPE + " cannot load the parameters of a " + type + ".");
+        }
+        long u = is.readLong();
+        long in = is.readLong();
+        boolean hasBias = is.readBoolean();
+        if (u != units || hasBias != (floatBias != null)) {
+            throw new MalformedModelException(
+                    TYPE + " with " + units + " units" + (floatBias != null ? " and" : " without")
+                            + " bias cannot load parameters of " + u + " units"
+                            + (hasBias ? " with" : " without") + " bias.");
+        }
+        core.loadMetadata(is);
+        inputFeatures = in;
+        readInputShapes(is);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return TYPE + "(" + inputFeatures + " -> " + units + ", " + core.describe() + ")";
+    }
+
+    /** Builds a {@link QuantizedLinear} from a float {@link Linear}, or empty for loading. */
+    public static final class Builder extends Linear.Builder {
+
+        private Linear floatBlock;
+        private boolean bias = true;
+        private QuantParams activation;
+        private boolean dynamic;
+        private boolean fusedRelu;
+
+        Builder() {
+            super();
+        }
+
+        /**
+         * Sets the initialised float block to convert; its weight is quantized per output unit.
+         *
+         * @param linear the float block
+         * @return this builder
+         */
+        public Builder setFloatBlock(Linear linear) {
+            this.floatBlock = linear;
+            return this;
+        }
+
+        /**
+         * Sets the number of output units of an empty block (for loading parameters).
+         *
+         * @param units the output units
+         * @return this builder
+         */
+        @Override
+        public Builder setUnits(long units) {
+            super.setUnits(units);
+            return this;
+        }
+
+        /**
+         * Sets whether an empty block has a bias (default true; ignored with a float block).
+         *
+         * @param bias whether there is a bias
+         * @return this builder
+         */
+        @Override
+        public Builder optBias(boolean bias) {
+            super.optBias(bias);
+            this.bias = bias;
+            return this;
+        }
+
+        /**
+         * Uses static quantization with fixed activation parameters ({@code
+         * QuantScheme.uint8Activation(7 or 8)}, per tensor).
+         *
+         * @param params the activation parameters
+         * @return this builder
+         */
+        public Builder optActivationParams(QuantParams params) {
+            this.activation = params;
+            this.dynamic = false;
+            return this;
+        }
+
+        /**
+         * Uses dynamic quantization: activation parameters from each input's minimum and maximum.
+         *
+         * @return this builder
+         */
+        public Builder optDynamic() {
+            this.dynamic = true;
+            this.activation = null;
+            return this;
+        }
+
+        /**
+         * Sets whether ReLU is applied to the output (default false).
+         *
+         * @param fusedRelu whether to fuse ReLU
+         * @return this builder
+         */
+        public Builder optFusedRelu(boolean fusedRelu) {
+            this.fusedRelu = fusedRelu;
+            return this;
+        }
+
+        long units() {
+            return units;
+        }
+
+        /**
+         * Builds the block.
+         *
+         * @return the block
+         * @throws IllegalArgumentException if the float block is not initialised, the parameters
+         *     do not fit, or an empty block has no units
+         */
+        @Override
+        public QuantizedLinear build() {
+            if (floatBlock != null) {
+                if (floatBlock instanceof QuantizedLinear) {
+                    throw new IllegalArgumentException("the Linear is already quantized.");
+                }
+                if (!floatBlock.isInitialized()) {
+                    throw new IllegalArgumentException(
+                            "the float Linear must be initialised before it is quantized.");
+                }
+                Parameter b = floatBlock.getDirectParameters().get("bias");
+                optBias(b != null);
+                setUnits(floatBlock.getParameters().get("weight").getArray().getShape().get(0));
+                if (!dynamic && activation == null) {
+                    throw new IllegalArgumentException(
+                            "QuantizedLinear needs activation QuantParams (static mode) or"
+                                    + " optDynamic().");
+                }
+            } else if (units <= 0) {
+                throw new IllegalArgumentException(
+                        "QuantizedLinear needs setFloatBlock, or setUnits for an empty block.");
+            }
+            return new QuantizedLinear(this);
+        }
+    }
+}
