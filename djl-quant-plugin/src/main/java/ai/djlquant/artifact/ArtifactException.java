@@ -20,7 +20,7 @@ public class ArtifactException extends IOException {
      * @param message what is wrong and where
      */
     public ArtifactException(String message) {
-        super(message);
+        super(oneLine(message));
     }
 
     /**
@@ -30,6 +30,11 @@ public class ArtifactException extends IOException {
      * @param cause the underlying failure
      */
     public ArtifactException(String message, Throwable cause) {
-        super(message, cause);
+        super(oneLine(message), cause);
+    }
+
+    /** Messages quoted from other exceptions may span lines; ours is one. */
+    private static String oneLine(String message) {
+        return message == null ? null : message.replaceAll("\\s*[\\r\\n]+\\s*", " ");
     }
 }
