@@ -138,9 +138,12 @@ public final class ArtifactWriter {
             }
             moveIntoPlace(tmp, target);
             return m;
-        } catch (ArtifactException | RuntimeException | Error e) {
+        } catch (ArtifactException | Error e) {
             deleteQuietly(tmp, e);
             throw e;
+        } catch (RuntimeException e) {
+            deleteQuietly(tmp, e);
+            throw new ArtifactException("cannot export model '" + model.getName() + "': " + e, e);
         } catch (IOException e) {
             deleteQuietly(tmp, e);
             throw new ArtifactException("cannot write the artifact " + target + ": " + e, e);

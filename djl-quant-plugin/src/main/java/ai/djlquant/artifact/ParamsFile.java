@@ -62,7 +62,7 @@ final class ParamsFile {
             dos.writeInt(DJL_MODEL_FORMAT);
             dos.writeUTF(modelName);
             dos.writeUTF(DataType.FLOAT32.name());
-            PairList<String, Shape> inputs = block.describeInput();
+            PairList<String, Shape> inputs = describeInput(block);
             dos.writeInt(inputs.size());
             for (Pair<String, Shape> in : inputs) {
                 dos.writeUTF(in.getKey() == null ? "" : in.getKey());
@@ -70,6 +70,22 @@ final class ParamsFile {
             }
             dos.writeInt(0); // no properties: the artifact's own files say everything
             block.saveParameters(dos);
+        }
+    }
+
+    /**
+     * The input names and shapes for the header. A block loaded from a file has input shapes but
+     * no input names, and DJL's {@code describeInput} then fails: the names are left empty.
+     */
+    private static PairList<String, Shape> describeInput(Block block) {
+        try {
+            return block.describeInput();
+        } catch (IllegalArgumentException e) {
+            PairList<String, Shape> list = new PairList<>();
+            for (Shape s : block.getInputShapes()) {
+                list.add("", s);
+            }
+            return list;
         }
     }
 
