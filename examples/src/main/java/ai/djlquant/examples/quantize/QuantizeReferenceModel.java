@@ -41,12 +41,13 @@ import java.util.Map;
  *
  * <pre>
  * QuantizeReferenceModel &lt;cnn|resnet|mlp&gt; [--models DIR] [--calibration DIR] [--test DIR]
- *     [--samples N] [--output DIR] [--overwrite] [--iterations N] [--json FILE]
+ *     [--samples N] [--output DIR] [--overwrite] [--iterations N] [--rounds N] [--json FILE]
  * </pre>
  *
  * <p>Defaults: {@code examples/models}, {@code calibration-data/calibration} (all 1,000 images),
- * {@code calibration-data/test}, {@code build/artifacts/<model>-int8}; latency from 100 timed calls
- * at batch 1 and 20 at batch 32 ({@code --iterations}) after a warm-up. Exit status 1 if the
+ * {@code calibration-data/test}, {@code build/artifacts/<model>-int8}; latency: the best median
+ * of 2 alternating rounds ({@code --rounds}) of 100 timed calls at batch 1 and 20 at batch 32
+ * ({@code --iterations}), see {@link LatencyComparison}. Exit status 1 if the
  * reloaded model does not predict identically, 2 on bad arguments.
  */
 public final class QuantizeReferenceModel {
@@ -68,7 +69,7 @@ public final class QuantizeReferenceModel {
             System.err.println(
                     "usage: QuantizeReferenceModel <cnn|resnet|mlp> [--models DIR]"
                             + " [--calibration DIR] [--test DIR] [--samples N] [--output DIR]"
-                            + " [--overwrite] [--iterations N] [--json FILE]");
+                            + " [--overwrite] [--iterations N] [--rounds N] [--json FILE]");
             System.exit(2);
             return;
         }
@@ -92,30 +93,26 @@ public final class QuantizeReferenceModel {
 
         IdxDataset test =
                 IdxDataset.builder().setDirectory(o.test).optUsage(Dataset.Usage.TEST).build();
-        ModelEvaluator evaluator =
+        ModelEvaluator accuracy =
                 ModelEvaluator.builder()
                         .setTestSet(test)
                         .setTranslator(FashionMnist.newTranslator())
-                        .optWarmup(o.warmup)
-                        .optIterations(o.iterations, Math.max(5, o.iterations / 5))
+                        .optMeasureLatency(false)
                         .build();
         Summary s = new Summary();
         s.model = ref.modelName();
-        try (ZooModel<Image, Classifications> model = ref.load(o.models)) {
-            System.out.printf("%n1. float model %s loaded through Criteria%n",
+        // two copies of the float model: one stays fp32, the other is quantized in place
+        try (ZooModel<Image, Classifications> fp32 = ref.load(o.models);
+                ZooModel<Image, Classifications> model = ref.load(o.models)) {
+            System.out.printf(
+                    "%n1. float model %s loaded through Criteria (twice: fp32 and to quantize)%n",
                     o.models.resolve(ref.modelName()));
-            System.out.printf("%n2. fp32 on the test split (%d images)%n", test.size());
-            System.out.println(EvaluationResult.tableHeader(evaluator.getBatchSizes()));
-            s.fp32 = evaluator.evaluate(ref.modelName() + " fp32", model);
-            System.out.println(s.fp32.toTableRow());
 
             List<Image> images = CalibrationImages.load(o.calibration, o.samples);
             System.out.printf(
-                    "%n3. quantize: %d calibration images from %s%n", images.size(), o.calibration);
+                    "%n2. quantize: %d calibration images from %s%n", images.size(), o.calibration);
             QuantizationConfig config =
-                    QuantizationConfig.builder()
-                            .optCalibrationSamples(images.size())
-                            .build();
+                    QuantizationConfig.builder().optCalibrationSamples(images.size()).build();
             QuantizationReport report =
                     Quantizer.quantize(
                             model,
@@ -124,11 +121,44 @@ public final class QuantizeReferenceModel {
             System.out.print(report.toTable());
             s.quantizeSeconds = report.getTotalSeconds();
 
-            System.out.printf("%n4. int8 on the test split, the same measurements%n");
-            System.out.println(EvaluationResult.tableHeader(evaluator.getBatchSizes()));
-            System.out.println(s.fp32.toTableRow());
-            s.int8 = evaluator.evaluate(ref.modelName() + " int8", model);
-            System.out.println(s.int8.toTableRow());
+            System.out.printf("%n3. accuracy on the test split (%d images)%n", test.size());
+            s.fp32 = accuracy.evaluate(ref.modelName() + " fp32", fp32);
+            s.int8 = accuracy.evaluate(ref.modelName() + " int8", model);
+            System.out.printf(
+                    Locale.ROOT,
+                    "   top-1 fp32 %.2f%%, int8 %.2f%%; parameters %,d -> %,d bytes%n",
+                    s.fp32.getTop1() * 100,
+                    s.int8.getTop1() * 100,
+                    s.fp32.getParameterBytes(),
+                    s.int8.getParameterBytes());
+
+            System.out.printf(
+                    "%n4. latency, fp32 and int8 in alternating rounds (best median of %d)%n",
+                    o.rounds);
+            s.latency =
+                    LatencyComparison.measure(
+                            fp32,
+                            model,
+                            test,
+                            FashionMnist.newTranslator(),
+                            new int[] {1, 32},
+                            o.iterations,
+                            o.rounds);
+            System.out.println(
+                    "   batch | forward fp32 ms  int8 ms  fp32/int8 | predictor fp32 ms  int8 ms"
+                            + "  fp32/int8");
+            for (LatencyComparison.Row r : s.latency.getRows()) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "   %5d | %15.3f %8.3f %9.2fx | %17.3f %8.3f %9.2fx%n",
+                        r.getBatch(),
+                        r.getFp32ForwardMs(),
+                        r.getInt8ForwardMs(),
+                        r.getForwardSpeedup(),
+                        r.getFp32PredictorMs(),
+                        r.getInt8PredictorMs(),
+                        r.getPredictorSpeedup());
+            }
 
             System.out.printf("%n5. export the artifact to %s%n", o.output);
             ArtifactManifest m =
@@ -192,8 +222,8 @@ public final class QuantizeReferenceModel {
         Path output;
         boolean overwrite;
         Path json;
-        int warmup = 20;
         int iterations = 100;
+        int rounds = 2;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -232,7 +262,16 @@ public final class QuantizeReferenceModel {
                         if (o.iterations < 5) {
                             throw new IllegalArgumentException("--iterations must be at least 5");
                         }
-                        o.warmup = Math.max(5, o.iterations / 5);
+                        break;
+                    case "--rounds":
+                        try {
+                            o.rounds = Integer.parseInt(value(args, ++i, a));
+                        } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException("--rounds takes a whole number");
+                        }
+                        if (o.rounds < 1) {
+                            throw new IllegalArgumentException("--rounds must be at least 1");
+                        }
                         break;
                     case "--overwrite":
                         o.overwrite = true;
@@ -270,22 +309,12 @@ public final class QuantizeReferenceModel {
         String model;
         EvaluationResult fp32;
         EvaluationResult int8;
+        LatencyComparison latency;
         double quantizeSeconds;
         long paramsFileBytes;
         long floatParamsFileBytes;
         boolean identical;
         int compared;
-
-        /** The forward latency ratio fp32 / int8 at a batch size (above 1: int8 is faster). */
-        double forwardSpeedup(int i) {
-            return fp32.getForwardLatency().get(i).getMedianMs()
-                    / int8.getForwardLatency().get(i).getMedianMs();
-        }
-
-        double predictorSpeedup(int i) {
-            return fp32.getPredictorLatency().get(i).getMedianMs()
-                    / int8.getPredictorLatency().get(i).getMedianMs();
-        }
 
         String toText() {
             StringBuilder sb = new StringBuilder();
@@ -309,17 +338,15 @@ public final class QuantizeReferenceModel {
                             (double) int8.getParameterBytes() / fp32.getParameterBytes(),
                             floatParamsFileBytes,
                             paramsFileBytes));
-            sb.append("  speed     fp32/int8 median latency (above 1: int8 faster):");
-            for (int i = 0; i < fp32.getForwardLatency().size(); i++) {
-                int b = fp32.getForwardLatency().get(i).getBatchSize();
+            sb.append("  speed     fp32/int8 (above 1: int8 faster):");
+            for (LatencyComparison.Row r : latency.getRows()) {
                 sb.append(
                         String.format(
                                 Locale.ROOT,
-                                " forward b%d %.2fx, predictor b%d %.2fx;",
-                                b,
-                                forwardSpeedup(i),
-                                b,
-                                predictorSpeedup(i)));
+                                " batch %d forward %.2fx, predictor %.2fx;",
+                                r.getBatch(),
+                                r.getForwardSpeedup(),
+                                r.getPredictorSpeedup()));
             }
             sb.setLength(sb.length() - 1);
             sb.append(System.lineSeparator());
@@ -345,16 +372,16 @@ public final class QuantizeReferenceModel {
             m.put("fp32ParamsFileBytes", floatParamsFileBytes);
             m.put("int8ParamsFileBytes", paramsFileBytes);
             List<Object> speed = new ArrayList<>();
-            for (int i = 0; i < fp32.getForwardLatency().size(); i++) {
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("batch", fp32.getForwardLatency().get(i).getBatchSize());
-                r.put("fp32ForwardMs", fp32.getForwardLatency().get(i).getMedianMs());
-                r.put("int8ForwardMs", int8.getForwardLatency().get(i).getMedianMs());
-                r.put("forwardSpeedup", forwardSpeedup(i));
-                r.put("fp32PredictorMs", fp32.getPredictorLatency().get(i).getMedianMs());
-                r.put("int8PredictorMs", int8.getPredictorLatency().get(i).getMedianMs());
-                r.put("predictorSpeedup", predictorSpeedup(i));
-                speed.add(r);
+            for (LatencyComparison.Row r : latency.getRows()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("batch", r.getBatch());
+                row.put("fp32ForwardMs", r.getFp32ForwardMs());
+                row.put("int8ForwardMs", r.getInt8ForwardMs());
+                row.put("forwardSpeedup", r.getForwardSpeedup());
+                row.put("fp32PredictorMs", r.getFp32PredictorMs());
+                row.put("int8PredictorMs", r.getInt8PredictorMs());
+                row.put("predictorSpeedup", r.getPredictorSpeedup());
+                speed.add(row);
             }
             m.put("latency", speed);
             m.put("reloadIdentical", identical);
