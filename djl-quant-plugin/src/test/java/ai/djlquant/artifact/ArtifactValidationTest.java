@@ -62,7 +62,7 @@ class ArtifactValidationTest {
 
     @AfterAll
     static void check() {
-        assertTrue(cases >= 12, "ran " + cases + " cases");
+        assertTrue(cases >= 13, "ran " + cases + " cases");
     }
 
     /** A fresh copy of the pristine artifact. */
@@ -243,6 +243,21 @@ class ArtifactValidationTest {
                     w.getAsJsonArray("scales").set(0, new com.google.gson.JsonPrimitive(s * 2));
                 });
         assertRefused(dir, "layer 01Conv2d", "weight scales differ");
+    }
+
+    @Test
+    void editsOfInformativeFieldsDoNotStopLoading() throws Exception {
+        Path dir = copy();
+        editManifest(
+                dir,
+                o -> {
+                    o.addProperty("libraryVersion", "edited");
+                    o.add("report", new JsonObject());
+                    o.remove("accuracy");
+                });
+        try (Model m = ArtifactLoader.load(dir)) {
+            assertTrue(m.getBlock().isInitialized());
+        }
     }
 
     @Test
