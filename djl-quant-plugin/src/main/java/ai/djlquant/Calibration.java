@@ -37,6 +37,7 @@ final class Calibration {
      * @param samples the number of samples to run (counted before)
      * @param tracker the tracker the observed layers report to
      * @param progress the user's progress listener, or null for the default
+     * @param seed the seed of the random subset of a source larger than needed
      * @return the pass's counts
      */
     static Calibration run(
@@ -44,7 +45,8 @@ final class Calibration {
             CalibrationData data,
             long samples,
             ForwardTracker tracker,
-            Progress progress) {
+            Progress progress,
+            long seed) {
         Calibration c = new Calibration(samples);
         Block root = model.getBlock();
         Shape[] expected = root.isInitialized() ? root.getInputShapes() : null;
@@ -55,6 +57,7 @@ final class Calibration {
                     model,
                     manager,
                     samples,
+                    seed,
                     (batch, n) -> {
                         long index = c.batches++;
                         try (NDManager scope = manager.newSubManager()) {
@@ -104,14 +107,12 @@ final class Calibration {
     /** The user's listener, or a DJL ProgressBar that appears once the pass takes a while. */
     private static final class ProgressSink {
 
-        private final Progress user;
         private final long total;
         private final long start = System.nanoTime();
         private Progress shown;
         private long done;
 
         ProgressSink(Progress user, long total) {
-            this.user = user;
             this.total = total;
             if (user != null) {
                 user.reset("Calibrating", total);

@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Random;
 
 /**
  * Where calibration batches come from. Three kinds:
@@ -32,10 +33,13 @@ import java.util.Objects;
  * </ul>
  *
  * <p>A sample is one row along axis 0 of the batch's arrays (every array of an input NDList is
- * batch-first), or one raw input. When a batch would take calibration past the asked number of
- * samples, its first rows are used. A source is read twice: once to count its samples before
- * anything in the model changes, once to calibrate; datasets and collections can be, one-shot
- * iterables cannot.
+ * batch-first), or one raw input. When a source that can be read at any index (a list of inputs,
+ * a {@link RandomAccessDataset}) holds more samples than calibration uses, a uniform random
+ * subset is used (seeded by the config, kept in the source's order): a folder sorted by class
+ * still gives every class its share. Other sources give their first samples; when a batch would
+ * take calibration past the asked number, its first rows are used. A source is read twice: once
+ * to count its samples before anything in the model changes, once to calibrate; datasets and
+ * collections can be, one-shot iterables cannot.
  */
 public abstract class CalibrationData {
 
@@ -99,9 +103,10 @@ public abstract class CalibrationData {
      * @param model the model (translators are prepared with it)
      * @param manager the manager batches are made in
      * @param limit the number of samples to give
+     * @param seed the seed of the random subset (for sources read at any index)
      * @param sink receives each batch and its number of samples
      */
-    abstract void forEach(Model model, NDManager manager, long limit, BatchSink sink);
+    abstract void forEach(Model model, NDManager manager, long limit, long seed, BatchSink sink);
 
     /**
      * Describes the source for the report.
@@ -131,6 +136,18 @@ public abstract class CalibrationData {
         return Math.toIntExact(first.getShape().get(0));
     }
 
+    /** {@code n} of the indices {@code 0 .. size - 1}, uniformly at random, in increasing order. */
+    static List<Long> randomSubset(long size, long n, long seed) {
+        List<Long> all = new ArrayList<>();
+        for (long i = 0; i < size; i++) {
+            all.add(i);
+        }
+        Collections.shuffle(all, new Random(seed));
+        List<Long> some = new ArrayList<>(all.subList(0, (int) n));
+        Collections.sort(some);
+        return some;
+    }
+
     /** The first {@code n} rows of every array of a batch. */
     static NDList head(NDList batch, int n) {
         NDList out = new NDList(batch.size());
@@ -155,7 +172,7 @@ public abstract class CalibrationData {
                 return Math.min(limit, ((RandomAccessDataset) dataset).size());
             }
             long[] n = {0};
-            forEach(null, manager, limit, (b, s) -> n[0] += s);
+            forEach(null, manager, limit, 0, (b, s) -> n[0] += s);
             return n[0];
         }
 
@@ -173,12 +190,19 @@ public abstract class CalibrationData {
         }
 
         @Override
-        void forEach(Model model, NDManager manager, long limit, BatchSink sink) {
+        void forEach(Model model, NDManager manager, long limit, long seed, BatchSink sink) {
             long given = 0;
             long index = 0;
+            Dataset source = dataset;
+            if (dataset instanceof RandomAccessDataset) {
+                RandomAccessDataset r = (RandomAccessDataset) dataset;
+                if (r.size() > limit) {
+                    source = r.subDataset(randomSubset(r.size(), limit, seed));
+                }
+            }
             Iterable<Batch> batches;
             try {
-                batches = dataset.getData(manager);
+                batches = source.getData(manager);
             } catch (IOException | TranslateException e) {
                 throw new IllegalArgumentException(
                         "the calibration dataset "
@@ -231,7 +255,7 @@ public abstract class CalibrationData {
         }
 
         @Override
-        void forEach(Model model, NDManager manager, long limit, BatchSink sink) {
+        void forEach(Model model, NDManager manager, long limit, long seed, BatchSink sink) {
             long given = 0;
             long index = 0;
             for (NDList batch : batches) {
@@ -279,8 +303,15 @@ public abstract class CalibrationData {
         }
 
         @Override
-        void forEach(Model model, NDManager manager, long limit, BatchSink sink) {
-            int end = (int) Math.min(limit, inputs.size());
+        void forEach(Model model, NDManager manager, long limit, long seed, BatchSink sink) {
+            List<I> used = inputs;
+            if (inputs.size() > limit) {
+                used = new ArrayList<>();
+                for (long i : randomSubset(inputs.size(), limit, seed)) {
+                    used.add(inputs.get((int) i));
+                }
+            }
+            int end = used.size();
             boolean prepared = false;
             for (int from = 0; from < end; ) {
                 int to = translator.getBatchifier() == null ? from + 1 : Math.min(end, from + batchSize);
@@ -292,8 +323,8 @@ public abstract class CalibrationData {
                     }
                     NDList batch =
                             translator.getBatchifier() == null
-                                    ? translator.processInput(ctx, inputs.get(from))
-                                    : translator.batchProcessInput(ctx, inputs.subList(from, to));
+                                    ? translator.processInput(ctx, used.get(from))
+                                    : translator.batchProcessInput(ctx, used.subList(from, to));
                     sink.accept(batch, to - from);
                 } catch (RuntimeException e) {
                     throw e;

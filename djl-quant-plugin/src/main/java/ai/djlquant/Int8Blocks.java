@@ -5,6 +5,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
+import ai.djlquant.nn.QuantizedBlock;
 import ai.djlquant.nn.QuantizedConv1d;
 import ai.djlquant.nn.QuantizedConv2d;
 import ai.djlquant.nn.QuantizedLinear;
@@ -17,9 +18,7 @@ final class Int8Blocks {
 
     /** Whether a block is one of ours (an int8 block). */
     static boolean isInt8(Block b) {
-        return b instanceof QuantizedLinear
-                || b instanceof QuantizedConv2d
-                || b instanceof QuantizedConv1d;
+        return b instanceof QuantizedBlock;
     }
 
     /** Whether a layer has an int8 block: an exact Linear, Conv1d or Conv2d. */
@@ -59,13 +58,7 @@ final class Int8Blocks {
 
     /** The per-channel weight parameters of an int8 block. */
     static QuantParams weightParams(Block int8) {
-        if (int8 instanceof QuantizedLinear) {
-            return ((QuantizedLinear) int8).getWeightParams();
-        }
-        if (int8 instanceof QuantizedConv2d) {
-            return ((QuantizedConv2d) int8).getWeightParams();
-        }
-        return ((QuantizedConv1d) int8).getWeightParams();
+        return ((QuantizedBlock) int8).getWeightParams();
     }
 
     /** Frees the arrays of a block that will not be used. */

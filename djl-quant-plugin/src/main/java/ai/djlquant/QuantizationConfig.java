@@ -141,7 +141,7 @@ public final class QuantizationConfig {
     /**
      * Returns the weight granularity.
      *
-     * @return PER_CHANNEL or PER_TENSOR
+     * @return PER_CHANNEL
      */
     public Granularity getWeightGranularity() {
         return weightGranularity;
@@ -319,8 +319,8 @@ public final class QuantizationConfig {
         }
 
         /**
-         * Sets the weight granularity: PER_CHANNEL (default, one scale per output channel) or
-         * PER_TENSOR.
+         * Sets the weight granularity: PER_CHANNEL (the default, one scale per output channel, and
+         * for now the only one the int8 blocks take).
          *
          * @param granularity the granularity
          * @return this builder
@@ -572,10 +572,12 @@ public final class QuantizationConfig {
                                 + sample.getClass().getSimpleName()
                                 + ".");
             }
-            if (weightGranularity != Granularity.PER_CHANNEL
-                    && weightGranularity != Granularity.PER_TENSOR) {
+            if (weightGranularity != Granularity.PER_CHANNEL) {
+                // the int8 blocks quantize weights per output channel; per tensor needs a
+                // weight scheme option in their builders first
                 throw new IllegalArgumentException(
-                        "weightGranularity must be PER_CHANNEL or PER_TENSOR, got "
+                        "weightGranularity must be PER_CHANNEL (the only granularity the int8"
+                                + " blocks take so far), got "
                                 + weightGranularity
                                 + ".");
             }

@@ -123,7 +123,8 @@ public final class Quantizer {
             hooks.reached("prepare");
             long t = System.nanoTime();
             s.calibration =
-                    Calibration.run(model, data, samples, s.tracker, config.getProgress());
+                    Calibration.run(
+                            model, data, samples, s.tracker, config.getProgress(), config.getSeed());
             calibrated = System.nanoTime() - t;
             if (s.calibration.getSamples() < samples) {
                 throw new IllegalArgumentException(

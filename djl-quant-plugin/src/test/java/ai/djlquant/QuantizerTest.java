@@ -11,14 +11,24 @@ import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.transformer.ScaledDotProductAttentionBlock;
+import ai.djl.training.ParameterStore;
 import ai.djl.translate.NoopTranslator;
+import ai.djl.util.PairList;
 import ai.djl.util.JsonUtils;
 import ai.djlquant.nn.ObservedBlock;
+import ai.djlquant.nn.QuantizedConv1d;
 import ai.djlquant.nn.QuantizedConv2d;
 import ai.djlquant.nn.QuantizedLinear;
 import ai.djlquant.plan.QuantizationMode;
@@ -140,6 +150,103 @@ class QuantizerTest {
             assertTrue(norm.getReason().contains("not right after a Linear"));
             double sqnr = Sqnr.decibels(before, TestModels.run(model, x));
             assertTrue(sqnr >= 12, "model output SQNR " + sqnr);
+        }
+    }
+
+    @Test
+    void conv1dIsFoldedFusedAndQuantized() {
+        SequentialBlock b =
+                new SequentialBlock()
+                        .add(
+                                Conv1d.builder()
+                                        .setKernelShape(new Shape(3))
+                                        .optPadding(new Shape(1))
+                                        .setFilters(16)
+                                        .build())
+                        .add(BatchNorm.builder().build())
+                        .add(Activation.reluBlock())
+                        .add(Blocks.batchFlattenBlock())
+                        .add(Linear.builder().setUnits(4).build());
+        try (Model model = TestModels.model(b, new Shape(1, 4, 12))) {
+            List<NDList> cal = TestModels.batches(model.getNDManager(), 4, new Shape(8, 4, 12));
+            NDArray x = model.getNDManager().randomNormal(new Shape(8, 4, 12));
+            NDArray before = TestModels.run(model, x);
+            QuantizationReport r =
+                    Quantizer.quantize(
+                            model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+            assertTrue(model.getBlock().getChildren().get(0).getValue() instanceof QuantizedConv1d);
+            LayerReport conv = r.getLayer("01Conv1d");
+            assertEquals("02BatchNorm", conv.getFoldedBatchNorm());
+            assertEquals("03LambdaBlock", conv.getFusedRelu());
+            double sqnr = Sqnr.decibels(before, TestModels.run(model, x));
+            assertTrue(sqnr > 25, "SQNR " + sqnr);
+        }
+    }
+
+    @Test
+    void whatCannotBeRewrittenStaysFp32WithItsReason() {
+        try (Model model = TestModels.model(new Odd(), new Shape(2, 4, 10))) {
+            List<NDList> cal = TestModels.batches(model.getNDManager(), 2, new Shape(4, 4, 10));
+            QuantizationReport r =
+                    Quantizer.quantize(
+                            model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+            LayerReport typed = r.getLayer("01conv");
+            assertEquals(QuantizationMode.FP32, typed.getMode());
+            assertTrue(
+                    typed.getReason()
+                            .startsWith(
+                                    "it cannot be replaced in the tree: field Odd.conv is a"
+                                            + " Conv1d; a ObservedConv1d does not fit it"),
+                    typed.getReason());
+            LayerReport hidden = r.getLayer("#Odd.hidden");
+            assertEquals(QuantizationMode.FP32, hidden.getMode());
+            assertTrue(hidden.getReason().contains("not registered as a child"), hidden.getReason());
+            LayerReport norm = r.getLayer("03norm");
+            assertEquals(
+                    "BatchNorm not folded: its parent Odd is not a plain SequentialBlock, so other"
+                            + " blocks may read 02head's output",
+                    norm.getReason());
+            assertEquals(QuantizationMode.STATIC, r.getLayer("02head").getMode());
+        }
+    }
+
+    /**
+     * A custom block: a Conv1d in a field typed Conv1d (our blocks cannot subclass DJL's Conv1d),
+     * a Linear it never registered, a BatchNorm, a Linear head.
+     */
+    static final class Odd extends AbstractBlock {
+        private final Conv1d conv;
+        private final Linear head;
+        private final BatchNorm norm;
+        private final Linear hidden = Linear.builder().setUnits(3).build();
+
+        Odd() {
+            conv =
+                    addChildBlock(
+                            "conv",
+                            Conv1d.builder().setKernelShape(new Shape(1)).setFilters(4).build());
+            head = addChildBlock("head", Linear.builder().setUnits(6).build());
+            norm = addChildBlock("norm", BatchNorm.builder().optAxis(2).build());
+        }
+
+        @Override
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
+            NDList y = conv.forward(ps, in, training);
+            return norm.forward(ps, head.forward(ps, y, training), training);
+        }
+
+        @Override
+        protected void initializeChildBlocks(NDManager m, DataType t, Shape... shapes) {
+            conv.initialize(m, t, shapes);
+            head.initialize(m, t, conv.getOutputShapes(shapes));
+            norm.initialize(m, t, head.getOutputShapes(conv.getOutputShapes(shapes)));
+            hidden.initialize(m, t, new Shape(1, 6));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputShapes) {
+            return head.getOutputShapes(conv.getOutputShapes(inputShapes));
         }
     }
 }

@@ -83,11 +83,7 @@ final class TestModels {
         return new SequentialBlock().add(sum).add(Activation.reluBlock());
     }
 
-    /**
-     * A small residual CNN for (N, 3, 16, 16) input. Channel counts are multiples of 16: oneDNN's
-     * int8 1x1 stride-2 convolution (the projection shortcut) races on 2 threads when its input
-     * channels are 8 mod 16 (a kernel bug reported to the kernel's owner).
-     */
+    /** A small residual CNN for (N, 3, 16, 16) input, with a 1x1 stride-2 projection. */
     static Block residualCnn() {
         return new SequentialBlock()
                 .add(convBnRelu(16, 1))

@@ -3,8 +3,8 @@ package ai.djlquant.kernel;
 import java.util.Arrays;
 
 /**
- * The geometry of a 1-D or 2-D convolution, in PyTorch's terms: symmetric zero padding, dilation
- * 1 for a dense kernel, {@code groups == inChannels == outChannels} for depthwise.
+ * The geometry of a 1-D or 2-D convolution, in PyTorch's terms: symmetric zero padding, dilation 1
+ * for a dense kernel, {@code groups == inChannels == outChannels} for depthwise.
  *
  * <p>Instances are immutable and validated.
  */

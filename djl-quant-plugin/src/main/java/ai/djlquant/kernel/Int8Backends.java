@@ -1,5 +1,7 @@
 package ai.djlquant.kernel;
 
+import ai.djl.engine.Engine;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +43,10 @@ public final class Int8Backends {
         static final Int8Backend INSTANCE = choose();
 
         private static OneDnnBackend loadOneDnn() {
+            // libtorch first: libdnnl then binds to libtorch's OpenMP runtime (see OneDnnRuntime)
+            if (Engine.hasEngine("PyTorch")) {
+                Engine.getEngine("PyTorch");
+            }
             try {
                 return new OneDnnBackend();
             } catch (Throwable t) { // NOPMD: any native load failure means "use the fallback"

@@ -3,9 +3,9 @@ package ai.djlquant.kernel;
 import java.util.Arrays;
 
 /**
- * The int8 weight of one layer with its per-output-channel scales and float bias, as a kernel
- * takes it: values row-major with the output channel first ({@code [N, K]} for Linear, {@code [O,
- * C / groups, (kh,) kw]} for convolutions), in the restricted range [-127, 127].
+ * The int8 weight of one layer with its per-output-channel scales and float bias, as a kernel takes
+ * it: values row-major with the output channel first ({@code [N, K]} for Linear, {@code [O, C /
+ * groups, (kh,) kw]} for convolutions), in the restricted range [-127, 127].
  *
  * <p>Instances are immutable (arrays are copied in and out).
  */
@@ -62,13 +62,19 @@ public final class Int8Weights {
         for (int c = 0; c < out; c++) {
             if (!(scales[c] > 0f) || Float.isInfinite(scales[c])) {
                 throw new IllegalArgumentException(
-                        "weight scale of channel " + c + " must be finite and positive, got "
-                                + scales[c] + ".");
+                        "weight scale of channel "
+                                + c
+                                + " must be finite and positive, got "
+                                + scales[c]
+                                + ".");
             }
         }
         if (bias != null && bias.length != out) {
             throw new IllegalArgumentException(
-                    "bias needs one value per output channel (" + out + "), got " + bias.length
+                    "bias needs one value per output channel ("
+                            + out
+                            + "), got "
+                            + bias.length
                             + ".");
         }
         for (int i = 0; i < values.length; i++) {

@@ -10,7 +10,7 @@ package ai.djlquant.kernel;
  */
 public final class OneDnnBackend implements Int8Backend {
 
-    /** System property: largest Linear row count run as a 1x1 convolution (default 8). */
+    /** System property: largest Linear row count run as a 1x1 convolution (default 48). */
     public static final String SMALL_M_PROPERTY = "ai.djlquant.kernel.linearConvMaxRows";
 
     /** System property: force the activation grid to 7 bits even where VNNI would allow 8. */
@@ -33,7 +33,7 @@ public final class OneDnnBackend implements Int8Backend {
             bits = 7;
         }
         activationBits = bits;
-        smallM = Long.getLong(SMALL_M_PROPERTY, 8L);
+        smallM = Long.getLong(SMALL_M_PROPERTY, 48L);
     }
 
     /** {@inheritDoc} */
@@ -73,6 +73,16 @@ public final class OneDnnBackend implements Int8Backend {
         return runtime.canSetThreads();
     }
 
+    /**
+     * Returns the path of the OpenMP runtime oneDNN runs on: libtorch's when DJL's PyTorch engine
+     * was loaded first (one shared thread pool), else the presets' own.
+     *
+     * @return the libgomp path, or null if unknown
+     */
+    public String getOpenMpLibrary() {
+        return runtime.openMpLibrary();
+    }
+
     /** {@inheritDoc} */
     @Override
     public Int8Kernel newLinear(Int8Weights weights, boolean fusedRelu) {
@@ -85,7 +95,8 @@ public final class OneDnnBackend implements Int8Backend {
 
     /** {@inheritDoc} */
     @Override
-    public Int8Kernel newConvolution(ConvGeometry geometry, Int8Weights weights, boolean fusedRelu) {
+    public Int8Kernel newConvolution(
+            ConvGeometry geometry, Int8Weights weights, boolean fusedRelu) {
         KernelChecks.checkConvWeights(geometry, weights);
         return new OneDnnKernel(runtime, geometry, weights, fusedRelu, activationBits, smallM);
     }

@@ -10,25 +10,18 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.eltwise_forward;
 import org.bytedeco.dnnl.global.dnnl.algorithm;
 import org.bytedeco.dnnl.global.dnnl.prop_kind;
 import org.bytedeco.dnnl.global.dnnl.scratchpad_mode;
-import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.inner_product_forward;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reduction;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
@@ -36,6 +29,14 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * A Linear layer or convolution on oneDNN.
@@ -46,23 +47,31 @@ import org.bytedeco.javacpp.Pointer;
  *   <li>static quantization: clip the float input to the range the grid covers (the reorder below
  *       saturates to [0, 255] only, and 7-bit grids need [0, 127]); dynamic quantization: reduce
  *       the input to its minimum and maximum, and compute scale and zero point in Java;
- *   <li>reorder float to u8 with the scale and zero point as runtime arguments (for
- *       convolutions also NCHW to NHWC, the layout oneDNN's int8 convolutions run in);
- *   <li>the int8 primitive with runtime source scale, per-channel weight scales, source zero point
- *       (folded into the bias for the inner product, which has none), bias and the optional ReLU
- *       post-op, writing float32 (for Linear straight into the caller's buffer);
+ *   <li>reorder float to u8 with the scale and zero point as runtime arguments (for convolutions
+ *       also NCHW to NHWC, the layout oneDNN's int8 convolutions run in);
+ *   <li>the int8 primitive with runtime source scale, per-channel weight scales, bias with the
+ *       source zero point folded in ({@code bias - s * ws * zp * sum(w)}: oneDNN's own zero-point
+ *       support costs 10-40% on 3x3 convolutions; a padded convolution reads a buffer whose border
+ *       holds the zero point, so padding contributes exactly 0.0) and the optional ReLU post-op,
+ *       writing float32 (for Linear straight into the caller's buffer);
  *   <li>convolutions: reorder the NHWC result into the caller's NCHW buffer.
  * </ol>
  *
  * <p>Everything that depends only on the input shape (primitive descriptors, primitives, weights
  * reordered into the layout the primitive chose) is made on the first call with that shape and
- * cached. Scratch memory and streams are not thread-safe in oneDNN, so each concurrent call
- * borrows its own {@link Context} from a per-shape pool; primitives and packed weights are shared.
+ * cached. Scratch memory and streams are not thread-safe in oneDNN, so each concurrent call borrows
+ * its own {@link Context} from a per-shape pool; primitives and packed weights are shared.
  */
 final class OneDnnKernel implements Int8Kernel {
 
     private static final org.slf4j.Logger logger =
             org.slf4j.LoggerFactory.getLogger(OneDnnKernel.class);
+
+    /** Multiply-adds below which a call runs on one thread. */
+    private static final long TINY_WORK = Long.getLong("ai.djlquant.kernel.tinyWork", 1L << 20);
+
+    /** Input shapes remembered per kernel. */
+    private static final int MAX_PLANS = 256;
 
     private final OneDnnRuntime rt;
     private final ConvGeometry geometry; // null for Linear
@@ -100,8 +109,10 @@ final class OneDnnKernel implements Int8Kernel {
         this.maxBits = maxBits;
         this.smallM = smallM;
         userWeights = new memory(userWeightsDesc(), rt.engine());
-        new BytePointer(userWeights.get_data_handle()).put(weights.values(), 0, weights.values().length);
-        weightScalesMem = newMemory(new long[] {outChannels}, memory.data_type.f32, memory.format_tag.a);
+        new BytePointer(userWeights.get_data_handle())
+                .put(weights.values(), 0, weights.values().length);
+        weightScalesMem =
+                newMemory(new long[] {outChannels}, memory.data_type.f32, memory.format_tag.a);
         new FloatPointer(weightScalesMem.get_data_handle()).put(wScales, 0, outChannels);
         biasMem = newMemory(new long[] {outChannels}, memory.data_type.f32, memory.format_tag.a);
         new FloatPointer(biasMem.get_data_handle()).put(bias, 0, outChannels);
@@ -110,7 +121,9 @@ final class OneDnnKernel implements Int8Kernel {
     private memory.desc userWeightsDesc() {
         if (geometry == null) {
             return new memory.desc(
-                    new long[] {outChannels, perChannel}, memory.data_type.s8, memory.format_tag.ab);
+                    new long[] {outChannels, perChannel},
+                    memory.data_type.s8,
+                    memory.format_tag.ab);
         }
         return new memory.desc(weightDims(), memory.data_type.s8, weightTag());
     }
@@ -169,44 +182,56 @@ final class OneDnnKernel implements Int8Kernel {
     public void forward(
             ByteBuffer input,
             long[] inputShape,
+            boolean inputChannelsLast,
             ActivationQuantization activation,
             ByteBuffer output,
+            boolean outputChannelsLast,
             int threads) {
         ActivationQuantization act = activation.narrowTo(maxBits);
-        Plan plan = plan(inputShape, act);
+        int layouts = layouts(inputChannelsLast, outputChannelsLast);
+        Plan plan = plan(inputShape, act, layouts, threads);
         KernelChecks.checkCapacity(input, plan.inputCount, Float.BYTES, "input");
         KernelChecks.checkCapacity(output, plan.outputCount, Float.BYTES, "output");
-        rt.useThreads(threads);
+        rt.useThreads(plan.threads);
         Context ctx = plan.acquire();
         try {
             ctx.run(input, output, act);
         } finally {
             plan.release(ctx);
+            if (plan.threads != threads) {
+                rt.useThreads(threads); // PyTorch reads the same OpenMP setting
+            }
         }
     }
 
     /** {@inheritDoc} */
     @Override
     public int[] accumulate(byte[] input, long[] inputShape, int threads) {
-        Plan plan = plan(inputShape, null);
+        Plan plan = plan(inputShape, null, 0, threads);
         if (input.length != plan.inputCount) {
             throw new IllegalArgumentException(
-                    "input holds " + input.length + " values, its shape needs " + plan.inputCount
+                    "input holds "
+                            + input.length
+                            + " values, its shape needs "
+                            + plan.inputCount
                             + ".");
         }
-        rt.useThreads(threads);
+        rt.useThreads(plan.threads);
         Context ctx = plan.acquire();
         try {
             return ctx.runIntegers(input);
         } finally {
             plan.release(ctx);
+            if (plan.threads != threads) {
+                rt.useThreads(threads);
+            }
         }
     }
 
     /** {@inheritDoc} */
     @Override
     public String describe(long[] inputShape) {
-        return plan(inputShape, ActivationQuantization.dynamic(maxBits)).description;
+        return plan(inputShape, ActivationQuantization.dynamic(maxBits), 0, 0).description;
     }
 
     /** {@inheritDoc} */
@@ -231,19 +256,32 @@ final class OneDnnKernel implements Int8Kernel {
     // ---------------------------------------------------------------------------------------
     // plans
 
-    private Plan plan(long[] inputShape, ActivationQuantization act) {
+    /** Bit 0: input NHWC, bit 1: output NHWC (convolutions only; Linear is row-major). */
+    private int layouts(boolean inputChannelsLast, boolean outputChannelsLast) {
+        if (geometry == null && (inputChannelsLast || outputChannelsLast)) {
+            throw new IllegalArgumentException("a Linear layer has no channels-last layout.");
+        }
+        return (inputChannelsLast ? 1 : 0) | (outputChannelsLast ? 2 : 0);
+    }
+
+    private Plan plan(long[] inputShape, ActivationQuantization act, int layouts, int threads) {
         Plan last = lastPlan;
-        if (last != null && last.key.matches(inputShape, act)) {
+        if (last != null && last.key.matches(inputShape, act, layouts, threads)) {
             return last;
         }
         if (closed) {
             throw new IllegalStateException("the int8 kernel has been closed.");
         }
         outputShape(inputShape); // validates with a clear message before any native call
-        PlanKey key = new PlanKey(inputShape, act);
+        PlanKey key = new PlanKey(inputShape, act, layouts, threads);
         Plan plan = plans.get(key);
         if (plan == null) {
             synchronized (this) {
+                if (plans.size() >= MAX_PLANS) {
+                    // many input shapes (e.g. varying sequence lengths): forget one; a call still
+                    // running on it keeps it alive, JavaCPP frees its native memory after that
+                    plans.remove(plans.keySet().iterator().next());
+                }
                 plan = plans.computeIfAbsent(key, k -> new Plan(k));
             }
         }
@@ -258,17 +296,21 @@ final class OneDnnKernel implements Int8Kernel {
         final float scale;
         final int zeroPoint;
         final int qmax;
+        final int layouts;
+        final int threads;
 
-        PlanKey(long[] shape, ActivationQuantization act) {
+        PlanKey(long[] shape, ActivationQuantization act, int layouts, int threads) {
             this.shape = shape.clone();
+            this.layouts = layouts;
+            this.threads = threads;
             mode = act == null ? 0 : act.isDynamic() ? 2 : 1;
             scale = mode == 1 ? act.getScale() : 0f;
             zeroPoint = mode == 1 ? act.getZeroPoint() : 0;
             qmax = act == null ? 0 : act.getQmax();
         }
 
-        boolean matches(long[] s, ActivationQuantization act) {
-            if (!Arrays.equals(shape, s)) {
+        boolean matches(long[] s, ActivationQuantization act, int l, int t) {
+            if (l != layouts || t != threads || !Arrays.equals(shape, s)) {
                 return false;
             }
             if (act == null) {
@@ -293,12 +335,20 @@ final class OneDnnKernel implements Int8Kernel {
                     && mode == k.mode
                     && Float.compare(scale, k.scale) == 0
                     && zeroPoint == k.zeroPoint
-                    && qmax == k.qmax;
+                    && qmax == k.qmax
+                    && layouts == k.layouts
+                    && threads == k.threads;
         }
 
         @Override
         public int hashCode() {
-            return Arrays.hashCode(shape) * 31 + mode * 7 + Float.hashCode(scale) + zeroPoint + qmax;
+            return Arrays.hashCode(shape) * 31
+                    + mode * 7
+                    + Float.hashCode(scale)
+                    + zeroPoint
+                    + qmax
+                    + 1013 * layouts
+                    + 7919 * threads;
         }
     }
 
@@ -311,9 +361,10 @@ final class OneDnnKernel implements Int8Kernel {
         }
         memory packed = new memory(layout, rt.engine());
         try (stream s = new stream(rt.engine())) {
-            memory.desc user = layout.get_ndims() == 2 || weightDims().length == 5
-                    ? userWeights.get_desc()
-                    : userWeights.get_desc().reshape(weightDims());
+            memory.desc user =
+                    layout.get_ndims() == 2 || weightDims().length == 5
+                            ? userWeights.get_desc()
+                            : userWeights.get_desc().reshape(weightDims());
             memory src = new memory(user, rt.engine(), userWeights.get_data_handle());
             new reorder(src, packed).execute(s, src, packed);
             s._wait();
@@ -329,11 +380,20 @@ final class OneDnnKernel implements Int8Kernel {
         final boolean integers;
         final boolean dynamic;
         final boolean conv; // runs as a convolution (Linear at small M, or a real convolution)
-        final boolean nchw; // a real convolution: NCHW in and out, NHWC inside
+        final boolean nchw; // a convolution whose caller's input is NCHW (oneDNN runs NHWC)
         final long inputCount;
         final long outputCount;
+        // oneDNN fixes a primitive's thread count when it is created (OpenMP's setting then), so
+        // plans are per thread count, created and run with it. Tiny layers get one thread, as
+        // PyTorch runs ops below its grain size: waking a second thread for each of the three or
+        // four primitives costs more than it saves
+        final int threads;
         final memory.desc userSrcMd; // f32 (or u8 for integers) in the caller's layout
         final memory.desc srcMd; // u8 in the primitive's layout
+        final boolean padded; // the convolution reads a copy with a border of zero points
+        final memory.desc convSrcMd; // what the primitive reads (srcMd, or srcMd with a border)
+        final memory.desc srcWriteMd; // where quantized values go (srcMd, or the border's inside)
+        final long[] convPad;
         final memory.desc dstMd; // primitive's output
         final memory.desc userDstMd; // caller's layout (only when it differs from dstMd)
         final memory.desc flatMd; // the input viewed as [1, count] for reductions
@@ -344,6 +404,9 @@ final class OneDnnKernel implements Int8Kernel {
         final primitive minimum;
         final primitive maximum;
         final primitive toUserDst;
+        final primitive transpose; // u8 NCHW -> NHWC after quantizing NCHW input
+        final memory.desc quantizedMd;
+        final memory.desc transposeScratch;
         final memory weights;
         final memory.desc mainScratch;
         final memory.desc clipScratch;
@@ -363,6 +426,8 @@ final class OneDnnKernel implements Int8Kernel {
             long[] out = outputShape(in);
             inputCount = KernelChecks.count(in);
             outputCount = KernelChecks.count(out);
+            threads = outputCount * perChannel < TINY_WORK && key.threads > 1 ? 1 : key.threads;
+            rt.useThreads(threads);
             memory.data_type userSrcType = integers ? memory.data_type.u8 : memory.data_type.f32;
             memory.data_type dstType = integers ? memory.data_type.s32 : memory.data_type.f32;
             long[] srcDims;
@@ -388,13 +453,39 @@ final class OneDnnKernel implements Int8Kernel {
                 userDstMd = null;
             } else {
                 conv = true;
-                nchw = true;
+                boolean inNhwc = (key.layouts & 1) != 0;
+                boolean outNhwc = (key.layouts & 2) != 0;
+                nchw = !inNhwc;
                 srcDims = as4d(in);
                 dstDims = as4d(out);
-                userSrcMd = new memory.desc(srcDims, userSrcType, memory.format_tag.nchw);
+                userSrcMd =
+                        new memory.desc(
+                                srcDims,
+                                userSrcType,
+                                inNhwc ? memory.format_tag.nhwc : memory.format_tag.nchw);
                 srcMd = new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nhwc);
                 dstMd = new memory.desc(dstDims, dstType, memory.format_tag.nhwc);
-                userDstMd = new memory.desc(dstDims, dstType, memory.format_tag.nchw);
+                // an NHWC caller gets the primitive's output directly: no reorder
+                userDstMd =
+                        outNhwc ? null : new memory.desc(dstDims, dstType, memory.format_tag.nchw);
+            }
+            // the source zero point is folded into the bias (oneDNN's zero-point support costs
+            // 10-40% on 3x3 convolutions); that is exact only if padding reads as the zero point,
+            // so a padded convolution reads a buffer with a border of zero points, padding 0
+            long[] pad = geometry == null ? new long[] {0, 0} : spatial(geometry.getPadding(), 0);
+            padded = !integers && (pad[0] > 0 || pad[1] > 0);
+            if (padded) {
+                long[] withBorder = {
+                    srcDims[0], srcDims[1], srcDims[2] + 2 * pad[0], srcDims[3] + 2 * pad[1]
+                };
+                convSrcMd =
+                        new memory.desc(withBorder, memory.data_type.u8, memory.format_tag.nhwc);
+                srcWriteMd = convSrcMd.submemory_desc(srcDims, new long[] {0, 0, pad[0], pad[1]});
+                convPad = new long[] {0, 0};
+            } else {
+                convSrcMd = srcMd;
+                srcWriteMd = srcMd;
+                convPad = pad;
             }
             // min / max ignore the order, so any dense layout is a flat [1, count] array
             flatMd = new memory.desc(new long[] {1, inputCount}, userSrcType, memory.format_tag.ab);
@@ -406,9 +497,6 @@ final class OneDnnKernel implements Int8Kernel {
                 // per output channel: dim 0 of oihw / [N, K], dims 0 and 1 of goihw
                 boolean grouped = geometry != null && geometry.getGroups() > 1;
                 attr.set_scales_mask(DNNL_ARG_WEIGHTS, grouped ? 3 : 1);
-                if (conv) {
-                    attr.set_zero_points_mask(DNNL_ARG_SRC, 0);
-                }
                 if (relu) {
                     post_ops po = new post_ops();
                     po.append_eltwise(algorithm.eltwise_relu, 0f, 0f);
@@ -427,7 +515,6 @@ final class OneDnnKernel implements Int8Kernel {
             String impl;
             if (conv) {
                 long[] st = spatial(geometry == null ? null : geometry.getStride(), 1);
-                long[] pd = spatial(geometry == null ? null : geometry.getPadding(), 0);
                 long[] dl = spatial(geometry == null ? null : geometry.getDilation(), 1);
                 long[] dilates = {dl[0] - 1, dl[1] - 1}; // oneDNN counts the gaps
                 convolution_forward.primitive_desc pdesc =
@@ -436,27 +523,27 @@ final class OneDnnKernel implements Int8Kernel {
                                         rt.engine(),
                                         prop_kind.forward_inference,
                                         algorithm.convolution_direct,
-                                        srcMd,
+                                        convSrcMd,
                                         anyWeights,
                                         dstMd,
                                         st,
                                         dilates,
-                                        pd,
-                                        pd,
+                                        convPad,
+                                        convPad,
                                         attr,
                                         false)
                                 : new convolution_forward.primitive_desc(
                                         rt.engine(),
                                         prop_kind.forward_inference,
                                         algorithm.convolution_direct,
-                                        srcMd,
+                                        convSrcMd,
                                         anyWeights,
                                         biasMd,
                                         dstMd,
                                         st,
                                         dilates,
-                                        pd,
-                                        pd,
+                                        convPad,
+                                        convPad,
                                         attr,
                                         false);
                 main = new convolution_forward(pdesc);
@@ -469,7 +556,7 @@ final class OneDnnKernel implements Int8Kernel {
                                 ? new inner_product_forward.primitive_desc(
                                         rt.engine(),
                                         prop_kind.forward_inference,
-                                        srcMd,
+                                        convSrcMd,
                                         anyWeights,
                                         dstMd,
                                         attr,
@@ -477,7 +564,7 @@ final class OneDnnKernel implements Int8Kernel {
                                 : new inner_product_forward.primitive_desc(
                                         rt.engine(),
                                         prop_kind.forward_inference,
-                                        srcMd,
+                                        convSrcMd,
                                         anyWeights,
                                         biasMd,
                                         dstMd,
@@ -493,47 +580,112 @@ final class OneDnnKernel implements Int8Kernel {
             primitive_desc_base minPd = null;
             primitive_desc_base maxPd = null;
             primitive_desc_base quantizePd = null;
+            primitive_desc_base transposePd = null;
+            quantizedMd =
+                    nchw && !integers
+                            ? new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nchw)
+                            : null;
             if (integers) {
                 if (nchw) {
-                    quantizePd = new reorder.primitive_desc(
-                            rt.engine(), userSrcMd, rt.engine(), srcMd, newAttr(), false);
+                    quantizePd =
+                            new reorder.primitive_desc(
+                                    rt.engine(), userSrcMd, rt.engine(), srcMd, newAttr(), false);
                 }
             } else {
                 if (dynamic && inputCount > 1) {
-                    minPd = new reduction.primitive_desc(rt.engine(), algorithm.reduction_min,
-                            flatMd, oneMd, 0f, 0f, newAttr(), false);
-                    maxPd = new reduction.primitive_desc(rt.engine(), algorithm.reduction_max,
-                            flatMd, oneMd, 0f, 0f, newAttr(), false);
+                    minPd =
+                            new reduction.primitive_desc(
+                                    rt.engine(),
+                                    algorithm.reduction_min,
+                                    flatMd,
+                                    oneMd,
+                                    0f,
+                                    0f,
+                                    newAttr(),
+                                    false);
+                    maxPd =
+                            new reduction.primitive_desc(
+                                    rt.engine(),
+                                    algorithm.reduction_max,
+                                    flatMd,
+                                    oneMd,
+                                    0f,
+                                    0f,
+                                    newAttr(),
+                                    false);
                 } else if (!dynamic) {
                     // the float range the grid covers; everything above saturates to qmax
                     float lo = -key.zeroPoint * key.scale;
                     float hi = (key.qmax - key.zeroPoint) * key.scale;
-                    clipPd = new eltwise_forward.primitive_desc(rt.engine(),
-                            prop_kind.forward_inference, algorithm.eltwise_clip_v2, userSrcMd,
-                            userSrcMd, lo, hi, newAttr(), false);
+                    clipPd =
+                            new eltwise_forward.primitive_desc(
+                                    rt.engine(),
+                                    prop_kind.forward_inference,
+                                    algorithm.eltwise_clip_v2,
+                                    userSrcMd,
+                                    userSrcMd,
+                                    lo,
+                                    hi,
+                                    newAttr(),
+                                    false);
                 }
                 // (dynamic with one element: nothing to reduce, the value is read in Java)
                 primitive_attr q = newAttr();
                 q.set_scales_mask(DNNL_ARG_DST, 0);
                 q.set_zero_points_mask(DNNL_ARG_DST, 0);
-                quantizePd = new reorder.primitive_desc(
-                        rt.engine(), userSrcMd, rt.engine(), srcMd, q, false);
+                // NCHW input: quantize in place of layout, then transpose bytes (twice as fast
+                // as one reorder that converts and transposes 4-byte floats)
+                quantizePd =
+                        new reorder.primitive_desc(
+                                rt.engine(),
+                                userSrcMd,
+                                rt.engine(),
+                                nchw ? quantizedMd : srcWriteMd,
+                                q,
+                                false);
+                if (nchw) {
+                    transposePd =
+                            new reorder.primitive_desc(
+                                    rt.engine(),
+                                    quantizedMd,
+                                    rt.engine(),
+                                    srcWriteMd,
+                                    newAttr(),
+                                    false);
+                }
             }
-            primitive_desc_base outPd = userDstMd == null ? null : new reorder.primitive_desc(
-                    rt.engine(), dstMd, rt.engine(), userDstMd, newAttr(), false);
-            clip = clipPd == null ? null : new eltwise_forward((eltwise_forward.primitive_desc) clipPd);
+            primitive_desc_base outPd =
+                    userDstMd == null
+                            ? null
+                            : new reorder.primitive_desc(
+                                    rt.engine(), dstMd, rt.engine(), userDstMd, newAttr(), false);
+            clip =
+                    clipPd == null
+                            ? null
+                            : new eltwise_forward((eltwise_forward.primitive_desc) clipPd);
             minimum = minPd == null ? null : new reduction((reduction.primitive_desc) minPd);
             maximum = maxPd == null ? null : new reduction((reduction.primitive_desc) maxPd);
             quantize = quantizePd == null ? null : new reorder((reorder.primitive_desc) quantizePd);
             toUserDst = outPd == null ? null : new reorder((reorder.primitive_desc) outPd);
+            transpose =
+                    transposePd == null ? null : new reorder((reorder.primitive_desc) transposePd);
+            transposeScratch = scratchOf(transposePd);
             clipScratch = scratchOf(clipPd);
             minScratch = scratchOf(minPd);
             maxScratch = scratchOf(maxPd);
             quantizeScratch = scratchOf(quantizePd);
             outScratch = scratchOf(outPd);
             long most = 0;
-            for (memory.desc d : new memory.desc[] {mainScratch, clipScratch, minScratch,
-                    maxScratch, quantizeScratch, outScratch}) {
+            for (memory.desc d :
+                    new memory.desc[] {
+                        mainScratch,
+                        clipScratch,
+                        minScratch,
+                        maxScratch,
+                        quantizeScratch,
+                        outScratch,
+                        transposeScratch
+                    }) {
                 most = Math.max(most, d == null ? 0 : d.get_size());
             }
             scratchBytes = most;
@@ -541,10 +693,14 @@ final class OneDnnKernel implements Int8Kernel {
                 logger.warn(
                         "oneDNN has no optimised int8 kernel for {} on input {}; it runs its"
                                 + " (exact, slow) reference implementation",
-                        geometry, Arrays.toString(in));
+                        geometry,
+                        Arrays.toString(in));
             }
-            description = (conv ? (geometry == null ? "linear as 1x1 conv " : "conv ")
-                    : "inner product ") + impl + " isa=" + rt.isaName();
+            description =
+                    (conv ? (geometry == null ? "linear as 1x1 conv " : "conv ") : "inner product ")
+                            + impl
+                            + " isa="
+                            + rt.isaName();
         }
 
         Context acquire() {
@@ -561,7 +717,10 @@ final class OneDnnKernel implements Int8Kernel {
             while ((c = pool.poll()) != null) {
                 c.close();
             }
-            for (primitive p : new primitive[] {main, clip, quantize, minimum, maximum, toUserDst}) {
+            for (primitive p :
+                    new primitive[] {
+                        main, clip, quantize, minimum, maximum, toUserDst, transpose
+                    }) {
                 if (p != null) {
                     p.close();
                 }
@@ -599,6 +758,7 @@ final class OneDnnKernel implements Int8Kernel {
         final memory flatSrc;
         final memory clipped;
         final memory src;
+        final memory srcWrite;
         final memory dst;
         final memory userDst;
         final memory scale;
@@ -617,6 +777,8 @@ final class OneDnnKernel implements Int8Kernel {
         final IntMemoryMap quantizeArgs = new IntMemoryMap();
         final IntMemoryMap mainArgs = new IntMemoryMap();
         final IntMemoryMap outArgs = new IntMemoryMap();
+        final IntMemoryMap transposeArgs = new IntMemoryMap();
+        final memory quantized;
         final float[] foldScratch;
         final memory scratch; // one buffer shared by the primitives, which run one after another
         final List<memory> scratchViews = new ArrayList<>();
@@ -628,17 +790,26 @@ final class OneDnnKernel implements Int8Kernel {
             stream = new stream(rt.engine());
             Pointer none = new Pointer();
             // float input is the caller's buffer; integer input of a convolution is copied in
-            userSrc = p.integers && p.quantize != null
-                    ? new memory(p.userSrcMd, rt.engine())
-                    : new memory(p.userSrcMd, rt.engine(), none);
+            userSrc =
+                    p.integers && p.quantize != null
+                            ? new memory(p.userSrcMd, rt.engine())
+                            : new memory(p.userSrcMd, rt.engine(), none);
             clipped = p.clip != null ? new memory(p.userSrcMd, rt.engine()) : null;
             // for Linear the u8 copy of integer input goes straight into src
-            src = new memory(p.srcMd, rt.engine());
+            src = new memory(p.convSrcMd, rt.engine());
+            srcWrite =
+                    p.padded ? new memory(p.srcWriteMd, rt.engine(), src.get_data_handle()) : src;
             boolean dstIsUser = p.userDstMd == null && !p.integers;
-            dst = dstIsUser ? new memory(p.dstMd, rt.engine(), none) : new memory(p.dstMd, rt.engine());
-            userDst = p.userDstMd == null ? null
-                    : p.integers ? new memory(p.userDstMd, rt.engine())
-                    : new memory(p.userDstMd, rt.engine(), none);
+            dst =
+                    dstIsUser
+                            ? new memory(p.dstMd, rt.engine(), none)
+                            : new memory(p.dstMd, rt.engine());
+            userDst =
+                    p.userDstMd == null
+                            ? null
+                            : p.integers
+                                    ? new memory(p.userDstMd, rt.engine())
+                                    : new memory(p.userDstMd, rt.engine(), none);
             scale = newMemory(new long[] {1}, memory.data_type.f32, memory.format_tag.a);
             zeroPoint = newMemory(new long[] {1}, memory.data_type.s32, memory.format_tag.a);
             scaleView = new FloatPointer(scale.get_data_handle());
@@ -661,21 +832,32 @@ final class OneDnnKernel implements Int8Kernel {
                 minView = null;
                 maxView = null;
             }
-            boolean fold = !p.integers && !p.conv;
-            foldedBias = fold ? newMemory(new long[] {outChannels}, memory.data_type.f32,
-                    memory.format_tag.a) : null;
+            boolean fold = !p.integers;
+            foldedBias =
+                    fold
+                            ? newMemory(
+                                    new long[] {outChannels},
+                                    memory.data_type.f32,
+                                    memory.format_tag.a)
+                            : null;
             foldedBiasView = fold ? new FloatPointer(foldedBias.get_data_handle()) : null;
             foldScratch = fold ? new float[outChannels] : null;
 
-            scratch = p.scratchBytes == 0 ? null : newMemory(new long[] {p.scratchBytes},
-                    memory.data_type.u8, memory.format_tag.a);
+            quantized = p.quantizedMd == null ? null : new memory(p.quantizedMd, rt.engine());
+            scratch =
+                    p.scratchBytes == 0
+                            ? null
+                            : newMemory(
+                                    new long[] {p.scratchBytes},
+                                    memory.data_type.u8,
+                                    memory.format_tag.a);
             if (p.clip != null) {
                 clipArgs.put(DNNL_ARG_SRC, userSrc);
                 clipArgs.put(DNNL_ARG_DST, clipped);
             }
             if (p.quantize != null) {
                 quantizeArgs.put(DNNL_ARG_FROM, clipped != null ? clipped : userSrc);
-                quantizeArgs.put(DNNL_ARG_TO, src);
+                quantizeArgs.put(DNNL_ARG_TO, quantized != null ? quantized : srcWrite);
                 if (!p.integers) {
                     quantizeArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST, scale);
                     quantizeArgs.put(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST, zeroPoint);
@@ -688,9 +870,6 @@ final class OneDnnKernel implements Int8Kernel {
                 mainArgs.put(DNNL_ARG_BIAS, fold ? foldedBias : biasMem);
                 mainArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC, scale);
                 mainArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS, weightScalesMem);
-                if (p.conv) {
-                    mainArgs.put(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zeroPoint);
-                }
             }
             if (p.toUserDst != null) {
                 outArgs.put(DNNL_ARG_FROM, dst);
@@ -700,6 +879,11 @@ final class OneDnnKernel implements Int8Kernel {
             addScratch(minArgs, p.minScratch);
             addScratch(maxArgs, p.maxScratch);
             addScratch(quantizeArgs, p.quantizeScratch);
+            if (quantized != null) {
+                transposeArgs.put(DNNL_ARG_FROM, quantized);
+                transposeArgs.put(DNNL_ARG_TO, srcWrite);
+                addScratch(transposeArgs, p.transposeScratch);
+            }
             addScratch(mainArgs, p.mainScratch);
             addScratch(outArgs, p.outScratch);
         }
@@ -740,11 +924,15 @@ final class OneDnnKernel implements Int8Kernel {
                 z = act.getZeroPoint();
                 plan.clip.execute(stream, clipArgs);
             }
+            if (plan.padded && z != lastZeroPoint) {
+                // the border reads as the zero point, i.e. as 0.0; the inside is overwritten below
+                Pointer.memset(src.get_data_handle(), z, plan.convSrcMd.get_size());
+            }
             if (s != lastScale || z != lastZeroPoint) {
                 scaleView.put(0, s);
                 zeroPointView.put(0, z);
                 if (foldedBiasView != null) {
-                    // the inner product has no source zero point: bias - s * ws * zp * sum(w)
+                    // zero point folded into the bias: bias - s * ws * zp * sum(w)
                     for (int c = 0; c < outChannels; c++) {
                         foldScratch[c] = bias[c] - s * wScales[c] * z * (float) channelSums[c];
                     }
@@ -754,6 +942,9 @@ final class OneDnnKernel implements Int8Kernel {
                 lastZeroPoint = z;
             }
             plan.quantize.execute(stream, quantizeArgs);
+            if (plan.transpose != null) {
+                plan.transpose.execute(stream, transposeArgs);
+            }
             plan.main.execute(stream, mainArgs);
             if (plan.toUserDst != null) {
                 plan.toUserDst.execute(stream, outArgs);
@@ -781,8 +972,24 @@ final class OneDnnKernel implements Int8Kernel {
         }
 
         void close() {
-            for (memory m : new memory[] {userSrc, flatSrc, clipped, src, dst, userDst, scale, zeroPoint,
-                    min, max, foldedBias}) {
+            if (srcWrite != src) {
+                srcWrite.close();
+            }
+            for (memory m :
+                    new memory[] {
+                        quantized,
+                        userSrc,
+                        flatSrc,
+                        clipped,
+                        src,
+                        dst,
+                        userDst,
+                        scale,
+                        zeroPoint,
+                        min,
+                        max,
+                        foldedBias
+                    }) {
                 if (m != null) {
                     m.close();
                 }

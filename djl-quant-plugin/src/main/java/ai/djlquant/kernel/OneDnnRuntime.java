@@ -2,23 +2,38 @@ package ai.djlquant.kernel;
 
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
+
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.javacpp.Loader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
 /**
  * The process-wide oneDNN state: the CPU engine, the ISA it runs, and the thread count of its
  * OpenMP runtime.
  *
- * <p>Threads: the presets ship their own {@code libgomp.so.1}, separate from the one inside
- * libtorch, so oneDNN's pool is not sized by DJL's {@code ai.djl.pytorch.num_threads}. Its size is
- * OpenMP's per-thread {@code nthreads-var}: {@code OMP_NUM_THREADS} when the library loads,
- * otherwise the CPU count, and changed only by {@code omp_set_num_threads}, which acts on the
- * calling thread alone. This class calls that function of the presets' libgomp (through JNA,
- * which DJL already brings) once per Java thread and thread count, so every call runs with the
- * count the caller asks for.
+ * <p>Threads. oneDNN (the presets are built with OpenMP) sizes its parallel regions by OpenMP's
+ * per-thread {@code nthreads-var}: {@code OMP_NUM_THREADS} when libgomp loads, otherwise the CPU
+ * count, changed only by {@code omp_set_num_threads}, which acts on the calling thread alone. Which
+ * libgomp that is depends on the load order: the presets ship a {@code libgomp.so.1}, and DJL's
+ * libtorch ships one whose file name is hashed but whose SONAME is also {@code libgomp.so.1}. If
+ * libtorch is loaded first, the dynamic linker resolves {@code libdnnl.so.3}'s {@code libgomp.so.1}
+ * to libtorch's copy and both libraries share one OpenMP runtime (one thread pool, no two pools
+ * spinning against each other); if oneDNN is loaded first, each has its own. {@link Int8Backends}
+ * loads the PyTorch engine before oneDNN for that reason. Either way this class calls {@code
+ * omp_set_num_threads} of the runtime oneDNN is bound to (through JNA, which DJL already brings)
+ * once per Java thread and thread count, so every call runs with the count the caller asks for (the
+ * int8 blocks pass DJL's intra-op thread count).
  */
 final class OneDnnRuntime {
 
@@ -28,13 +43,44 @@ final class OneDnnRuntime {
     private final int isa;
     private final boolean vnni;
     private final Function ompSetNumThreads;
-    private final ThreadLocal<int[]> threadsOfThisThread = ThreadLocal.withInitial(() -> new int[1]);
+    private final String openMpLibrary;
+    private final ThreadLocal<int[]> threadsOfThisThread =
+            ThreadLocal.withInitial(() -> new int[1]);
 
     OneDnnRuntime() {
+        // a libgomp already in the process (libtorch's) is the one libdnnl will bind to
+        String loaded = loadedOpenMp();
         cpu = new engine(engine.kind.cpu, 0);
         isa = dnnl.dnnl_get_effective_cpu_isa();
         vnni = hasVnni(isa);
-        ompSetNumThreads = findOmpSetNumThreads();
+        openMpLibrary = loaded != null ? loaded : Loader.getLoadedLibraries().get("gomp@.1");
+        ompSetNumThreads = findOmpSetNumThreads(openMpLibrary);
+    }
+
+    /** The path of the OpenMP runtime oneDNN runs on (shared with libtorch when it was first). */
+    String openMpLibrary() {
+        return openMpLibrary;
+    }
+
+    private static String loadedOpenMp() {
+        Path maps = Paths.get("/proc/self/maps");
+        if (!Files.isReadable(maps)) {
+            return null;
+        }
+        try (Stream<String> lines = Files.lines(maps)) {
+            List<String> found =
+                    lines.map(l -> l.substring(l.lastIndexOf(' ') + 1))
+                            .filter(p -> p.contains("/libgomp"))
+                            .distinct()
+                            .collect(Collectors.toList());
+            // the presets' own libgomp already loaded: oneDNN came first, it runs on that one
+            if (found.isEmpty() || found.stream().anyMatch(p -> p.contains("/org/bytedeco/"))) {
+                return null;
+            }
+            return found.get(0);
+        } catch (IOException | UncheckedIOException e) {
+            return null;
+        }
     }
 
     engine engine() {
@@ -83,8 +129,7 @@ final class OneDnnRuntime {
                 && isa != dnnl.dnnl_cpu_isa_default;
     }
 
-    private static Function findOmpSetNumThreads() {
-        String path = Loader.getLoadedLibraries().get("gomp@.1");
+    private static Function findOmpSetNumThreads(String path) {
         try {
             NativeLibrary lib = NativeLibrary.getInstance(path != null ? path : "gomp");
             return lib.getFunction("omp_set_num_threads");

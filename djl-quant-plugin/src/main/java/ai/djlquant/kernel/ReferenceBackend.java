@@ -40,7 +40,8 @@ public final class ReferenceBackend implements Int8Backend {
 
     /** {@inheritDoc} */
     @Override
-    public Int8Kernel newConvolution(ConvGeometry geometry, Int8Weights weights, boolean fusedRelu) {
+    public Int8Kernel newConvolution(
+            ConvGeometry geometry, Int8Weights weights, boolean fusedRelu) {
         KernelChecks.checkConvWeights(geometry, weights);
         return new ReferenceKernel(geometry, weights, fusedRelu);
     }

@@ -42,15 +42,23 @@ final class ReferenceKernel implements Int8Kernel {
     public void forward(
             ByteBuffer input,
             long[] inputShape,
+            boolean inputChannelsLast,
             ActivationQuantization activation,
             ByteBuffer output,
+            boolean outputChannelsLast,
             int threads) {
         long[] outShape = outputShape(inputShape);
+        if (geometry == null && (inputChannelsLast || outputChannelsLast)) {
+            throw new IllegalArgumentException("a Linear layer has no channels-last layout.");
+        }
         int n = Math.toIntExact(KernelChecks.count(inputShape));
         KernelChecks.checkCapacity(input, n, Float.BYTES, "input");
         KernelChecks.checkCapacity(output, KernelChecks.count(outShape), Float.BYTES, "output");
         float[] x = new float[n];
         input.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().get(x);
+        if (inputChannelsLast) {
+            x = Layouts.toChannelsFirst(x, inputShape);
+        }
         int qmax = activation.getQmax();
         float scale = activation.getScale();
         int zp = activation.getZeroPoint();
@@ -69,13 +77,18 @@ final class ReferenceKernel implements Int8Kernel {
             q[i] = ActivationQuantization.quantize(x[i], scale, zp, qmax);
         }
         int[] acc = accumulate(q, inputShape, zp);
-        FloatBuffer out = output.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        float[] y = new float[acc.length];
         int inner = innerSize(outShape);
         for (int i = 0; i < acc.length; i++) {
             int c = (i / inner) % outChannels;
-            float y = scale * wScales[c] * acc[i] + bias[c];
-            out.put(i, relu ? Math.max(y, 0f) : y);
+            float v = scale * wScales[c] * acc[i] + bias[c];
+            y[i] = relu ? Math.max(v, 0f) : v;
         }
+        if (outputChannelsLast) {
+            y = Layouts.toChannelsLast(y, outShape);
+        }
+        FloatBuffer out = output.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        out.put(y);
     }
 
     /** {@inheritDoc} */
@@ -87,8 +100,11 @@ final class ReferenceKernel implements Int8Kernel {
         }
         if (q.length != KernelChecks.count(inputShape)) {
             throw new IllegalArgumentException(
-                    "input holds " + q.length + " values, its shape needs "
-                            + KernelChecks.count(inputShape) + ".");
+                    "input holds "
+                            + q.length
+                            + " values, its shape needs "
+                            + KernelChecks.count(inputShape)
+                            + ".");
         }
         return accumulate(q, inputShape, 0);
     }

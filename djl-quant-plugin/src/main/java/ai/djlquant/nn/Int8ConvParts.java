@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djlquant.kernel.ConvGeometry;
 import ai.djlquant.quant.QuantParams;
+
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -26,8 +27,12 @@ final class Int8ConvParts {
     Int8ConvParts(String type, Convolution block) {
         this.type = type;
         this.block = block;
-        core = new Int8Core(type, (backend, w, relu) ->
-                backend.newConvolution(geometry(w.getShape()), w, relu));
+        core =
+                new Int8Core(
+                        type,
+                        (backend, w, relu) ->
+                                backend.newConvolution(geometry(w.getShape()), w, relu),
+                        true);
     }
 
     /** The geometry for a weight {@code [O, C / groups, (kh,) kw]}. */
@@ -42,7 +47,9 @@ final class Int8ConvParts {
                 block.getDilation().getShape());
     }
 
-    /** Quantizes the float block's weight into {@code weight}, copies its bias into {@code bias}. */
+    /**
+     * Quantizes the float block's weight into {@code weight}, copies its bias into {@code bias}.
+     */
     Shape[] convert(
             Convolution floatBlock,
             QuantParams activation,
@@ -93,13 +100,17 @@ final class Int8ConvParts {
             throws IOException, MalformedModelException {
         if (loadVersion != version) {
             throw new MalformedModelException(
-                    type + " cannot read parameters of version " + loadVersion + " (expected "
-                            + version + "): were they saved from a float convolution?");
+                    type
+                            + " cannot read parameters of version "
+                            + loadVersion
+                            + " (expected "
+                            + version
+                            + "): were they saved from a float convolution?");
         }
         String saved = is.readUTF();
         if (!type.equals(saved)) {
-            throw new MalformedModelException(type + " cannot load the parameters of a " + saved
-                    + ".");
+            throw new MalformedModelException(
+                    type + " cannot load the parameters of a " + saved + ".");
         }
         int filters = is.readInt();
         int groups = is.readInt();
@@ -109,28 +120,66 @@ final class Int8ConvParts {
             saved4[i] = Shape.decode(is);
         }
         Shape[] mine = geometryShapes();
-        boolean same = filters == block.getFilters() && groups == block.getGroups()
-                && bias == block.isIncludeBias();
+        boolean same =
+                filters == block.getFilters()
+                        && groups == block.getGroups()
+                        && bias == block.isIncludeBias();
         for (int i = 0; i < 4; i++) {
             same &= saved4[i].equals(mine[i]);
         }
         if (!same) {
             throw new MalformedModelException(
-                    type + " built as (filters=" + block.getFilters() + ", groups="
-                            + block.getGroups() + ", bias=" + block.isIncludeBias() + ", kernel "
-                            + mine[0] + ", stride " + mine[1] + ", padding " + mine[2]
-                            + ", dilation " + mine[3] + ") cannot load parameters saved as"
-                            + " (filters=" + filters + ", groups=" + groups + ", bias=" + bias
-                            + ", kernel " + saved4[0] + ", stride " + saved4[1] + ", padding "
-                            + saved4[2] + ", dilation " + saved4[3] + ").");
+                    type
+                            + " built as (filters="
+                            + block.getFilters()
+                            + ", groups="
+                            + block.getGroups()
+                            + ", bias="
+                            + block.isIncludeBias()
+                            + ", kernel "
+                            + mine[0]
+                            + ", stride "
+                            + mine[1]
+                            + ", padding "
+                            + mine[2]
+                            + ", dilation "
+                            + mine[3]
+                            + ") cannot load parameters saved as"
+                            + " (filters="
+                            + filters
+                            + ", groups="
+                            + groups
+                            + ", bias="
+                            + bias
+                            + ", kernel "
+                            + saved4[0]
+                            + ", stride "
+                            + saved4[1]
+                            + ", padding "
+                            + saved4[2]
+                            + ", dilation "
+                            + saved4[3]
+                            + ").");
         }
         core.loadMetadata(is);
     }
 
     String describe() {
-        return type + "(filters=" + block.getFilters() + ", kernel " + block.getKernelShape()
-                + ", stride " + block.getStride() + ", padding " + block.getPadding()
-                + ", dilation " + block.getDilation() + ", groups " + block.getGroups() + ", "
-                + core.describe() + ")";
+        return type
+                + "(filters="
+                + block.getFilters()
+                + ", kernel "
+                + block.getKernelShape()
+                + ", stride "
+                + block.getStride()
+                + ", padding "
+                + block.getPadding()
+                + ", dilation "
+                + block.getDilation()
+                + ", groups "
+                + block.getGroups()
+                + ", "
+                + core.describe()
+                + ")";
     }
 }

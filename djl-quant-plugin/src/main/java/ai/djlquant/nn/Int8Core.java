@@ -18,6 +18,7 @@ import ai.djlquant.quant.AffineQuantizer;
 import ai.djlquant.quant.Granularity;
 import ai.djlquant.quant.QuantParams;
 import ai.djlquant.quant.QuantScheme;
+
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -25,11 +26,11 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * What the int8 blocks share: the activation quantization, the weight scales, the kernel built
- * from the block's int8 weight, the float fallback, and their part of the saved metadata.
+ * What the int8 blocks share: the activation quantization, the weight scales, the kernel built from
+ * the block's int8 weight, the float fallback, and their part of the saved metadata.
  *
- * <p>The kernel is built on the first forward from the weight array the ParameterStore returns
- * and rebuilt whenever that array is replaced (as {@code loadParameters} does).
+ * <p>The kernel is built on the first forward from the weight array the ParameterStore returns and
+ * rebuilt whenever that array is replaced (as {@code loadParameters} does).
  */
 final class Int8Core {
 
@@ -38,6 +39,7 @@ final class Int8Core {
 
     private final String blockType;
     private final KernelFactory kernelFactory;
+    private final boolean convolution;
     private boolean dynamic;
     private int bits;
     private float scale = 1f;
@@ -51,9 +53,10 @@ final class Int8Core {
     private volatile Int8Kernel kernel;
     private volatile NDArray fallbackWeight;
 
-    Int8Core(String blockType, KernelFactory kernelFactory) {
+    Int8Core(String blockType, KernelFactory kernelFactory, boolean convolution) {
         this.blockType = blockType;
         this.kernelFactory = kernelFactory;
+        this.convolution = convolution;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -85,8 +88,7 @@ final class Int8Core {
     private void checkActivationParams(QuantParams p) {
         if (p == null) {
             throw new IllegalArgumentException(
-                    blockType
-                            + " needs activation QuantParams (static mode) or optDynamic().");
+                    blockType + " needs activation QuantParams (static mode) or optDynamic().");
         }
         QuantScheme s = p.getScheme();
         if (s.isSigned()
@@ -119,8 +121,7 @@ final class Int8Core {
     }
 
     QuantParams weightParams() {
-        return QuantParams.perChannel(
-                WEIGHT_SCHEME, weightScales, new int[weightScales.length]);
+        return QuantParams.perChannel(WEIGHT_SCHEME, weightScales, new int[weightScales.length]);
     }
 
     /**
@@ -139,13 +140,18 @@ final class Int8Core {
         ActivationQuantization act = activation;
         if (act == null || weight == null) {
             throw new IllegalStateException(
-                    blockType + " has no weights yet: build it from a float block or load its"
+                    blockType
+                            + " has no weights yet: build it from a float block or load its"
                             + " parameters first.");
         }
         if (x.getDataType() != DataType.FLOAT32) {
             throw new IllegalArgumentException(
-                    blockType + " takes FLOAT32 input, got " + x.getDataType() + " of shape "
-                            + x.getShape() + ".");
+                    blockType
+                            + " takes FLOAT32 input, got "
+                            + x.getDataType()
+                            + " of shape "
+                            + x.getShape()
+                            + ".");
         }
         Int8Kernel k = kernelFor(weight, bias);
         long[] shape = x.getShape().getShape();
@@ -155,14 +161,47 @@ final class Int8Core {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(blockType + ": " + e.getMessage(), e);
         }
-        if (!Int8Backends.get().isNative() || !Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
+        if (!Int8Backends.get().isNative()
+                || !Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
             return fallback(x, weight, bias, floatOp);
         }
-        // borrow the input's memory; write into a tensor PyTorch owns
-        ByteBuffer in = x.toByteBuffer(true);
-        NDArray out = x.getManager().create(new Shape(outShape), DataType.FLOAT32);
-        k.forward(in, shape, act, out.toByteBuffer(true), engineThreads(x.getManager()));
-        return out;
+        int threads = engineThreads(x.getManager());
+        if (!convolution) {
+            // borrow the input's memory; write into a tensor PyTorch owns
+            ByteBuffer in = x.toByteBuffer(true);
+            NDArray out = x.getManager().create(new Shape(outShape), DataType.FLOAT32);
+            k.forward(in, shape, act, out.toByteBuffer(true), threads);
+            return out;
+        }
+        // oneDNN's int8 convolutions run channels-last: write NHWC into a tensor PyTorch owns
+        // and return it permuted to the NCHW shape (a view, as PyTorch's channels_last); read
+        // such a view from an earlier int8 convolution as the NHWC memory it is
+        int rank = outShape.length;
+        int[] toNchw = new int[rank];
+        int[] toNhwc = new int[rank];
+        long[] nhwc = new long[rank];
+        toNchw[1] = rank - 1;
+        toNhwc[rank - 1] = 1;
+        nhwc[0] = outShape[0];
+        nhwc[rank - 1] = outShape[1];
+        for (int i = 2; i < rank; i++) {
+            toNchw[i] = i - 1;
+            toNhwc[i - 1] = i;
+            nhwc[i - 1] = outShape[i];
+        }
+        boolean inNhwc = ChannelsLastViews.isChannelsLast(x);
+        NDArray nhwcIn = inNhwc ? x.transpose(toNhwc) : null; // contiguous: no copy
+        ByteBuffer in = (inNhwc ? nhwcIn : x).toByteBuffer(true);
+        NDArray outBase = x.getManager().create(new Shape(nhwc), DataType.FLOAT32);
+        k.forward(in, shape, inNhwc, act, outBase.toByteBuffer(true), true, threads);
+        NDArray view = outBase.transpose(toNchw);
+        // the view holds the storage; the NHWC handle is not needed any more
+        outBase.close();
+        if (nhwcIn != null) {
+            nhwcIn.close();
+        }
+        ChannelsLastViews.register(view);
+        return view;
     }
 
     /** The engine's intra-op thread count, so oneDNN runs as many threads as PyTorch does. */
@@ -302,8 +341,7 @@ final class Int8Core {
         }
         ActivationQuantization act;
         try {
-            act = d ? ActivationQuantization.dynamic(b)
-                    : ActivationQuantization.fixed(s, z, b);
+            act = d ? ActivationQuantization.dynamic(b) : ActivationQuantization.fixed(s, z, b);
             QuantParams.perChannel(WEIGHT_SCHEME, ws, new int[n]);
         } catch (IllegalArgumentException e) {
             throw new MalformedModelException(
@@ -324,7 +362,6 @@ final class Int8Core {
     }
 
     String describe() {
-        return (dynamic ? "dynamic" : "static " + activation)
-                + (fusedRelu ? ", fused ReLU" : "");
+        return (dynamic ? "dynamic" : "static " + activation) + (fusedRelu ? ", fused ReLU" : "");
     }
 }

@@ -8,10 +8,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Convolution;
-
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.djlquant.quant.QuantParams;
+
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -38,7 +38,7 @@ import java.io.IOException;
  * <p>For loading, build an empty block with the float block's structure ({@code setKernelShape},
  * {@code setFilters}, {@code optStride}, ...) and call {@code loadParameters}.
  */
-public class QuantizedConv1d extends Convolution {
+public class QuantizedConv1d extends Convolution implements QuantizedBlock {
 
     private static final LayoutType[] EXPECTED_LAYOUT = {
         LayoutType.BATCH, LayoutType.CHANNEL, LayoutType.WIDTH
@@ -60,8 +60,14 @@ public class QuantizedConv1d extends Convolution {
             parameters.put("bias", bias);
         }
         if (builder.floatBlock != null) {
-            inputShapes = parts.convert(builder.floatBlock, builder.activation, builder.dynamic,
-                    builder.fusedRelu, weight, bias);
+            inputShapes =
+                    parts.convert(
+                            builder.floatBlock,
+                            builder.activation,
+                            builder.dynamic,
+                            builder.fusedRelu,
+                            weight,
+                            bias);
         }
     }
 
@@ -74,38 +80,26 @@ public class QuantizedConv1d extends Convolution {
         return new Builder();
     }
 
-    /**
-     * Returns the activation parameters of static mode.
-     *
-     * @return the parameters, or null in dynamic mode
-     */
+    /** {@inheritDoc} */
+    @Override
     public QuantParams getActivationParams() {
         return parts.core.activationParams();
     }
 
-    /**
-     * Returns the per-output-channel weight parameters.
-     *
-     * @return the weight parameters
-     */
+    /** {@inheritDoc} */
+    @Override
     public QuantParams getWeightParams() {
         return parts.core.weightParams();
     }
 
-    /**
-     * Returns whether activation parameters are computed from each input.
-     *
-     * @return whether the block quantizes dynamically
-     */
+    /** {@inheritDoc} */
+    @Override
     public boolean isDynamic() {
         return parts.core.isDynamic();
     }
 
-    /**
-     * Returns whether ReLU is applied to the output.
-     *
-     * @return whether ReLU is fused
-     */
+    /** {@inheritDoc} */
+    @Override
     public boolean isFusedRelu() {
         return parts.core.isFusedRelu();
     }
@@ -120,8 +114,14 @@ public class QuantizedConv1d extends Convolution {
         NDArray x = inputs.singletonOrThrow();
         NDArray w = parameterStore.getValue(weight, x.getDevice(), false);
         NDArray b = bias == null ? null : parameterStore.getValue(bias, x.getDevice(), false);
-        return new NDList(parts.core.forward(x, w, b, (xq, wf, bf) ->
-                Conv1d.conv1d(xq, wf, bf, stride, padding, dilation, groups).singletonOrThrow()));
+        return new NDList(
+                parts.core.forward(
+                        x,
+                        w,
+                        b,
+                        (xq, wf, bf) ->
+                                Conv1d.conv1d(xq, wf, bf, stride, padding, dilation, groups)
+                                        .singletonOrThrow()));
     }
 
     /** {@inheritDoc} */
@@ -146,7 +146,8 @@ public class QuantizedConv1d extends Convolution {
     @Override
     protected void prepare(Shape[] inputs) {
         throw new IllegalStateException(
-                TYPE + " is not trained or initialised: build it from a float Conv1d or load its"
+                TYPE
+                        + " is not trained or initialised: build it from a float Conv1d or load its"
                         + " parameters.");
     }
 
@@ -242,8 +243,8 @@ public class QuantizedConv1d extends Convolution {
          * Builds the block.
          *
          * @return the block
-         * @throws IllegalArgumentException if the float block is not initialised, the parameters
-         *     do not fit, or an empty block lacks its kernel shape or filters
+         * @throws IllegalArgumentException if the float block is not initialised, the parameters do
+         *     not fit, or an empty block lacks its kernel shape or filters
          */
         public QuantizedConv1d build() {
             if (floatBlock != null) {

@@ -9,6 +9,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.djlquant.quant.QuantParams;
+
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -33,7 +34,7 @@ import java.io.IOException;
  * <p>For loading, build an empty block with the float block's structure ({@code setKernelShape},
  * {@code setFilters}, {@code optStride}, ...) and call {@code loadParameters}.
  */
-public class QuantizedConv2d extends Conv2d {
+public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
 
     private static final byte VERSION = 1;
     private static final String TYPE = "QuantizedConv2d";
@@ -51,8 +52,14 @@ public class QuantizedConv2d extends Conv2d {
             parameters.put("bias", bias);
         }
         if (builder.floatBlock != null) {
-            inputShapes = parts.convert(builder.floatBlock, builder.activation, builder.dynamic,
-                    builder.fusedRelu, weight, bias);
+            inputShapes =
+                    parts.convert(
+                            builder.floatBlock,
+                            builder.activation,
+                            builder.dynamic,
+                            builder.fusedRelu,
+                            weight,
+                            bias);
         }
     }
 
@@ -65,38 +72,26 @@ public class QuantizedConv2d extends Conv2d {
         return new Builder();
     }
 
-    /**
-     * Returns the activation parameters of static mode.
-     *
-     * @return the parameters, or null in dynamic mode
-     */
+    /** {@inheritDoc} */
+    @Override
     public QuantParams getActivationParams() {
         return parts.core.activationParams();
     }
 
-    /**
-     * Returns the per-output-channel weight parameters.
-     *
-     * @return the weight parameters
-     */
+    /** {@inheritDoc} */
+    @Override
     public QuantParams getWeightParams() {
         return parts.core.weightParams();
     }
 
-    /**
-     * Returns whether activation parameters are computed from each input.
-     *
-     * @return whether the block quantizes dynamically
-     */
+    /** {@inheritDoc} */
+    @Override
     public boolean isDynamic() {
         return parts.core.isDynamic();
     }
 
-    /**
-     * Returns whether ReLU is applied to the output.
-     *
-     * @return whether ReLU is fused
-     */
+    /** {@inheritDoc} */
+    @Override
     public boolean isFusedRelu() {
         return parts.core.isFusedRelu();
     }
@@ -111,15 +106,22 @@ public class QuantizedConv2d extends Conv2d {
         NDArray x = inputs.singletonOrThrow();
         NDArray w = parameterStore.getValue(weight, x.getDevice(), false);
         NDArray b = bias == null ? null : parameterStore.getValue(bias, x.getDevice(), false);
-        return new NDList(parts.core.forward(x, w, b, (xq, wf, bf) ->
-                Conv2d.conv2d(xq, wf, bf, stride, padding, dilation, groups).singletonOrThrow()));
+        return new NDList(
+                parts.core.forward(
+                        x,
+                        w,
+                        b,
+                        (xq, wf, bf) ->
+                                Conv2d.conv2d(xq, wf, bf, stride, padding, dilation, groups)
+                                        .singletonOrThrow()));
     }
 
     /** {@inheritDoc} */
     @Override
     protected void prepare(Shape[] inputs) {
         throw new IllegalStateException(
-                TYPE + " is not trained or initialised: build it from a float Conv2d or load its"
+                TYPE
+                        + " is not trained or initialised: build it from a float Conv2d or load its"
                         + " parameters.");
     }
 
@@ -260,8 +262,8 @@ public class QuantizedConv2d extends Conv2d {
          * Builds the block.
          *
          * @return the block
-         * @throws IllegalArgumentException if the float block is not initialised, the parameters
-         *     do not fit, or an empty block lacks its kernel shape or filters
+         * @throws IllegalArgumentException if the float block is not initialised, the parameters do
+         *     not fit, or an empty block lacks its kernel shape or filters
          */
         @Override
         public QuantizedConv2d build() {

@@ -9,15 +9,16 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.djlquant.quant.QuantParams;
+
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 
 /**
- * An int8 {@link Linear}: {@code y = x W^T + b} with W stored as INT8 (one scale per output
- * unit), the input quantized to unsigned integers (static parameters from calibration, or from
- * each input's range), an int8 matmul with exact int32 accumulation on oneDNN, and float32
- * output. It extends {@link Linear}, so it fits wherever a Linear is typed.
+ * An int8 {@link Linear}: {@code y = x W^T + b} with W stored as INT8 (one scale per output unit),
+ * the input quantized to unsigned integers (static parameters from calibration, or from each
+ * input's range), an int8 matmul with exact int32 accumulation on oneDNN, and float32 output. It
+ * extends {@link Linear}, so it fits wherever a Linear is typed.
  *
  * <p>Parameters keep the float block's names: {@code weight} (now INT8, {@code [units, inputs]})
  * and {@code bias} (FLOAT32). Quantization parameters (mode, activation scale and zero point,
@@ -34,7 +35,7 @@ import java.io.IOException;
  * <p>To load saved parameters, build an empty block with the same structure ({@code
  * setUnits}/{@code optBias} instead of {@code setFloatBlock}) and call {@code loadParameters}.
  */
-public class QuantizedLinear extends Linear {
+public class QuantizedLinear extends Linear implements QuantizedBlock {
 
     private static final byte VERSION = 1;
     private static final String TYPE = "QuantizedLinear";
@@ -49,7 +50,7 @@ public class QuantizedLinear extends Linear {
         super(builder);
         version = VERSION;
         units = builder.units();
-        core = new Int8Core(TYPE, (backend, w, relu) -> backend.newLinear(w, relu));
+        core = new Int8Core(TYPE, (backend, w, relu) -> backend.newLinear(w, relu), false);
         int8Weight = Int8Core.int8Parameter("weight", Parameter.Type.WEIGHT);
         parameters.put("weight", int8Weight); // same key, same position: files line up
         if (builder.bias) { // Linear.Builder keeps its own flag private
@@ -86,38 +87,26 @@ public class QuantizedLinear extends Linear {
         return new Builder();
     }
 
-    /**
-     * Returns the activation parameters of static mode.
-     *
-     * @return the parameters, or null in dynamic mode
-     */
+    /** {@inheritDoc} */
+    @Override
     public QuantParams getActivationParams() {
         return core.activationParams();
     }
 
-    /**
-     * Returns the per-output-unit weight parameters.
-     *
-     * @return the weight parameters
-     */
+    /** {@inheritDoc} */
+    @Override
     public QuantParams getWeightParams() {
         return core.weightParams();
     }
 
-    /**
-     * Returns whether activation parameters are computed from each input.
-     *
-     * @return whether the block quantizes dynamically
-     */
+    /** {@inheritDoc} */
+    @Override
     public boolean isDynamic() {
         return core.isDynamic();
     }
 
-    /**
-     * Returns whether ReLU is applied to the output.
-     *
-     * @return whether ReLU is fused
-     */
+    /** {@inheritDoc} */
+    @Override
     public boolean isFusedRelu() {
         return core.isFusedRelu();
     }
@@ -131,9 +120,11 @@ public class QuantizedLinear extends Linear {
             PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         NDArray w = parameterStore.getValue(int8Weight, x.getDevice(), false);
-        NDArray b = floatBias == null ? null : parameterStore.getValue(floatBias, x.getDevice(), false);
-        return new NDList(core.forward(x, w, b, (xq, wf, bf) ->
-                Linear.linear(xq, wf, bf).singletonOrThrow()));
+        NDArray b =
+                floatBias == null ? null : parameterStore.getValue(floatBias, x.getDevice(), false);
+        return new NDList(
+                core.forward(
+                        x, w, b, (xq, wf, bf) -> Linear.linear(xq, wf, bf).singletonOrThrow()));
     }
 
     /** {@inheritDoc} */
@@ -146,7 +137,8 @@ public class QuantizedLinear extends Linear {
     @Override
     public void prepare(Shape[] inputShapes) {
         throw new IllegalStateException(
-                TYPE + " is not trained or initialised: build it from a float Linear or load its"
+                TYPE
+                        + " is not trained or initialised: build it from a float Linear or load its"
                         + " parameters.");
     }
 
@@ -167,8 +159,12 @@ public class QuantizedLinear extends Linear {
             throws IOException, MalformedModelException {
         if (loadVersion != VERSION) {
             throw new MalformedModelException(
-                    TYPE + " cannot read parameters of version " + loadVersion
-                            + " (expected " + VERSION + "): were they saved from a float Linear?");
+                    TYPE
+                            + " cannot read parameters of version "
+                            + loadVersion
+                            + " (expected "
+                            + VERSION
+                            + "): were they saved from a float Linear?");
         }
         String type = is.readUTF();
         if (!TYPE.equals(type)) {
@@ -180,9 +176,16 @@ public class QuantizedLinear extends Linear {
         boolean hasBias = is.readBoolean();
         if (u != units || hasBias != (floatBias != null)) {
             throw new MalformedModelException(
-                    TYPE + " with " + units + " units" + (floatBias != null ? " and" : " without")
-                            + " bias cannot load parameters of " + u + " units"
-                            + (hasBias ? " with" : " without") + " bias.");
+                    TYPE
+                            + " with "
+                            + units
+                            + " units"
+                            + (floatBias != null ? " and" : " without")
+                            + " bias cannot load parameters of "
+                            + u
+                            + " units"
+                            + (hasBias ? " with" : " without")
+                            + " bias.");
         }
         core.loadMetadata(is);
         inputFeatures = in;
@@ -287,8 +290,8 @@ public class QuantizedLinear extends Linear {
          * Builds the block.
          *
          * @return the block
-         * @throws IllegalArgumentException if the float block is not initialised, the parameters
-         *     do not fit, or an empty block has no units
+         * @throws IllegalArgumentException if the float block is not initialised, the parameters do
+         *     not fit, or an empty block has no units
          */
         @Override
         public QuantizedLinear build() {

@@ -1,15 +1,16 @@
 package ai.djlquant.kernel;
 
-import java.util.Arrays;
-import java.util.Random;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+import java.util.Random;
+
 /**
- * The oneDNN backend's int32 accumulations equal the reference backend's bit for bit, on random
- * and adversarial data, for every Linear regime and convolution variant the blocks use.
+ * The oneDNN backend's int32 accumulations equal the reference backend's bit for bit, on random and
+ * adversarial data, for every Linear regime and convolution variant the blocks use.
  */
 class KernelExactnessTest {
 
@@ -84,15 +85,24 @@ class KernelExactnessTest {
                 || (Math.abs(expected) > (1 << 24) && actual == (int) (float) expected);
     }
 
-    private static void assertSame(Int8Kernel a, Int8Kernel b, byte[] x, long[] shape, String what) {
+    private static void assertSame(
+            Int8Kernel a, Int8Kernel b, byte[] x, long[] shape, String what) {
         int[] expected = b.accumulate(x, shape, 0);
         int[] actual = a.accumulate(x, shape, 0);
         Assertions.assertEquals(expected.length, actual.length, what);
         for (int i = 0; i < expected.length; i++) {
             if (!sameAccumulation(actual[i], expected[i])) {
                 Assertions.fail(
-                        what + ": element " + i + " is " + actual[i] + ", reference " + expected[i]
-                                + " (" + a.describe(shape) + ")");
+                        what
+                                + ": element "
+                                + i
+                                + " is "
+                                + actual[i]
+                                + ", reference "
+                                + expected[i]
+                                + " ("
+                                + a.describe(shape)
+                                + ")");
             }
         }
     }
@@ -114,14 +124,21 @@ class KernelExactnessTest {
                 for (Pattern p : Pattern.values()) {
                     for (int variant = 0; variant < (p == Pattern.RANDOM ? 1 : 3); variant++) {
                         Int8Weights w =
-                                new Int8Weights(weights(n * k, p, variant, rnd), new long[] {n, k},
-                                        ones(n), null);
+                                new Int8Weights(
+                                        weights(n * k, p, variant, rnd),
+                                        new long[] {n, k},
+                                        ones(n),
+                                        null);
                         try (Int8Kernel fast = onednn.newLinear(w, false);
                                 Int8Kernel ref = REFERENCE.newLinear(w, false)) {
                             long[] shape = {m, k};
                             String impl = fast.describe(shape);
                             Assertions.assertFalse(impl.contains("ref:"), impl);
-                            assertSame(fast, ref, activations(m * k, qmax, p, rnd), shape,
+                            assertSame(
+                                    fast,
+                                    ref,
+                                    activations(m * k, qmax, p, rnd),
+                                    shape,
                                     "linear M=" + m + " K=" + k + " N=" + n + " " + p + variant);
                         }
                         cases++;
@@ -139,24 +156,41 @@ class KernelExactnessTest {
         for (int m : new int[] {1, 16}) {
             int k = 4096;
             int n = 64;
-            Int8Weights w = new Int8Weights(weights(n * k, Pattern.MAX, 2, rnd),
-                    new long[] {n, k}, ones(n), null);
+            Int8Weights w =
+                    new Int8Weights(
+                            weights(n * k, Pattern.MAX, 2, rnd), new long[] {n, k}, ones(n), null);
             try (Int8Kernel fast = onednn.newLinear(w, false);
                     Int8Kernel ref = REFERENCE.newLinear(w, false)) {
                 // alternating +127/-127 weights against all-qmax input: every pair sums to 0,
                 // while the first pair of each 4-group alone would saturate 16-bit lanes at 8 bits
-                assertSame(fast, ref, activations(m * k, qmax, Pattern.MAX, rnd),
-                        new long[] {m, k}, "linear 4096 alternating weights");
-                Int8Weights same = new Int8Weights(weights(n * k, Pattern.MAX, 0, rnd),
-                        new long[] {n, k}, ones(n), null);
+                assertSame(
+                        fast,
+                        ref,
+                        activations(m * k, qmax, Pattern.MAX, rnd),
+                        new long[] {m, k},
+                        "linear 4096 alternating weights");
+                Int8Weights same =
+                        new Int8Weights(
+                                weights(n * k, Pattern.MAX, 0, rnd),
+                                new long[] {n, k},
+                                ones(n),
+                                null);
                 try (Int8Kernel fast2 = onednn.newLinear(same, false);
                         Int8Kernel ref2 = REFERENCE.newLinear(same, false)) {
-                    int[] acc = fast2.accumulate(activations(m * k, qmax, Pattern.MAX, rnd),
-                            new long[] {m, k}, 0);
-                    Assertions.assertTrue(sameAccumulation(acc[0], 4096 * qmax * 127),
+                    int[] acc =
+                            fast2.accumulate(
+                                    activations(m * k, qmax, Pattern.MAX, rnd),
+                                    new long[] {m, k},
+                                    0);
+                    Assertions.assertTrue(
+                            sameAccumulation(acc[0], 4096 * qmax * 127),
                             "largest accumulation " + acc[0]);
-                    assertSame(fast2, ref2, activations(m * k, qmax, Pattern.RANDOM, rnd),
-                            new long[] {m, k}, "linear 4096 random");
+                    assertSame(
+                            fast2,
+                            ref2,
+                            activations(m * k, qmax, Pattern.RANDOM, rnd),
+                            new long[] {m, k},
+                            "linear 4096 random");
                 }
             }
         }
@@ -179,8 +213,14 @@ class KernelExactnessTest {
     };
 
     static ConvGeometry geometry(int[] c) {
-        return new ConvGeometry(c[0], c[1], c[2], new long[] {c[3], c[4]},
-                new long[] {c[5], c[5]}, new long[] {c[6], c[6]}, new long[] {c[7], c[7]});
+        return new ConvGeometry(
+                c[0],
+                c[1],
+                c[2],
+                new long[] {c[3], c[4]},
+                new long[] {c[5], c[5]},
+                new long[] {c[6], c[6]},
+                new long[] {c[7], c[7]});
     }
 
     @Test
@@ -195,14 +235,15 @@ class KernelExactnessTest {
                 long[] shape = {batch, c[0], c[8], c[9]};
                 int xn = (int) KernelChecks.count(shape);
                 for (Pattern p : Pattern.values()) {
-                    Int8Weights w = new Int8Weights(weights(wn, p, batch % 3, rnd), ws,
-                            ones(c[1]), null);
+                    Int8Weights w =
+                            new Int8Weights(weights(wn, p, batch % 3, rnd), ws, ones(c[1]), null);
                     try (Int8Kernel fast = onednn.newConvolution(g, w, false);
                             Int8Kernel ref = REFERENCE.newConvolution(g, w, false)) {
                         String impl = fast.describe(shape);
                         // AVX2 int8 kernels need >= 8 channels per group (or depthwise)
                         boolean narrowGroups = c[2] > 1 && c[2] < c[0] && c[0] / c[2] < 8;
-                        Assertions.assertEquals(narrowGroups, impl.contains("ref:"), g + " ran " + impl);
+                        Assertions.assertEquals(
+                                narrowGroups, impl.contains("ref:"), g + " ran " + impl);
                         assertSame(fast, ref, activations(xn, qmax, p, rnd), shape, g + " " + p);
                     }
                 }
@@ -214,21 +255,32 @@ class KernelExactnessTest {
     void conv1dIsExact() {
         Random rnd = new Random(5);
         int qmax = (1 << onednn.getActivationBits()) - 1;
-        ConvGeometry g = new ConvGeometry(12, 20, 1, new long[] {5}, new long[] {2},
-                new long[] {2}, new long[] {1});
-        ConvGeometry dw = new ConvGeometry(16, 16, 16, new long[] {3}, new long[] {1},
-                new long[] {2}, new long[] {2});
+        ConvGeometry g =
+                new ConvGeometry(
+                        12, 20, 1, new long[] {5}, new long[] {2}, new long[] {2}, new long[] {1});
+        ConvGeometry dw =
+                new ConvGeometry(
+                        16, 16, 16, new long[] {3}, new long[] {1}, new long[] {2}, new long[] {2});
         for (ConvGeometry geo : new ConvGeometry[] {g, dw}) {
             long[] ws = geo.weightShape();
-            Int8Weights w = new Int8Weights(weights((int) KernelChecks.count(ws), Pattern.RANDOM,
-                    0, rnd), ws, ones((int) ws[0]), null);
+            Int8Weights w =
+                    new Int8Weights(
+                            weights((int) KernelChecks.count(ws), Pattern.RANDOM, 0, rnd),
+                            ws,
+                            ones((int) ws[0]),
+                            null);
             long[] shape = {4, geo.getInChannels(), 31};
             try (Int8Kernel fast = onednn.newConvolution(geo, w, false);
                     Int8Kernel ref = REFERENCE.newConvolution(geo, w, false)) {
-                Assertions.assertArrayEquals(new long[] {4, geo.getOutChannels(),
-                        geo.outputShape(shape)[2]}, fast.outputShape(shape));
-                assertSame(fast, ref, activations((int) KernelChecks.count(shape), qmax,
-                        Pattern.RANDOM, rnd), shape, geo.toString());
+                Assertions.assertArrayEquals(
+                        new long[] {4, geo.getOutChannels(), geo.outputShape(shape)[2]},
+                        fast.outputShape(shape));
+                assertSame(
+                        fast,
+                        ref,
+                        activations((int) KernelChecks.count(shape), qmax, Pattern.RANDOM, rnd),
+                        shape,
+                        geo.toString());
             }
         }
     }

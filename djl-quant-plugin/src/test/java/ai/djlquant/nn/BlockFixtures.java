@@ -32,31 +32,35 @@ final class BlockFixtures {
 
     /** {in, out, groups, k, stride, pad, dilation}. */
     static Conv2d conv2d(NDManager m, int[] c, boolean bias) {
-        Conv2d conv = Conv2d.builder()
-                .setKernelShape(new Shape(c[3], c[3]))
-                .setFilters(c[1])
-                .optGroups(c[2])
-                .optStride(new Shape(c[4], c[4]))
-                .optPadding(new Shape(c[5], c[5]))
-                .optDilation(new Shape(c[6], c[6]))
-                .optBias(bias)
-                .build();
+        Conv2d conv =
+                Conv2d.builder()
+                        .setKernelShape(new Shape(c[3], c[3]))
+                        .setFilters(c[1])
+                        .optGroups(c[2])
+                        .optStride(new Shape(c[4], c[4]))
+                        .optPadding(new Shape(c[5], c[5]))
+                        .optDilation(new Shape(c[6], c[6]))
+                        .optBias(bias)
+                        .build();
         conv.initialize(m, DataType.FLOAT32, new Shape(1, c[0], 16, 16));
         if (bias) {
-            conv.getParameters().get("bias").getArray()
+            conv.getParameters()
+                    .get("bias")
+                    .getArray()
                     .addi(m.randomNormal(new Shape(c[1])).mul(0.1));
         }
         return conv;
     }
 
     static Conv1d conv1d(NDManager m, int in, int out, int k, int stride, int pad, int dil) {
-        Conv1d conv = Conv1d.builder()
-                .setKernelShape(new Shape(k))
-                .setFilters(out)
-                .optStride(new Shape(stride))
-                .optPadding(new Shape(pad))
-                .optDilation(new Shape(dil))
-                .build();
+        Conv1d conv =
+                Conv1d.builder()
+                        .setKernelShape(new Shape(k))
+                        .setFilters(out)
+                        .optStride(new Shape(stride))
+                        .optPadding(new Shape(pad))
+                        .optDilation(new Shape(dil))
+                        .build();
         conv.initialize(m, DataType.FLOAT32, new Shape(1, in, 32));
         return conv;
     }

@@ -18,6 +18,12 @@ import ai.djl.translate.NoopTranslator;
 import ai.djlquant.kernel.Int8Backends;
 import ai.djlquant.quant.QuantParams;
 import ai.djlquant.quant.Sqnr;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -27,15 +33,11 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 
 /**
  * The int8 blocks on the backend this JVM chose (oneDNN here): accuracy against the float block
- * (SQNR >= 30 dB on Gaussian input), every convolution variant, batch 1 to 64, save and load,
- * eight threads sharing one model, and clear errors for input of the wrong shape.
+ * (SQNR >= 30 dB on Gaussian input), every convolution variant, batch 1 to 64, save and load, eight
+ * threads sharing one model, and clear errors for input of the wrong shape.
  */
 class QuantizedBlocksTest {
 
@@ -68,8 +70,11 @@ class QuantizedBlocksTest {
                 NDArray calib = manager.randomNormal(new Shape(256, kn[0]));
                 NDArray x = manager.randomNormal(new Shape(m, kn[0]));
                 NDArray want = BlockFixtures.run(f, manager, x);
-                QuantizedLinear s = QuantizedLinear.builder().setFloatBlock(f)
-                        .optActivationParams(BlockFixtures.calibrate(calib)).build();
+                QuantizedLinear s =
+                        QuantizedLinear.builder()
+                                .setFloatBlock(f)
+                                .optActivationParams(BlockFixtures.calibrate(calib))
+                                .build();
                 QuantizedLinear d = QuantizedLinear.builder().setFloatBlock(f).optDynamic().build();
                 assertSqnr(want, BlockFixtures.run(s, manager, x), "static M=" + m);
                 assertSqnr(want, BlockFixtures.run(d, manager, x), "dynamic M=" + m);
@@ -83,17 +88,20 @@ class QuantizedBlocksTest {
     void linearFusedReluAndRank3Input() {
         Linear f = BlockFixtures.linear(manager, 48, 40, true);
         NDArray x = manager.randomNormal(new Shape(3, 5, 48));
-        QuantizedLinear q = QuantizedLinear.builder().setFloatBlock(f).optDynamic()
-                .optFusedRelu(true).build();
+        QuantizedLinear q =
+                QuantizedLinear.builder().setFloatBlock(f).optDynamic().optFusedRelu(true).build();
         NDArray want = Activation.relu(BlockFixtures.run(f, manager, x));
         NDArray got = BlockFixtures.run(q, manager, x);
         Assertions.assertEquals(new Shape(3, 5, 40), got.getShape());
         Assertions.assertEquals(0f, got.min().getFloat(), "ReLU output has no negatives");
         assertSqnr(want, got, "fused relu");
-        Assertions.assertEquals(new Shape(3, 5, 40), q.getOutputShapes(new Shape[] {x.getShape()})[0]);
+        Assertions.assertEquals(
+                new Shape(3, 5, 40), q.getOutputShapes(new Shape[] {x.getShape()})[0]);
         Linear noBias = BlockFixtures.linear(manager, 48, 40, false);
         QuantizedLinear nb = QuantizedLinear.builder().setFloatBlock(noBias).optDynamic().build();
-        assertSqnr(BlockFixtures.run(noBias, manager, x), BlockFixtures.run(nb, manager, x),
+        assertSqnr(
+                BlockFixtures.run(noBias, manager, x),
+                BlockFixtures.run(nb, manager, x),
                 "no bias");
     }
 
@@ -116,8 +124,8 @@ class QuantizedBlocksTest {
             Conv2d f = BlockFixtures.conv2d(manager, c, c[0] % 3 != 0);
             NDArray calib = manager.randomNormal(new Shape(8, c[0], c[7], c[8]));
             QuantParams act = BlockFixtures.calibrate(calib);
-            QuantizedConv2d s = QuantizedConv2d.builder().setFloatBlock(f)
-                    .optActivationParams(act).build();
+            QuantizedConv2d s =
+                    QuantizedConv2d.builder().setFloatBlock(f).optActivationParams(act).build();
             QuantizedConv2d d = QuantizedConv2d.builder().setFloatBlock(f).optDynamic().build();
             for (int batch : new int[] {1, 5}) {
                 NDArray x = manager.randomNormal(new Shape(batch, c[0], c[7], c[8]));
@@ -132,20 +140,52 @@ class QuantizedBlocksTest {
     @Test
     void batchesOneToSixtyFour() {
         Conv2d f = BlockFixtures.conv2d(manager, CONVS[0], true);
-        QuantizedConv2d q = QuantizedConv2d.builder().setFloatBlock(f).optDynamic()
-                .optFusedRelu(true).build();
+        QuantizedConv2d q =
+                QuantizedConv2d.builder().setFloatBlock(f).optDynamic().optFusedRelu(true).build();
         Linear lf = BlockFixtures.linear(manager, 96, 24, true);
-        QuantizedLinear ql = QuantizedLinear.builder().setFloatBlock(lf)
-                .optActivationParams(BlockFixtures.calibrate(manager.randomNormal(new Shape(64, 96))))
-                .build();
+        QuantizedLinear ql =
+                QuantizedLinear.builder()
+                        .setFloatBlock(lf)
+                        .optActivationParams(
+                                BlockFixtures.calibrate(manager.randomNormal(new Shape(64, 96))))
+                        .build();
         for (int batch : new int[] {1, 2, 3, 8, 9, 16, 31, 64}) {
             NDArray x = manager.randomNormal(new Shape(batch, 16, 8, 8));
-            assertSqnr(Activation.relu(BlockFixtures.run(f, manager, x)),
-                    BlockFixtures.run(q, manager, x), "conv batch " + batch);
+            assertSqnr(
+                    Activation.relu(BlockFixtures.run(f, manager, x)),
+                    BlockFixtures.run(q, manager, x),
+                    "conv batch " + batch);
             NDArray xl = manager.randomNormal(new Shape(batch, 96));
-            assertSqnr(BlockFixtures.run(lf, manager, xl), BlockFixtures.run(ql, manager, xl),
+            assertSqnr(
+                    BlockFixtures.run(lf, manager, xl),
+                    BlockFixtures.run(ql, manager, xl),
                     "linear batch " + batch);
         }
+    }
+
+    @Test
+    void chainedConvolutionsReadChannelsLastViewsAsIs() {
+        Conv2d f1 = BlockFixtures.conv2d(manager, new int[] {8, 16, 1, 3, 1, 1, 1}, true);
+        Conv2d f2 = BlockFixtures.conv2d(manager, new int[] {16, 16, 16, 3, 2, 1, 1}, true);
+        QuantizedConv2d q1 =
+                QuantizedConv2d.builder().setFloatBlock(f1).optDynamic().optFusedRelu(true).build();
+        QuantizedConv2d q2 = QuantizedConv2d.builder().setFloatBlock(f2).optDynamic().build();
+        NDArray x = manager.randomNormal(new Shape(2, 8, 13, 13));
+        NDArray y1 = BlockFixtures.run(q1, manager, x);
+        Assertions.assertEquals(new Shape(2, 16, 13, 13), y1.getShape());
+        Assertions.assertTrue(ChannelsLastViews.isChannelsLast(y1));
+        // the same values as a fresh contiguous NCHW tensor take the other path
+        NDArray copy = manager.create(y1.toFloatArray(), y1.getShape());
+        Assertions.assertFalse(ChannelsLastViews.isChannelsLast(copy));
+        float[] viaView = BlockFixtures.run(q2, manager, y1).toFloatArray();
+        float[] viaCopy = BlockFixtures.run(q2, manager, copy).toFloatArray();
+        Assertions.assertArrayEquals(viaCopy, viaView);
+        assertSqnr(
+                BlockFixtures.run(f2, manager, Activation.relu(BlockFixtures.run(f1, manager, x))),
+                BlockFixtures.run(q2, manager, y1),
+                "chain");
+        // float ops downstream see an ordinary NCHW tensor
+        Assertions.assertArrayEquals(copy.add(1).toFloatArray(), y1.add(1).toFloatArray());
     }
 
     @Test
@@ -153,9 +193,13 @@ class QuantizedBlocksTest {
         for (int[] c : new int[][] {{8, 16, 3, 1, 1, 1}, {8, 12, 5, 2, 2, 1}, {6, 6, 3, 1, 2, 2}}) {
             Conv1d f = BlockFixtures.conv1d(manager, c[0], c[1], c[2], c[3], c[4], c[5]);
             NDArray x = manager.randomNormal(new Shape(4, c[0], 29));
-            QuantizedConv1d s = QuantizedConv1d.builder().setFloatBlock(f)
-                    .optActivationParams(BlockFixtures.calibrate(manager.randomNormal(
-                            new Shape(16, c[0], 29)))).build();
+            QuantizedConv1d s =
+                    QuantizedConv1d.builder()
+                            .setFloatBlock(f)
+                            .optActivationParams(
+                                    BlockFixtures.calibrate(
+                                            manager.randomNormal(new Shape(16, c[0], 29))))
+                            .build();
             QuantizedConv1d d = QuantizedConv1d.builder().setFloatBlock(f).optDynamic().build();
             NDArray want = BlockFixtures.run(f, manager, x);
             assertSqnr(want, BlockFixtures.run(s, manager, x), "static " + s);
@@ -168,14 +212,21 @@ class QuantizedBlocksTest {
         Conv2d f = BlockFixtures.conv2d(manager, CONVS[1], true);
         QuantizedConv2d q = QuantizedConv2d.builder().setFloatBlock(f).optDynamic().build();
         Assertions.assertEquals(List.of("weight", "bias"), q.getParameters().keys());
-        Assertions.assertEquals(DataType.INT8, q.getParameters().get("weight").getArray()
-                .getDataType());
+        Assertions.assertEquals(
+                DataType.INT8, q.getParameters().get("weight").getArray().getDataType());
         Assertions.assertFalse(q.getParameters().get("weight").requiresGradient());
         Assertions.assertFalse(q.getParameters().get("bias").requiresGradient());
         Assertions.assertTrue(q.isInitialized());
         Assertions.assertEquals(32, q.getWeightParams().size());
-        Assertions.assertTrue(q.getParameters().get("weight").getArray().abs().max()
-                .toType(DataType.INT32, false).getInt() <= 127);
+        Assertions.assertTrue(
+                q.getParameters()
+                                .get("weight")
+                                .getArray()
+                                .abs()
+                                .max()
+                                .toType(DataType.INT32, false)
+                                .getInt()
+                        <= 127);
     }
 
     static byte[] save(Block b) throws Exception {
@@ -199,13 +250,18 @@ class QuantizedBlocksTest {
     @Test
     void saveAndLoadGiveBitIdenticalOutputs() throws Exception {
         Linear lf = BlockFixtures.linear(manager, 40, 24, true);
-        QuantizedLinear ql = QuantizedLinear.builder().setFloatBlock(lf).optFusedRelu(true)
-                .optActivationParams(BlockFixtures.calibrate(manager.randomNormal(new Shape(8, 40))))
-                .build();
+        QuantizedLinear ql =
+                QuantizedLinear.builder()
+                        .setFloatBlock(lf)
+                        .optFusedRelu(true)
+                        .optActivationParams(
+                                BlockFixtures.calibrate(manager.randomNormal(new Shape(8, 40))))
+                        .build();
         QuantizedLinear ql2 = QuantizedLinear.builder().setUnits(24).build();
         load(ql2, save(ql));
         NDArray x = manager.randomNormal(new Shape(3, 40));
-        Assertions.assertArrayEquals(BlockFixtures.run(ql, manager, x).toFloatArray(),
+        Assertions.assertArrayEquals(
+                BlockFixtures.run(ql, manager, x).toFloatArray(),
                 BlockFixtures.run(ql2, manager, x).toFloatArray());
         Assertions.assertEquals(ql.getActivationParams(), ql2.getActivationParams());
         Assertions.assertEquals(ql.getWeightParams(), ql2.getWeightParams());
@@ -214,21 +270,32 @@ class QuantizedBlocksTest {
         int[] c = CONVS[3];
         Conv2d cf = BlockFixtures.conv2d(manager, c, true);
         QuantizedConv2d qc = QuantizedConv2d.builder().setFloatBlock(cf).optDynamic().build();
-        QuantizedConv2d qc2 = QuantizedConv2d.builder().setKernelShape(new Shape(3, 3))
-                .setFilters(c[1]).optGroups(c[2]).optPadding(new Shape(1, 1)).build();
+        QuantizedConv2d qc2 =
+                QuantizedConv2d.builder()
+                        .setKernelShape(new Shape(3, 3))
+                        .setFilters(c[1])
+                        .optGroups(c[2])
+                        .optPadding(new Shape(1, 1))
+                        .build();
         load(qc2, save(qc));
         NDArray xc = manager.randomNormal(new Shape(2, c[0], 9, 9));
-        Assertions.assertArrayEquals(BlockFixtures.run(qc, manager, xc).toFloatArray(),
+        Assertions.assertArrayEquals(
+                BlockFixtures.run(qc, manager, xc).toFloatArray(),
                 BlockFixtures.run(qc2, manager, xc).toFloatArray());
         Assertions.assertTrue(qc2.isDynamic());
 
         Conv1d f1 = BlockFixtures.conv1d(manager, 8, 16, 3, 1, 1, 1);
         QuantizedConv1d q1 = QuantizedConv1d.builder().setFloatBlock(f1).optDynamic().build();
-        QuantizedConv1d q12 = QuantizedConv1d.builder().setKernelShape(new Shape(3))
-                .setFilters(16).optPadding(new Shape(1)).build();
+        QuantizedConv1d q12 =
+                QuantizedConv1d.builder()
+                        .setKernelShape(new Shape(3))
+                        .setFilters(16)
+                        .optPadding(new Shape(1))
+                        .build();
         load(q12, save(q1));
         NDArray x1 = manager.randomNormal(new Shape(2, 8, 20));
-        Assertions.assertArrayEquals(BlockFixtures.run(q1, manager, x1).toFloatArray(),
+        Assertions.assertArrayEquals(
+                BlockFixtures.run(q1, manager, x1).toFloatArray(),
                 BlockFixtures.run(q12, manager, x1).toFloatArray());
     }
 
@@ -236,16 +303,25 @@ class QuantizedBlocksTest {
     void loadRejectsMismatchedStructureAndFloatParameters() throws Exception {
         Linear lf = BlockFixtures.linear(manager, 40, 24, true);
         QuantizedLinear ql = QuantizedLinear.builder().setFloatBlock(lf).optDynamic().build();
-        Exception e = Assertions.assertThrows(Exception.class,
-                () -> load(QuantizedLinear.builder().setUnits(25).build(), save(ql)));
+        Exception e =
+                Assertions.assertThrows(
+                        Exception.class,
+                        () -> load(QuantizedLinear.builder().setUnits(25).build(), save(ql)));
         Assertions.assertTrue(e.getMessage().contains("25 units"), e.getMessage());
-        Exception f = Assertions.assertThrows(Exception.class,
-                () -> load(QuantizedLinear.builder().setUnits(24).build(), save(lf)));
+        Exception f =
+                Assertions.assertThrows(
+                        Exception.class,
+                        () -> load(QuantizedLinear.builder().setUnits(24).build(), save(lf)));
         Assertions.assertTrue(f.getMessage().contains("float Linear"), f.getMessage());
         Conv2d cf = BlockFixtures.conv2d(manager, CONVS[0], true);
         QuantizedConv2d qc = QuantizedConv2d.builder().setFloatBlock(cf).optDynamic().build();
-        QuantizedConv2d wrong = QuantizedConv2d.builder().setKernelShape(new Shape(3, 3))
-                .setFilters(32).optStride(new Shape(2, 2)).optPadding(new Shape(1, 1)).build();
+        QuantizedConv2d wrong =
+                QuantizedConv2d.builder()
+                        .setKernelShape(new Shape(3, 3))
+                        .setFilters(32)
+                        .optStride(new Shape(2, 2))
+                        .optPadding(new Shape(1, 1))
+                        .build();
         Exception g = Assertions.assertThrows(Exception.class, () -> load(wrong, save(qc)));
         Assertions.assertTrue(g.getMessage().contains("stride"), g.getMessage());
     }
@@ -254,28 +330,54 @@ class QuantizedBlocksTest {
     void wrongRankOrChannelsFailClearly() {
         Conv2d cf = BlockFixtures.conv2d(manager, CONVS[0], true);
         QuantizedConv2d qc = QuantizedConv2d.builder().setFloatBlock(cf).optDynamic().build();
-        IllegalArgumentException rank = Assertions.assertThrows(IllegalArgumentException.class,
-                () -> BlockFixtures.run(qc, manager, manager.randomNormal(new Shape(16, 15, 15))));
+        IllegalArgumentException rank =
+                Assertions.assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                BlockFixtures.run(
+                                        qc, manager, manager.randomNormal(new Shape(16, 15, 15))));
         Assertions.assertTrue(rank.getMessage().startsWith("QuantizedConv2d"), rank.getMessage());
-        Assertions.assertTrue(rank.getMessage().contains("(16, 15, 15)")
-                || rank.getMessage().contains("[16, 15, 15]"), rank.getMessage());
-        IllegalArgumentException ch = Assertions.assertThrows(IllegalArgumentException.class,
-                () -> BlockFixtures.run(qc, manager, manager.randomNormal(new Shape(1, 3, 15, 15))));
+        Assertions.assertTrue(
+                rank.getMessage().contains("(16, 15, 15)")
+                        || rank.getMessage().contains("[16, 15, 15]"),
+                rank.getMessage());
+        IllegalArgumentException ch =
+                Assertions.assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                BlockFixtures.run(
+                                        qc,
+                                        manager,
+                                        manager.randomNormal(new Shape(1, 3, 15, 15))));
         Assertions.assertTrue(ch.getMessage().contains("16 input channels"), ch.getMessage());
 
-        QuantizedLinear ql = QuantizedLinear.builder()
-                .setFloatBlock(BlockFixtures.linear(manager, 40, 24, true)).optDynamic().build();
-        IllegalArgumentException k = Assertions.assertThrows(IllegalArgumentException.class,
-                () -> BlockFixtures.run(ql, manager, manager.randomNormal(new Shape(2, 41))));
+        QuantizedLinear ql =
+                QuantizedLinear.builder()
+                        .setFloatBlock(BlockFixtures.linear(manager, 40, 24, true))
+                        .optDynamic()
+                        .build();
+        IllegalArgumentException k =
+                Assertions.assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                BlockFixtures.run(
+                                        ql, manager, manager.randomNormal(new Shape(2, 41))));
         Assertions.assertTrue(k.getMessage().startsWith("QuantizedLinear"), k.getMessage());
         Assertions.assertTrue(k.getMessage().contains("[2, 41]"), k.getMessage());
 
-        Assertions.assertThrows(IllegalArgumentException.class,
-                () -> QuantizedLinear.builder().setFloatBlock(Linear.builder().setUnits(3).build())
-                        .optDynamic().build());
-        Assertions.assertThrows(IllegalArgumentException.class,
-                () -> QuantizedLinear.builder().setFloatBlock(
-                        BlockFixtures.linear(manager, 4, 3, true)).build());
+        Assertions.assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                        QuantizedLinear.builder()
+                                .setFloatBlock(Linear.builder().setUnits(3).build())
+                                .optDynamic()
+                                .build());
+        Assertions.assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                        QuantizedLinear.builder()
+                                .setFloatBlock(BlockFixtures.linear(manager, 4, 3, true))
+                                .build());
     }
 
     @Test
@@ -285,8 +387,12 @@ class QuantizedBlocksTest {
         Conv2d c2 = BlockFixtures.conv2d(manager, new int[] {16, 16, 16, 3, 2, 1, 1}, true);
         Linear l = BlockFixtures.linear(manager, 16 * 8 * 8, 10, true);
         NDArray calib = manager.randomNormal(new Shape(4, 3, 16, 16));
-        net.add(QuantizedConv2d.builder().setFloatBlock(c1)
-                .optActivationParams(BlockFixtures.calibrate(calib)).optFusedRelu(true).build());
+        net.add(
+                QuantizedConv2d.builder()
+                        .setFloatBlock(c1)
+                        .optActivationParams(BlockFixtures.calibrate(calib))
+                        .optFusedRelu(true)
+                        .build());
         net.add(QuantizedConv2d.builder().setFloatBlock(c2).optDynamic().build());
         net.add(Blocks.batchFlattenBlock());
         net.add(QuantizedLinear.builder().setFloatBlock(l).optDynamic().build());
@@ -307,24 +413,33 @@ class QuantizedBlocksTest {
                 List<Future<Integer>> done = new ArrayList<>();
                 for (int t = 0; t < 8; t++) {
                     int offset = t;
-                    done.add(pool.submit(() -> {
-                        int checked = 0;
-                        try (Predictor<NDList, NDList> p = model.newPredictor(new NoopTranslator());
-                                NDManager local = NDManager.newBaseManager()) {
-                            for (int round = 0; round < 3; round++) {
-                                for (int j = 0; j < inputs; j++) {
-                                    int i = (j + offset) % inputs;
-                                    NDArray x = local.create(xs.get(i),
-                                            new Shape(1 + i % 4, 3, 16, 16));
-                                    float[] got = p.predict(new NDList(x)).singletonOrThrow()
-                                            .toFloatArray();
-                                    Assertions.assertArrayEquals(want.get(i), got, "input " + i);
-                                    checked++;
-                                }
-                            }
-                        }
-                        return checked;
-                    }));
+                    done.add(
+                            pool.submit(
+                                    () -> {
+                                        int checked = 0;
+                                        try (Predictor<NDList, NDList> p =
+                                                        model.newPredictor(new NoopTranslator());
+                                                NDManager local = NDManager.newBaseManager()) {
+                                            for (int round = 0; round < 3; round++) {
+                                                for (int j = 0; j < inputs; j++) {
+                                                    int i = (j + offset) % inputs;
+                                                    NDArray x =
+                                                            local.create(
+                                                                    xs.get(i),
+                                                                    new Shape(
+                                                                            1 + i % 4, 3, 16, 16));
+                                                    float[] got =
+                                                            p.predict(new NDList(x))
+                                                                    .singletonOrThrow()
+                                                                    .toFloatArray();
+                                                    Assertions.assertArrayEquals(
+                                                            want.get(i), got, "input " + i);
+                                                    checked++;
+                                                }
+                                            }
+                                        }
+                                        return checked;
+                                    }));
                 }
                 int total = 0;
                 for (Future<Integer> f : done) {

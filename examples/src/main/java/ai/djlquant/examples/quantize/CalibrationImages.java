@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Calibration images from a folder: either a labelled folder (one sub-folder per class, as the
+ * The calibration images a user would hand to the Predictor, from a folder: either a labelled
+ * folder (one sub-folder per class, as the
  * committed {@code calibration-data/calibration}), taken class by class in turn so that any count
  * is balanced, or a flat folder of images, taken in name order. Labels are not used: calibration
  * only needs inputs.
@@ -23,6 +24,25 @@ import java.util.stream.Stream;
 public final class CalibrationImages {
 
     private CalibrationImages() {}
+
+    /**
+     * Reads every image of a labelled image folder (the calibration subset is class-sorted; the
+     * quantizer draws a uniform random subset when it needs fewer).
+     *
+     * @param dir the folder ({@code calibration-data/calibration})
+     * @return the images, in folder order
+     * @throws IOException if a file cannot be read
+     */
+    public static List<Image> load(Path dir) throws IOException {
+        ImageFolderDataset ds =
+                ImageFolderDataset.builder().setRoot(dir).setSampling(1, false).build();
+        ds.prepare();
+        List<Image> images = new ArrayList<>();
+        for (int i = 0; i < ds.size(); i++) {
+            images.add(ds.getImage(i));
+        }
+        return images;
+    }
 
     /**
      * Loads up to {@code count} images.

@@ -1,0 +1,50 @@
+package ai.djlquant.examples.quantize;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.modality.cv.Image;
+import ai.djl.training.dataset.Dataset;
+import ai.djlquant.examples.TestData;
+import ai.djlquant.examples.data.IdxDataset;
+import ai.djlquant.examples.models.ReferenceModel;
+import ai.djlquant.plan.QuantizationMode;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.List;
+
+/**
+ * The three reference models quantized with the default config on the committed calibration
+ * subset, evaluated on the whole committed test split: top-1 drops at most 0.5 points from the
+ * float model's recorded top-1 (issue 5; measured -0.09 to +0.09; the main job checks the
+ * recorded values against the harness) and the parameters take at most 0.27x their float bytes
+ * (measured 0.249-0.251x). Speed is measured by {@link QuantizeReferenceModels}' main, not here.
+ */
+class QuantizeReferenceModelsTest {
+
+    private static IdxDataset test;
+    private static List<Image> calibration;
+
+    @BeforeAll
+    static void data() throws Exception {
+        test = IdxDataset.builder().setDirectory(TestData.testDir()).optUsage(Dataset.Usage.TEST)
+                .build();
+        test.prepare();
+        calibration = CalibrationImages.load(TestData.calibrationDir());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ReferenceModel.class)
+    void defaultConfigKeepsAccuracyAndQuartersTheBytes(ReferenceModel m) throws Exception {
+        QuantizeReferenceModels.Result r =
+                QuantizeReferenceModels.run(
+                        m, TestData.modelsDir(), test, calibration, null, false);
+        assertTrue(r.dropPoints() <= 0.5, m + ": top-1 " + r.fp32Top1 + " -> " + r.int8Top1);
+        assertTrue(r.bytesRatio() <= 0.27, m + ": bytes " + r.fp32Bytes + " -> " + r.int8Bytes);
+        assertEquals(0, r.report.count(QuantizationMode.FP32), r.report.toTable());
+        assertEquals(512, r.report.getCalibrationSamples());
+    }
+}
