@@ -3,6 +3,8 @@ package ai.djlquant.cli;
 import ai.djl.engine.Engine;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djlquant.CalibrationData;
@@ -11,7 +13,8 @@ import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
 import ai.djlquant.examples.eval.ModelEvaluator;
 import ai.djlquant.examples.quantize.CalibrationImages;
-import ai.djlquant.examples.quantize.LatencyComparison;
+import ai.djlquant.examples.bench.SideBySide;
+import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.kernel.Int8Backends;
 
 import picocli.CommandLine;
@@ -33,9 +36,9 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         description = {
             "fp32 vs int8 latency of a model, side by side in one run.",
-            "Median milliseconds per call through Block.forward (preprocessed batch) and through",
-            "the Predictor (translator included), at each batch size and thread count. The int8",
-            "model is --artifact, or the float model quantized in memory."
+            "Microseconds per Block.forward of a batch of preprocessed images (an IDX split, the",
+            "Fashion-MNIST preprocessing), fp32 and int8 alternating in rounds, at each batch size",
+            "and thread count. The int8 model is --artifact, or --model quantized in memory."
         },
         sortOptions = false)
 final class BenchCommand implements Callable<Integer> {
@@ -92,18 +95,18 @@ final class BenchCommand implements Callable<Integer> {
     int[] threads;
 
     @Option(
-            names = "--iterations",
-            paramLabel = "N",
+            names = "--round-ms",
+            paramLabel = "MS",
             defaultValue = "100",
-            description = "Timed calls at batch 1, a fifth of them at larger batches (default: ${DEFAULT-VALUE}).")
-    int iterations;
+            description = "Length of a round per model; the warm-up is 3 rounds (default: ${DEFAULT-VALUE}).")
+    int roundMillis;
 
     @Option(
             names = "--rounds",
             paramLabel = "N",
-            defaultValue = "2",
+            defaultValue = "9",
             description =
-                    "Alternating fp32/int8 rounds; each number is the best median (default:"
+                    "Rounds, fp32 and int8 alternating; each time is the median (odd; default:"
                             + " ${DEFAULT-VALUE}).")
     int rounds;
 
@@ -128,19 +131,19 @@ final class BenchCommand implements Callable<Integer> {
         final String op;
         final int batch;
         final int threads;
-        final double fp32Ms;
-        final double int8Ms;
+        final double fp32Micros;
+        final double int8Micros;
 
-        Row(String op, int batch, int threads, double fp32Ms, double int8Ms) {
+        Row(String op, int batch, int threads, double fp32Micros, double int8Micros) {
             this.op = op;
             this.batch = batch;
             this.threads = threads;
-            this.fp32Ms = fp32Ms;
-            this.int8Ms = int8Ms;
+            this.fp32Micros = fp32Micros;
+            this.int8Micros = int8Micros;
         }
 
         double speedup() {
-            return fp32Ms / int8Ms;
+            return fp32Micros / int8Micros;
         }
 
         String json() {
@@ -151,8 +154,8 @@ final class BenchCommand implements Callable<Integer> {
                     op,
                     batch,
                     threads,
-                    fp32Ms * 1000,
-                    int8Ms * 1000,
+                    fp32Micros,
+                    int8Micros,
                     speedup());
         }
     }
@@ -172,14 +175,14 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        if (iterations < 5) {
-            throw bad("--iterations must be at least 5, got " + iterations + ".");
+        if (roundMillis < 1) {
+            throw bad("--round-ms must be at least 1, got " + roundMillis + ".");
         }
         if (samples < 1) {
             throw bad("--samples must be at least 1, got " + samples + ".");
         }
-        if (rounds < 1) {
-            throw bad("--rounds must be at least 1, got " + rounds + ".");
+        if (rounds < 1 || rounds % 2 == 0) {
+            throw bad("--rounds must be odd (the median of the rounds), got " + rounds + ".");
         }
         ModelRef floatRef = ModelRef.resolve(spec, "--model", model);
         if (floatRef.isArtifact()) {
@@ -223,50 +226,45 @@ final class BenchCommand implements Callable<Integer> {
             }
             int[] threadCounts = threads != null ? threads : new int[] {JniUtils.getNumThreads()};
             out.printf(
-                    "%s; int8 backend %s (%d-bit activations); best median of %d alternating"
-                            + " rounds of %d calls at batch 1, %d at larger batches%n",
+                    "%s; int8 backend %s (%d-bit activations); median of %d rounds of %d ms per"
+                            + " model, fp32 and int8 alternating%n",
                     ModelEvaluator.threadInfo(),
                     Int8Backends.get().getName(),
                     Int8Backends.get().getActivationBits(),
                     rounds,
-                    iterations,
-                    Math.max(5, iterations / 5));
-            String fmt = "%-9s %7s %5s | %10s %10s %8s%n";
-            out.printf(fmt, "measure", "threads", "batch", "fp32 ms", "int8 ms", "fp32/int8");
+                    roundMillis);
+            String fmt = "%-12s %7s %5s | %10s %10s %9s%n";
+            out.printf(fmt, "model", "threads", "batch", "fp32 us", "int8 us", "fp32/int8");
             List<Row> rows = new ArrayList<>();
             String name = floatRef.displayName();
+            SideBySide timer = new SideBySide(rounds, 3 * roundMillis * 1e3, roundMillis * 1e3);
             for (int t : threadCounts) {
                 JniUtils.setNumThreads(t);
-                LatencyComparison c =
-                        LatencyComparison.measure(
-                                fp32,
-                                int8,
-                                images.idx(),
-                                fp32.getTranslator(),
-                                batchSizes,
-                                iterations,
-                                rounds);
-                for (LatencyComparison.Row r : c.getRows()) {
-                    rows.add(new Row(name + " forward", r.getBatch(), t, r.getFp32ForwardMs(),
-                            r.getInt8ForwardMs()));
-                    rows.add(new Row(name + " predictor", r.getBatch(), t,
-                            r.getFp32PredictorMs(), r.getInt8PredictorMs()));
+                for (int b : batchSizes) {
+                    try (NDManager manager = fp32.getNDManager().newSubManager()) {
+                        NDList x =
+                                FashionMnist.newPipeline()
+                                        .transform(
+                                                new NDList(images.idx().rawImages(manager, 0, b)));
+                        double[] us = timer.time(fp32.getBlock(), int8.getBlock(), manager, x);
+                        rows.add(new Row(name + " forward", b, t, us[0], us[1]));
+                    }
                 }
             }
             for (Row r : rows) {
                 out.printf(
                         Locale.ROOT,
                         fmt,
-                        r.op.substring(r.op.indexOf(' ') + 1),
+                        name,
                         r.threads,
                         r.batch,
-                        String.format(Locale.ROOT, "%.3f", r.fp32Ms),
-                        String.format(Locale.ROOT, "%.3f", r.int8Ms),
+                        String.format(Locale.ROOT, "%.1f", r.fp32Micros),
+                        String.format(Locale.ROOT, "%.1f", r.int8Micros),
                         String.format(Locale.ROOT, "%.2fx", r.speedup()));
             }
             out.println(
-                    "forward = Block.forward on a preprocessed batch; predictor = Predictor with"
-                            + " the translator (what users see). fp32/int8 above 1: int8 faster.");
+                    "microseconds per Block.forward of a preprocessed batch (the translator's work"
+                            + " is the same for both); fp32/int8 above 1: int8 faster.");
             if (json != null) {
                 StringBuilder sb = new StringBuilder("[\n");
                 for (int i = 0; i < rows.size(); i++) {

@@ -174,6 +174,11 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "--model " + model + " is already an artifact (quantized).");
         }
+        if (Files.exists(output) && !overwrite) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--output " + output + " already exists; add --overwrite to replace it.");
+        }
         Path calDir = Home.orDefault(calibration, Home.calibrationDir());
         if (!Files.isDirectory(calDir)) {
             throw new CommandLine.ParameterException(

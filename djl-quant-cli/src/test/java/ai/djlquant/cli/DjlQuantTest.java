@@ -90,10 +90,9 @@ class DjlQuantTest {
         String before = Files.readString(artifact.resolve("quantization.json"));
         Result r = run("quantize", "--model", "mlp", "--output", artifact.toString(),
                 "--samples", "16");
-        assertEquals(DjlQuant.FAILURE, r.code, r.toString());
-        assertTrue(r.err.startsWith("djl-quant quantize: error: "), r.err);
-        assertTrue(r.err.contains("already exists"), r.err);
-        assertFalse(r.err.contains("\tat "), "no stack trace without --verbose: " + r.err);
+        assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());
+        assertTrue(r.err.contains("--output " + artifact + " already exists"), r.err);
+        assertTrue(r.err.contains("--overwrite"), r.err);
         assertEquals(before, Files.readString(artifact.resolve("quantization.json")));
     }
 
@@ -119,6 +118,23 @@ class DjlQuantTest {
         assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());
         assertTrue(r.err.contains(p[2]), r.err);
         assertFalse(Files.exists(tmp.resolve("x")));
+    }
+
+    @Test
+    void quantizeOfABrokenFloatModelFailsInOneLine() throws Exception {
+        Path broken = tmp.resolve("broken-mlp");
+        Files.createDirectories(broken);
+        Path mlp = Home.modelsDir().resolve("mlp");
+        Files.copy(mlp.resolve("serving.properties"), broken.resolve("serving.properties"));
+        byte[] params = Files.readAllBytes(mlp.resolve("mlp-0000.params"));
+        Files.write(broken.resolve("broken-mlp-0000.params"),
+                java.util.Arrays.copyOf(params, params.length / 2));
+        Result r = run("quantize", "--model", broken.toString(), "--output",
+                tmp.resolve("never").toString());
+        assertEquals(DjlQuant.FAILURE, r.code, r.toString());
+        assertTrue(r.err.startsWith("djl-quant quantize: error: "), r.err);
+        assertEquals(2, r.err.lines().count(), "the error and the --verbose hint: " + r.err);
+        assertFalse(Files.exists(tmp.resolve("never")));
     }
 
     @Test
@@ -210,12 +226,12 @@ class DjlQuantTest {
         Path json = tmp.resolve("bench.json");
         Result r =
                 run("bench", "--model", "mlp", "--artifact", artifact.toString(), "--batch-sizes",
-                        "1,4", "--threads", "1", "--iterations", "5", "--rounds", "1", "--json",
+                        "1,4", "--threads", "1", "--round-ms", "5", "--rounds", "1", "--json",
                         json.toString());
         assertEquals(0, r.code, r.toString());
         assertTrue(r.out.contains("fp32/int8"), r.out);
         JsonArray rows = JsonParser.parseString(Files.readString(json)).getAsJsonArray();
-        assertEquals(4, rows.size(), "forward and predictor at 2 batch sizes");
+        assertEquals(2, rows.size(), "one row per batch size");
         for (int i = 0; i < rows.size(); i++) {
             JsonObject row = rows.get(i).getAsJsonObject();
             assertEquals(1, row.get("threads").getAsInt());
@@ -232,7 +248,7 @@ class DjlQuantTest {
     void benchQuantizesInMemoryWithoutAnArtifact() {
         Result r =
                 run("bench", "--model", "mlp", "--samples", "32", "--batch-sizes", "2",
-                        "--iterations", "5", "--rounds", "1");
+                        "--round-ms", "5", "--rounds", "1");
         assertEquals(0, r.code, r.toString());
         assertTrue(r.out.contains("quantizing mlp in memory with 32 images"), r.out);
     }

@@ -2,6 +2,9 @@ package ai.djlquant.examples.quantize;
 
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.dataset.Dataset;
 import ai.djlquant.CalibrationData;
@@ -10,6 +13,7 @@ import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
 import ai.djlquant.artifact.ArtifactManifest;
 import ai.djlquant.artifact.ArtifactWriter;
+import ai.djlquant.examples.bench.SideBySide;
 import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.data.FashionMnistTranslatorFactory;
 import ai.djlquant.examples.data.IdxDataset;
@@ -41,16 +45,22 @@ import java.util.Map;
  *
  * <pre>
  * QuantizeReferenceModel &lt;cnn|resnet|mlp&gt; [--models DIR] [--calibration DIR] [--test DIR]
- *     [--samples N] [--output DIR] [--overwrite] [--iterations N] [--rounds N] [--json FILE]
+ *     [--samples N] [--output DIR] [--overwrite] [--rounds N] [--threads N] [--limit N] [--json FILE]
  * </pre>
  *
- * <p>Defaults: {@code examples/models}, {@code calibration-data/calibration} (all 1,000 images),
- * {@code calibration-data/test}, {@code build/artifacts/<model>-int8}; latency: the best median
- * of 2 alternating rounds ({@code --rounds}) of 100 timed calls at batch 1 and 20 at batch 32
- * ({@code --iterations}), see {@link LatencyComparison}. Exit status 1 if the
+ * <p>Defaults: {@code examples/models}, {@code calibration-data/calibration} (the quantizer's
+ * default {@value QuantizationConfig#DEFAULT_CALIBRATION_SAMPLES} of its 1,000 images; {@code
+ * --samples} to change), {@code calibration-data/test}, {@code build/artifacts/<model>-int8};
+ * forward time at batch 1 and 32 as the median of 9 alternating rounds ({@code --rounds}, see
+ * {@link SideBySide}); PyTorch's (and so oneDNN's) thread count as the engine sets it ({@code
+ * --threads} to change); accuracy and the comparison on the whole test split ({@code --limit} N
+ * for its first N images). Exit status 1 if the
  * reloaded model does not predict identically, 2 on bad arguments.
  */
 public final class QuantizeReferenceModel {
+
+    /** The batch sizes of the speed comparison. */
+    static final int[] BATCHES = {1, 32};
 
     private QuantizeReferenceModel() {}
 
@@ -69,7 +79,7 @@ public final class QuantizeReferenceModel {
             System.err.println(
                     "usage: QuantizeReferenceModel <cnn|resnet|mlp> [--models DIR]"
                             + " [--calibration DIR] [--test DIR] [--samples N] [--output DIR]"
-                            + " [--overwrite] [--iterations N] [--rounds N] [--json FILE]");
+                            + " [--overwrite] [--rounds N] [--threads N] [--limit N] [--json FILE]");
             System.exit(2);
             return;
         }
@@ -85,7 +95,12 @@ public final class QuantizeReferenceModel {
      * @throws Exception if a model, the data or the artifact cannot be read or written
      */
     static Summary run(Options o) throws Exception {
+        o.checkOutput();
         ReferenceModel ref = o.model;
+        if (o.threads > 0) {
+            ModelEvaluator.torchThreads(); // loads the engine, which sets its own count first
+            JniUtils.setNumThreads(o.threads);
+        }
         System.out.printf(
                 "== djl-quant: quantize the reference model '%s' (%s) ==%n",
                 ref.modelName(), ref.getBlockFactory().getSimpleName());
@@ -98,7 +113,9 @@ public final class QuantizeReferenceModel {
                         .setTestSet(test)
                         .setTranslator(FashionMnist.newTranslator())
                         .optMeasureLatency(false)
+                        .optLimit(o.limit)
                         .build();
+        int testImages = (int) Math.min(test.size(), o.limit);
         Summary s = new Summary();
         s.model = ref.modelName();
         // two copies of the float model: one stays fp32, the other is quantized in place
@@ -108,11 +125,16 @@ public final class QuantizeReferenceModel {
                     "%n1. float model %s loaded through Criteria (twice: fp32 and to quantize)%n",
                     o.models.resolve(ref.modelName()));
 
-            List<Image> images = CalibrationImages.load(o.calibration, o.samples);
-            System.out.printf(
-                    "%n2. quantize: %d calibration images from %s%n", images.size(), o.calibration);
+            List<Image> images = CalibrationImages.load(o.calibration);
             QuantizationConfig config =
-                    QuantizationConfig.builder().optCalibrationSamples(images.size()).build();
+                    o.samples > 0
+                            ? QuantizationConfig.builder().optCalibrationSamples(o.samples).build()
+                            : QuantizationConfig.defaults();
+            System.out.printf(
+                    "%n2. quantize with the default config: %d of the %d calibration images in %s%n",
+                    Math.min(images.size(), config.getCalibrationSamples()),
+                    images.size(),
+                    o.calibration);
             QuantizationReport report =
                     Quantizer.quantize(
                             model,
@@ -121,7 +143,7 @@ public final class QuantizeReferenceModel {
             System.out.print(report.toTable());
             s.quantizeSeconds = report.getTotalSeconds();
 
-            System.out.printf("%n3. accuracy on the test split (%d images)%n", test.size());
+            System.out.printf("%n3. accuracy on the test split (%d images)%n", testImages);
             s.fp32 = accuracy.evaluate(ref.modelName() + " fp32", fp32);
             s.int8 = accuracy.evaluate(ref.modelName() + " int8", model);
             System.out.printf(
@@ -133,31 +155,22 @@ public final class QuantizeReferenceModel {
                     s.int8.getParameterBytes());
 
             System.out.printf(
-                    "%n4. latency, fp32 and int8 in alternating rounds (best median of %d)%n",
+                    "%n4. forward time, fp32 and int8 alternating in rounds (median of %d)%n",
                     o.rounds);
-            s.latency =
-                    LatencyComparison.measure(
-                            fp32,
-                            model,
-                            test,
-                            FashionMnist.newTranslator(),
-                            new int[] {1, 32},
-                            o.iterations,
-                            o.rounds);
-            System.out.println(
-                    "   batch | forward fp32 ms  int8 ms  fp32/int8 | predictor fp32 ms  int8 ms"
-                            + "  fp32/int8");
-            for (LatencyComparison.Row r : s.latency.getRows()) {
-                System.out.printf(
-                        Locale.ROOT,
-                        "   %5d | %15.3f %8.3f %9.2fx | %17.3f %8.3f %9.2fx%n",
-                        r.getBatch(),
-                        r.getFp32ForwardMs(),
-                        r.getInt8ForwardMs(),
-                        r.getForwardSpeedup(),
-                        r.getFp32PredictorMs(),
-                        r.getInt8PredictorMs(),
-                        r.getPredictorSpeedup());
+            SideBySide timer = new SideBySide(o.rounds, 3e5, 1e5);
+            System.out.println("   batch | fp32 us    int8 us  fp32/int8");
+            for (int b : BATCHES) {
+                try (NDManager manager = fp32.getNDManager().newSubManager()) {
+                    NDList x =
+                            FashionMnist.newPipeline()
+                                    .transform(new NDList(test.rawImages(manager, 0, b)));
+                    double[] t = timer.time(fp32.getBlock(), model.getBlock(), manager, x);
+                    s.fp32Micros.add(t[0]);
+                    s.int8Micros.add(t[1]);
+                    System.out.printf(
+                            Locale.ROOT, "   %5d | %7.0f %10.0f %9.2fx%n", b, t[0], t[1],
+                            t[0] / t[1]);
+                }
             }
 
             System.out.printf("%n5. export the artifact to %s%n", o.output);
@@ -190,7 +203,7 @@ public final class QuantizeReferenceModel {
             try (ZooModel<Image, Classifications> reloaded =
                     ReferenceModel.loadDirectory(o.output)) {
                 PredictionCheck check =
-                        PredictionCheck.compare(model, reloaded, test, (int) test.size());
+                        PredictionCheck.compare(model, reloaded, test, testImages);
                 s.identical = check.isIdentical();
                 s.compared = check.getCompared();
                 System.out.println("   " + check);
@@ -218,12 +231,13 @@ public final class QuantizeReferenceModel {
         Path models = Paths.get("examples/models");
         Path calibration = Paths.get("calibration-data/calibration");
         Path test = Paths.get("calibration-data/test");
-        int samples = 1000;
+        int samples;
         Path output;
         boolean overwrite;
         Path json;
-        int iterations = 100;
-        int rounds = 2;
+        int rounds = 9;
+        int threads;
+        int limit = Integer.MAX_VALUE;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -253,24 +267,34 @@ public final class QuantizeReferenceModel {
                     case "--output":
                         o.output = Paths.get(value(args, ++i, a));
                         break;
-                    case "--iterations":
-                        try {
-                            o.iterations = Integer.parseInt(value(args, ++i, a));
-                        } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException("--iterations takes a whole number");
-                        }
-                        if (o.iterations < 5) {
-                            throw new IllegalArgumentException("--iterations must be at least 5");
-                        }
-                        break;
                     case "--rounds":
                         try {
                             o.rounds = Integer.parseInt(value(args, ++i, a));
                         } catch (NumberFormatException e) {
                             throw new IllegalArgumentException("--rounds takes a whole number");
                         }
-                        if (o.rounds < 1) {
-                            throw new IllegalArgumentException("--rounds must be at least 1");
+                        if (o.rounds < 1 || o.rounds % 2 == 0) {
+                            throw new IllegalArgumentException("--rounds must be odd (a median)");
+                        }
+                        break;
+                    case "--threads":
+                        try {
+                            o.threads = Integer.parseInt(value(args, ++i, a));
+                        } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException("--threads takes a whole number");
+                        }
+                        if (o.threads < 1) {
+                            throw new IllegalArgumentException("--threads must be at least 1");
+                        }
+                        break;
+                    case "--limit":
+                        try {
+                            o.limit = Integer.parseInt(value(args, ++i, a));
+                        } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException("--limit takes a whole number");
+                        }
+                        if (o.limit < 1) {
+                            throw new IllegalArgumentException("--limit must be at least 1");
                         }
                         break;
                     case "--overwrite":
@@ -293,7 +317,16 @@ public final class QuantizeReferenceModel {
             if (o.output == null) {
                 o.output = Paths.get("build/artifacts/" + o.model.modelName() + "-int8");
             }
+            o.checkOutput();
             return o;
+        }
+
+        /** Refuses an existing output before any work, unless --overwrite. */
+        void checkOutput() {
+            if (Files.exists(output) && !overwrite) {
+                throw new IllegalArgumentException(
+                        "--output " + output + " already exists; add --overwrite to replace it");
+            }
         }
 
         private static String value(String[] args, int i, String option) {
@@ -309,7 +342,8 @@ public final class QuantizeReferenceModel {
         String model;
         EvaluationResult fp32;
         EvaluationResult int8;
-        LatencyComparison latency;
+        final List<Double> fp32Micros = new ArrayList<>();
+        final List<Double> int8Micros = new ArrayList<>();
         double quantizeSeconds;
         long paramsFileBytes;
         long floatParamsFileBytes;
@@ -338,17 +372,18 @@ public final class QuantizeReferenceModel {
                             (double) int8.getParameterBytes() / fp32.getParameterBytes(),
                             floatParamsFileBytes,
                             paramsFileBytes));
-            sb.append("  speed     fp32/int8 (above 1: int8 faster):");
-            for (LatencyComparison.Row r : latency.getRows()) {
+            sb.append("  speed     forward time fp32/int8 (above 1: int8 faster):");
+            for (int i = 0; i < BATCHES.length; i++) {
                 sb.append(
                         String.format(
                                 Locale.ROOT,
-                                " batch %d forward %.2fx, predictor %.2fx;",
-                                r.getBatch(),
-                                r.getForwardSpeedup(),
-                                r.getPredictorSpeedup()));
+                                " batch %d %.2fx (%.0f -> %.0f us)%s",
+                                BATCHES[i],
+                                fp32Micros.get(i) / int8Micros.get(i),
+                                fp32Micros.get(i),
+                                int8Micros.get(i),
+                                i + 1 < BATCHES.length ? "," : ""));
             }
-            sb.setLength(sb.length() - 1);
             sb.append(System.lineSeparator());
             sb.append(
                     String.format(
@@ -372,18 +407,15 @@ public final class QuantizeReferenceModel {
             m.put("fp32ParamsFileBytes", floatParamsFileBytes);
             m.put("int8ParamsFileBytes", paramsFileBytes);
             List<Object> speed = new ArrayList<>();
-            for (LatencyComparison.Row r : latency.getRows()) {
+            for (int i = 0; i < BATCHES.length; i++) {
                 Map<String, Object> row = new LinkedHashMap<>();
-                row.put("batch", r.getBatch());
-                row.put("fp32ForwardMs", r.getFp32ForwardMs());
-                row.put("int8ForwardMs", r.getInt8ForwardMs());
-                row.put("forwardSpeedup", r.getForwardSpeedup());
-                row.put("fp32PredictorMs", r.getFp32PredictorMs());
-                row.put("int8PredictorMs", r.getInt8PredictorMs());
-                row.put("predictorSpeedup", r.getPredictorSpeedup());
+                row.put("batch", BATCHES[i]);
+                row.put("fp32ForwardMicros", fp32Micros.get(i));
+                row.put("int8ForwardMicros", int8Micros.get(i));
+                row.put("speedup", fp32Micros.get(i) / int8Micros.get(i));
                 speed.add(row);
             }
-            m.put("latency", speed);
+            m.put("forward", speed);
             m.put("reloadIdentical", identical);
             m.put("comparedImages", compared);
             m.put("quantizeSeconds", quantizeSeconds);
