@@ -1,9 +1,7 @@
 package ai.djlquant.artifact;
 
 import ai.djl.nn.Block;
-import ai.djlquant.nn.QuantizedConv1d;
-import ai.djlquant.nn.QuantizedConv2d;
-import ai.djlquant.nn.QuantizedLinear;
+import ai.djlquant.nn.QuantizedBlock;
 import ai.djlquant.quant.QuantParams;
 
 import com.google.gson.JsonArray;
@@ -50,47 +48,31 @@ final class LayerRecord {
 
     /** Whether a block is one of the int8 blocks. */
     static boolean isInt8(Block b) {
-        return b instanceof QuantizedLinear
-                || b instanceof QuantizedConv2d
-                || b instanceof QuantizedConv1d;
+        return b instanceof QuantizedBlock;
     }
 
     /**
      * Records an int8 block (initialised or loaded).
      *
      * @param path its path
-     * @param b the block
+     * @param b the block, a {@link QuantizedBlock}
      * @return the record
      */
     static LayerRecord of(String path, Block b) {
-        boolean dynamic;
-        boolean relu;
-        QuantParams act;
-        QuantParams w;
-        if (b instanceof QuantizedLinear) {
-            QuantizedLinear q = (QuantizedLinear) b;
-            dynamic = q.isDynamic();
-            relu = q.isFusedRelu();
-            act = q.getActivationParams();
-            w = q.getWeightParams();
-        } else if (b instanceof QuantizedConv2d) {
-            QuantizedConv2d q = (QuantizedConv2d) b;
-            dynamic = q.isDynamic();
-            relu = q.isFusedRelu();
-            act = q.getActivationParams();
-            w = q.getWeightParams();
-        } else {
-            QuantizedConv1d q = (QuantizedConv1d) b;
-            dynamic = q.isDynamic();
-            relu = q.isFusedRelu();
-            act = q.getActivationParams();
-            w = q.getWeightParams();
-        }
+        QuantizedBlock q = (QuantizedBlock) b;
+        QuantParams act = q.getActivationParams();
         int bits = act == null ? 0 : act.getScheme().getBits();
         float scale = act == null ? 0f : act.scale();
         int zp = act == null ? 0 : act.zeroPoint();
         return new LayerRecord(
-                path, b.getClass().getSimpleName(), dynamic, relu, bits, scale, zp, w.getScales());
+                path,
+                b.getClass().getSimpleName(),
+                q.isDynamic(),
+                q.isFusedRelu(),
+                bits,
+                scale,
+                zp,
+                q.getWeightParams().getScales());
     }
 
     JsonObject toJson() {
