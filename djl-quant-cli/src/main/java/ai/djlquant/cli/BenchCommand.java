@@ -110,18 +110,7 @@ final class BenchCommand implements Callable<Integer> {
                             + " ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(
-            names = "--block-factory",
-            paramLabel = "CLASS",
-            description = "BlockFactory of a float model directory (default: serving.properties).")
-    String blockFactory;
-
-    @Option(
-            names = "--translator-factory",
-            paramLabel = "CLASS",
-            description =
-                    "TranslatorFactory for Image -> Classifications (default: serving.properties).")
-    String translatorFactory;
+    @CommandLine.Mixin FactoryOptions factories;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
     Path json;
@@ -200,11 +189,11 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Engine.getEngine("PyTorch");
         try (ZooModel<Image, Classifications> fp32 =
-                        floatRef.load(spec, blockFactory, translatorFactory);
+                        floatRef.load(spec, factories.blockFactory, factories.translatorFactory);
                 ZooModel<Image, Classifications> int8 =
                         int8Ref != null
-                                ? int8Ref.load(spec, null, translatorFactory)
-                                : floatRef.load(spec, blockFactory, translatorFactory)) {
+                                ? int8Ref.load(spec, null, factories.translatorFactory)
+                                : floatRef.load(spec, factories.blockFactory, factories.translatorFactory)) {
             if (int8Ref == null) {
                 Path cal = Home.orDefault(calibration, Home.calibrationDir());
                 List<Image> cali = CalibrationImages.load(cal, samples);

@@ -58,18 +58,7 @@ final class EvalCommand implements Callable<Integer> {
             description = "Evaluate on at most N images (default: all).")
     int limit;
 
-    @Option(
-            names = "--block-factory",
-            paramLabel = "CLASS",
-            description = "BlockFactory of a float model directory (default: serving.properties).")
-    String blockFactory;
-
-    @Option(
-            names = "--translator-factory",
-            paramLabel = "CLASS",
-            description =
-                    "TranslatorFactory for Image -> Classifications (default: serving.properties).")
-    String translatorFactory;
+    @CommandLine.Mixin FactoryOptions factories;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
     Path json;
@@ -93,7 +82,7 @@ final class EvalCommand implements Callable<Integer> {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (ModelRef ref : refs) {
             try (ZooModel<Image, Classifications> model =
-                    ref.load(spec, blockFactory, translatorFactory)) {
+                    ref.load(spec, factories.blockFactory, factories.translatorFactory)) {
                 Accuracy a = Accuracy.measure(model, images, limit);
                 long bytes = ModelEvaluator.parameterBytes(model.getBlock());
                 String kind = ref.isArtifact() ? "int8" : "fp32";

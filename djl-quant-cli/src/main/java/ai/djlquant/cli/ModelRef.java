@@ -113,6 +113,11 @@ final class ModelRef {
         return serving.getProperty("blockFactory");
     }
 
+    /** The translator factory the directory's serving.properties names, or null. */
+    String translatorFactory() {
+        return serving.getProperty("translatorFactory");
+    }
+
     /**
      * Loads the model as {@code Image -> Classifications}.
      *
@@ -127,8 +132,7 @@ final class ModelRef {
     ZooModel<Image, Classifications> load(
             CommandLine.Model.CommandSpec spec, String blockFactory, String translatorFactory)
             throws IOException, ModelNotFoundException, MalformedModelException {
-        String tf = translatorFactory != null ? translatorFactory : serving.getProperty(
-                "translatorFactory");
+        String tf = translatorFactory != null ? translatorFactory : translatorFactory();
         if (tf == null) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(),

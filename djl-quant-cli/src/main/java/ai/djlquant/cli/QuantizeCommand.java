@@ -146,18 +146,7 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "Evaluate on at most N test images (default: ${DEFAULT-VALUE}).")
     int limit;
 
-    @Option(
-            names = "--block-factory",
-            paramLabel = "CLASS",
-            description = "BlockFactory of the model's architecture (default: serving.properties).")
-    String blockFactory;
-
-    @Option(
-            names = "--translator-factory",
-            paramLabel = "CLASS",
-            description =
-                    "TranslatorFactory for Image -> Classifications (default: serving.properties).")
-    String translatorFactory;
+    @CommandLine.Mixin FactoryOptions factories;
 
     @Option(
             names = "--report-json",
@@ -189,8 +178,8 @@ final class QuantizeCommand implements Callable<Integer> {
             testData = TestDataOption.open(spec, "--test", test);
         }
         PrintWriter out = spec.commandLine().getOut();
-        String factory = ref.blockFactory(blockFactory);
-        try (ZooModel<Image, Classifications> m = ref.load(spec, blockFactory, translatorFactory)) {
+        String factory = ref.blockFactory(factories.blockFactory);
+        try (ZooModel<Image, Classifications> m = ref.load(spec, factories.blockFactory, factories.translatorFactory)) {
             Accuracy fp32 = null;
             if (testData != null) {
                 fp32 = Accuracy.measure(m, testData, limit);
@@ -221,7 +210,9 @@ final class QuantizeCommand implements Callable<Integer> {
                             .optReport(report.toJson())
                             .optOverwrite(overwrite);
             String tf =
-                    translatorFactory != null ? translatorFactory : servingTranslatorFactory(ref);
+                    factories.translatorFactory != null
+                            ? factories.translatorFactory
+                            : ref.translatorFactory();
             if (tf != null) {
                 w.optTranslatorFactory(tf);
             }
@@ -248,18 +239,6 @@ final class QuantizeCommand implements Callable<Integer> {
             out.printf("  %-24s (checksums of the files above)%n", ArtifactManifest.FILE_NAME);
         }
         return 0;
-    }
-
-    private static String servingTranslatorFactory(ModelRef ref) throws java.io.IOException {
-        java.util.Properties p = new java.util.Properties();
-        Path sp = ref.dir.resolve(ArtifactManifest.SERVING_PROPERTIES);
-        if (!Files.isRegularFile(sp)) {
-            return null;
-        }
-        try (java.io.InputStream in = Files.newInputStream(sp)) {
-            p.load(in);
-        }
-        return p.getProperty("translatorFactory");
     }
 
     /** The configuration from the options; bad values are argument errors naming the option. */

@@ -224,48 +224,28 @@ final class BlockSpec {
             case QUANTIZED_LINEAR:
                 return QuantizedLinear.builder().setUnits(units).optBias(bias).build();
             case CONV1D:
-                return Conv1d.builder()
-                        .setKernelShape(new Shape(kernel))
-                        .optStride(new Shape(stride))
-                        .optPadding(new Shape(padding))
-                        .optDilation(new Shape(dilation))
-                        .setFilters(filters)
-                        .optGroups(groups)
-                        .optBias(bias)
-                        .build();
+                return withStructure(Conv1d.builder()).build();
             case CONV2D:
-                return Conv2d.builder()
-                        .setKernelShape(new Shape(kernel))
-                        .optStride(new Shape(stride))
-                        .optPadding(new Shape(padding))
-                        .optDilation(new Shape(dilation))
-                        .setFilters(filters)
-                        .optGroups(groups)
-                        .optBias(bias)
-                        .build();
+                return withStructure(Conv2d.builder()).build();
             case QUANTIZED_CONV1D:
-                return QuantizedConv1d.builder()
-                        .setKernelShape(new Shape(kernel))
-                        .optStride(new Shape(stride))
-                        .optPadding(new Shape(padding))
-                        .optDilation(new Shape(dilation))
-                        .setFilters(filters)
-                        .optGroups(groups)
-                        .optBias(bias)
-                        .build();
+                return withStructure(QuantizedConv1d.builder()).build();
             case QUANTIZED_CONV2D:
-                return QuantizedConv2d.builder()
-                        .setKernelShape(new Shape(kernel))
-                        .optStride(new Shape(stride))
-                        .optPadding(new Shape(padding))
-                        .optDilation(new Shape(dilation))
-                        .setFilters(filters)
-                        .optGroups(groups)
-                        .optBias(bias)
-                        .build();
+                return withStructure(QuantizedConv2d.builder()).build();
             default:
                 throw new AssertionError(kind);
         }
+    }
+
+    /** Sets a convolution builder's structure (its setters change the builder itself). */
+    private <B extends Convolution.ConvolutionBuilder<?>> B withStructure(B b) {
+        b.setKernelShape(new Shape(kernel));
+        b.optStride(new Shape(stride));
+        b.optPadding(new Shape(padding));
+        b.optDilation(new Shape(dilation));
+        b.setFilters(filters);
+        b.optGroups(groups);
+        b.optBias(bias);
+        return b;
     }
 
     /**

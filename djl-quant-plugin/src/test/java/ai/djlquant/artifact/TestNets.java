@@ -48,15 +48,7 @@ final class TestNets {
         /** {@inheritDoc} */
         @Override
         public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
-            return new SequentialBlock()
-                    .add(conv(16, 3, 1))
-                    .add(BatchNorm.builder().build())
-                    .add(Activation.reluBlock())
-                    .add(residual(32))
-                    .add(Blocks.batchFlattenBlock())
-                    .add(Linear.builder().setUnits(32).build())
-                    .add(Activation.reluBlock())
-                    .add(Linear.builder().setUnits(10).build());
+            return residualNet(32);
         }
     }
 
@@ -67,16 +59,20 @@ final class TestNets {
         /** {@inheritDoc} */
         @Override
         public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
-            return new SequentialBlock()
-                    .add(conv(16, 3, 1))
-                    .add(BatchNorm.builder().build())
-                    .add(Activation.reluBlock())
-                    .add(residual(32))
-                    .add(Blocks.batchFlattenBlock())
-                    .add(Linear.builder().setUnits(64).build())
-                    .add(Activation.reluBlock())
-                    .add(Linear.builder().setUnits(10).build());
+            return residualNet(64);
         }
+    }
+
+    private static Block residualNet(int headUnits) {
+        return new SequentialBlock()
+                .add(conv(16, 3, 1))
+                .add(BatchNorm.builder().build())
+                .add(Activation.reluBlock())
+                .add(residual(32))
+                .add(Blocks.batchFlattenBlock())
+                .add(Linear.builder().setUnits(headUnits).build())
+                .add(Activation.reluBlock())
+                .add(Linear.builder().setUnits(10).build());
     }
 
     /** An MLP: another architecture altogether. */
