@@ -11,10 +11,10 @@ import ai.djlquant.CalibrationData;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
-import ai.djlquant.examples.eval.ModelEvaluator;
-import ai.djlquant.examples.quantize.CalibrationImages;
 import ai.djlquant.examples.bench.SideBySide;
 import ai.djlquant.examples.data.FashionMnist;
+import ai.djlquant.examples.eval.ModelEvaluator;
+import ai.djlquant.examples.quantize.CalibrationImages;
 import ai.djlquant.kernel.Int8Backends;
 
 import picocli.CommandLine;
@@ -70,13 +70,15 @@ final class BenchCommand implements Callable<Integer> {
             names = "--samples",
             paramLabel = "N",
             defaultValue = "256",
-            description = "Calibration samples when quantizing in memory (default: ${DEFAULT-VALUE}).")
+            description =
+                    "Calibration samples when quantizing in memory (default: ${DEFAULT-VALUE}).")
     int samples;
 
     @Option(
             names = "--data",
             paramLabel = "DIR",
-            description = "Input images: an IDX split (default: the committed calibration-data/test).")
+            description =
+                    "Input images: an IDX split (default: the committed calibration-data/test).")
     Path data;
 
     @Option(
@@ -98,7 +100,9 @@ final class BenchCommand implements Callable<Integer> {
             names = "--round-ms",
             paramLabel = "MS",
             defaultValue = "100",
-            description = "Length of a round per model; the warm-up is 3 rounds (default: ${DEFAULT-VALUE}).")
+            description =
+                    "Length of a round per model; the warm-up is 3 rounds (default:"
+                        + " ${DEFAULT-VALUE}).")
     int roundMillis;
 
     @Option(
@@ -175,8 +179,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         ModelRef floatRef = ModelRef.resolve(spec, "--model", model);
         if (floatRef.isArtifact()) {
-            throw bad("--model " + model + " is an artifact; give the float model, and the"
-                    + " artifact with --artifact.");
+            throw bad(
+                    "--model "
+                            + model
+                            + " is an artifact; give the float model, and the"
+                            + " artifact with --artifact.");
         }
         ModelRef int8Ref = artifact == null ? null : ModelRef.resolve(spec, "--artifact", artifact);
         if (int8Ref != null && !int8Ref.isArtifact()) {
@@ -193,7 +200,10 @@ final class BenchCommand implements Callable<Integer> {
                 ZooModel<Image, Classifications> int8 =
                         int8Ref != null
                                 ? int8Ref.load(spec, null, factories.translatorFactory)
-                                : floatRef.load(spec, factories.blockFactory, factories.translatorFactory)) {
+                                : floatRef.load(
+                                        spec,
+                                        factories.blockFactory,
+                                        factories.translatorFactory)) {
             if (int8Ref == null) {
                 Path cal = Home.orDefault(calibration, Home.calibrationDir());
                 List<Image> cali = CalibrationImages.load(cal, samples);
@@ -257,7 +267,8 @@ final class BenchCommand implements Callable<Integer> {
             if (json != null) {
                 StringBuilder sb = new StringBuilder("[\n");
                 for (int i = 0; i < rows.size(); i++) {
-                    sb.append("  ").append(rows.get(i).json())
+                    sb.append("  ")
+                            .append(rows.get(i).json())
                             .append(i + 1 < rows.size() ? ",\n" : "\n");
                 }
                 Files.writeString(json, sb.append("]\n").toString(), StandardCharsets.UTF_8);

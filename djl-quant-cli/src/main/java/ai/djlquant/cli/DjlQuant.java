@@ -12,11 +12,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 
 /**
- * The {@code djl-quant} command: {@code quantize}, {@code inspect}, {@code eval} and {@code
- * bench}. Run it with {@code ./djl-quant} from the repository root after the build.
+ * The {@code djl-quant} command: {@code quantize}, {@code inspect}, {@code eval} and {@code bench}.
+ * Run it with {@code ./djl-quant} from the repository root after the build.
  *
- * <p>Exit codes: 0 on success, 2 on bad arguments (the message names the argument), 1 on any
- * other failure (one line; the stack trace only with {@code --verbose}).
+ * <p>Exit codes: 0 on success, 2 on bad arguments (the message names the argument), 1 on any other
+ * failure (one line; the stack trace only with {@code --verbose}).
  */
 @Command(
         name = "djl-quant",
@@ -64,8 +64,11 @@ public final class DjlQuant implements Runnable {
      * @param args the arguments
      */
     public static void main(String[] args) {
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err,
-                true)));
+        System.exit(
+                execute(
+                        args,
+                        new PrintWriter(System.out, true),
+                        new PrintWriter(System.err, true)));
     }
 
     /**
@@ -141,8 +144,13 @@ public final class DjlQuant implements Runnable {
         @Override
         public String[] getVersion() {
             return new String[] {
-                "djl-quant " + ArtifactManifest.libraryVersion() + " (DJL " + Engine.getDjlVersion()
-                        + ", artifact format " + ArtifactManifest.FORMAT_VERSION + ")"
+                "djl-quant "
+                        + ArtifactManifest.libraryVersion()
+                        + " (DJL "
+                        + Engine.getDjlVersion()
+                        + ", artifact format "
+                        + ArtifactManifest.FORMAT_VERSION
+                        + ")"
             };
         }
     }

@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /**
- * Where the committed reference models and data are: under the djl-quant home, the repository
- * root ({@code -Ddjlquant.home}, set by the {@code ./djl-quant} launcher; the working directory
+ * Where the committed reference models and data are: under the djl-quant home, the repository root
+ * ({@code -Ddjlquant.home}, set by the {@code ./djl-quant} launcher; the working directory
  * otherwise).
  */
 final class Home {

@@ -140,8 +140,8 @@ final class InspectCommand implements Callable<Integer> {
         }
         String row = "  %-" + width + "s  %-8s %-7s %8s %8s %11s %11s  %s%n";
         out.println("layers (from the quantization report):");
-        out.printf(row, "path", "type", "mode", "static", "dynamic", "fp32 bytes", "now bytes",
-                "why");
+        out.printf(
+                row, "path", "type", "mode", "static", "dynamic", "fp32 bytes", "now bytes", "why");
         for (JsonElement e : a) {
             out.printf(
                     row,
@@ -157,8 +157,9 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private static String fused(JsonElement row) {
-        String f = (text(row, "foldedBatchNorm").isEmpty() ? "" : " +BN")
-                + (text(row, "fusedRelu").isEmpty() ? "" : " +ReLU");
+        String f =
+                (text(row, "foldedBatchNorm").isEmpty() ? "" : " +BN")
+                        + (text(row, "fusedRelu").isEmpty() ? "" : " +ReLU");
         return f.isEmpty() ? "" : " (" + f.trim() + ")";
     }
 

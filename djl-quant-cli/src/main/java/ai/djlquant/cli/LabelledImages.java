@@ -43,7 +43,8 @@ abstract class LabelledImages {
             IdxDataset ds =
                     IdxDataset.builder()
                             .setDirectory(dir)
-                            .optUsage(hasIdx(dir, "t10k-") ? Dataset.Usage.TEST : Dataset.Usage.TRAIN)
+                            .optUsage(
+                                    hasIdx(dir, "t10k-") ? Dataset.Usage.TEST : Dataset.Usage.TRAIN)
                             .build();
             ds.prepare();
             return new LabelledImages() {

@@ -60,14 +60,21 @@ final class ModelRef {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
-                        option + " '" + value + "' is neither a reference model (cnn, resnet, mlp)"
+                        option
+                                + " '"
+                                + value
+                                + "' is neither a reference model (cnn, resnet, mlp)"
                                 + " nor an existing model directory.");
             }
             path = Home.modelsDir().resolve(ref.modelName());
             if (!Files.isDirectory(path)) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
-                        option + " " + value + ": the reference model directory " + path
+                        option
+                                + " "
+                                + value
+                                + ": the reference model directory "
+                                + path
                                 + " is missing (set -Ddjlquant.home to the repository root).");
             }
         }
@@ -82,8 +89,15 @@ final class ModelRef {
                 serving.load(in);
             } catch (IOException | IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(
-                        spec.commandLine(), option + " " + value + ": " + sp + " cannot be read ("
-                                + e.getMessage() + ").");
+                        spec.commandLine(),
+                        option
+                                + " "
+                                + value
+                                + ": "
+                                + sp
+                                + " cannot be read ("
+                                + e.getMessage()
+                                + ").");
             }
         }
         return new ModelRef(value, path, ref, serving);
@@ -136,7 +150,9 @@ final class ModelRef {
         if (tf == null) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
-                    "--model " + argument + ": its serving.properties names no translatorFactory;"
+                    "--model "
+                            + argument
+                            + ": its serving.properties names no translatorFactory;"
                             + " give --translator-factory CLASS (Image -> Classifications).");
         }
         TranslatorFactory factory =
@@ -145,7 +161,9 @@ final class ModelRef {
         if (factory == null) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
-                    "translator factory " + tf + " is not on the classpath (or has no public"
+                    "translator factory "
+                            + tf
+                            + " is not on the classpath (or has no public"
                             + " no-argument constructor).");
         }
         Criteria.Builder<Image, Classifications> b =
@@ -158,7 +176,9 @@ final class ModelRef {
             if (bf == null) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
-                        "--model " + argument + ": its serving.properties names no blockFactory;"
+                        "--model "
+                                + argument
+                                + ": its serving.properties names no blockFactory;"
                                 + " give --block-factory CLASS (the BlockFactory of its"
                                 + " architecture).");
             }

@@ -161,7 +161,8 @@ final class QuantizeCommand implements Callable<Integer> {
         ModelRef ref = ModelRef.resolve(spec, "--model", model);
         if (ref.isArtifact()) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--model " + model + " is already an artifact (quantized).");
+                    spec.commandLine(),
+                    "--model " + model + " is already an artifact (quantized).");
         }
         if (Files.exists(output) && !overwrite) {
             throw new CommandLine.ParameterException(
@@ -179,19 +180,28 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         String factory = ref.blockFactory(factories.blockFactory);
-        try (ZooModel<Image, Classifications> m = ref.load(spec, factories.blockFactory, factories.translatorFactory)) {
+        try (ZooModel<Image, Classifications> m =
+                ref.load(spec, factories.blockFactory, factories.translatorFactory)) {
             Accuracy fp32 = null;
             if (testData != null) {
                 fp32 = Accuracy.measure(m, testData, limit);
                 out.printf(
-                        Locale.ROOT, "fp32 top-1 %.2f%% on %d images of %s%n",
-                        fp32.top1() * 100, fp32.samples, testData.describe());
+                        Locale.ROOT,
+                        "fp32 top-1 %.2f%% on %d images of %s%n",
+                        fp32.top1() * 100,
+                        fp32.samples,
+                        testData.describe());
             }
             List<Image> images = CalibrationImages.load(calDir, samples);
             if (images.size() < samples) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
-                        "--samples " + samples + ": " + calDir + " holds only " + images.size()
+                        "--samples "
+                                + samples
+                                + ": "
+                                + calDir
+                                + " holds only "
+                                + images.size()
                                 + " images.");
             }
             out.printf(
@@ -232,8 +242,7 @@ final class QuantizeCommand implements Callable<Integer> {
                 Files.writeString(reportJson, report.toJson(), StandardCharsets.UTF_8);
             }
             out.printf("wrote %s:%n", output);
-            for (Map.Entry<String, ArtifactManifest.FileEntry> e :
-                    written.getFiles().entrySet()) {
+            for (Map.Entry<String, ArtifactManifest.FileEntry> e : written.getFiles().entrySet()) {
                 out.printf("  %-24s %,10d bytes%n", e.getKey(), e.getValue().getBytes());
             }
             out.printf("  %-24s (checksums of the files above)%n", ArtifactManifest.FILE_NAME);
@@ -308,7 +317,9 @@ final class QuantizeCommand implements Callable<Integer> {
                 }
             default:
                 throw bad(
-                        "--estimator '" + estimator + "' is not an estimator: minmax,"
+                        "--estimator '"
+                                + estimator
+                                + "' is not an estimator: minmax,"
                                 + " percentile[:P], entropy or mse.");
         }
     }

@@ -22,8 +22,12 @@ final class TestDataOption {
         } catch (IOException | RuntimeException e) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
-                    option + " " + dir + ": not an IDX split or labelled image folder ("
-                            + DjlQuant.message(e) + ").");
+                    option
+                            + " "
+                            + dir
+                            + ": not an IDX split or labelled image folder ("
+                            + DjlQuant.message(e)
+                            + ").");
         }
     }
 }

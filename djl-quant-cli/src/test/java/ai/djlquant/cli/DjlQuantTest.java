@@ -65,9 +65,18 @@ class DjlQuantTest {
         artifact = tmp.resolve("mlp-int8");
         quantized =
                 run(
-                        "quantize", "--model", "mlp", "--output", artifact.toString(),
-                        "--samples", "64", "--evaluate", "--limit", "500",
-                        "--report-json", tmp.resolve("report.json").toString());
+                        "quantize",
+                        "--model",
+                        "mlp",
+                        "--output",
+                        artifact.toString(),
+                        "--samples",
+                        "64",
+                        "--evaluate",
+                        "--limit",
+                        "500",
+                        "--report-json",
+                        tmp.resolve("report.json").toString());
     }
 
     @Test
@@ -88,8 +97,15 @@ class DjlQuantTest {
     @Test
     void quantizeNeverOverwritesSilently() throws Exception {
         String before = Files.readString(artifact.resolve("quantization.json"));
-        Result r = run("quantize", "--model", "mlp", "--output", artifact.toString(),
-                "--samples", "16");
+        Result r =
+                run(
+                        "quantize",
+                        "--model",
+                        "mlp",
+                        "--output",
+                        artifact.toString(),
+                        "--samples",
+                        "16");
         assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());
         assertTrue(r.err.contains("--output " + artifact + " already exists"), r.err);
         assertTrue(r.err.contains("--overwrite"), r.err);
@@ -127,10 +143,16 @@ class DjlQuantTest {
         Path mlp = Home.modelsDir().resolve("mlp");
         Files.copy(mlp.resolve("serving.properties"), broken.resolve("serving.properties"));
         byte[] params = Files.readAllBytes(mlp.resolve("mlp-0000.params"));
-        Files.write(broken.resolve("broken-mlp-0000.params"),
+        Files.write(
+                broken.resolve("broken-mlp-0000.params"),
                 java.util.Arrays.copyOf(params, params.length / 2));
-        Result r = run("quantize", "--model", broken.toString(), "--output",
-                tmp.resolve("never").toString());
+        Result r =
+                run(
+                        "quantize",
+                        "--model",
+                        broken.toString(),
+                        "--output",
+                        tmp.resolve("never").toString());
         assertEquals(DjlQuant.FAILURE, r.code, r.toString());
         assertTrue(r.err.startsWith("djl-quant quantize: error: "), r.err);
         assertEquals(2, r.err.lines().count(), "the error and the --verbose hint: " + r.err);
@@ -192,8 +214,17 @@ class DjlQuantTest {
     @Test
     void evalComparesTheFloatModelAndTheArtifact() throws Exception {
         Path json = tmp.resolve("eval.json");
-        Result r = run("eval", "--model", "mlp", "--model", artifact.toString(), "--limit", "300",
-                "--json", json.toString());
+        Result r =
+                run(
+                        "eval",
+                        "--model",
+                        "mlp",
+                        "--model",
+                        artifact.toString(),
+                        "--limit",
+                        "300",
+                        "--json",
+                        json.toString());
         assertEquals(0, r.code, r.toString());
         assertTrue(r.out.contains("fp32"), r.out);
         assertTrue(r.out.contains("int8"), r.out);
@@ -225,8 +256,21 @@ class DjlQuantTest {
     void benchPrintsAndWritesFp32AndInt8SideBySide() throws Exception {
         Path json = tmp.resolve("bench.json");
         Result r =
-                run("bench", "--model", "mlp", "--artifact", artifact.toString(), "--batch-sizes",
-                        "1,4", "--threads", "1", "--round-ms", "5", "--rounds", "1", "--json",
+                run(
+                        "bench",
+                        "--model",
+                        "mlp",
+                        "--artifact",
+                        artifact.toString(),
+                        "--batch-sizes",
+                        "1,4",
+                        "--threads",
+                        "1",
+                        "--round-ms",
+                        "5",
+                        "--rounds",
+                        "1",
+                        "--json",
                         json.toString());
         assertEquals(0, r.code, r.toString());
         assertTrue(r.out.contains("fp32/int8"), r.out);
@@ -247,8 +291,18 @@ class DjlQuantTest {
     @Test
     void benchQuantizesInMemoryWithoutAnArtifact() {
         Result r =
-                run("bench", "--model", "mlp", "--samples", "32", "--batch-sizes", "2",
-                        "--round-ms", "5", "--rounds", "1");
+                run(
+                        "bench",
+                        "--model",
+                        "mlp",
+                        "--samples",
+                        "32",
+                        "--batch-sizes",
+                        "2",
+                        "--round-ms",
+                        "5",
+                        "--rounds",
+                        "1");
         assertEquals(0, r.code, r.toString());
         assertTrue(r.out.contains("quantizing mlp in memory with 32 images"), r.out);
     }
@@ -258,8 +312,13 @@ class DjlQuantTest {
         Result r = run("bench", "--model", "mlp", "--batch-sizes", "0");
         assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());
         assertTrue(r.err.contains("--batch-sizes"), r.err);
-        Result a = run("bench", "--model", "mlp", "--artifact", Home.modelsDir().resolve("mlp")
-                .toString());
+        Result a =
+                run(
+                        "bench",
+                        "--model",
+                        "mlp",
+                        "--artifact",
+                        Home.modelsDir().resolve("mlp").toString());
         assertEquals(DjlQuant.BAD_ARGUMENTS, a.code, a.toString());
         assertTrue(a.err.contains("--artifact"), a.err);
     }

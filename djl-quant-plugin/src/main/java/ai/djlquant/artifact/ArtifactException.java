@@ -3,8 +3,8 @@ package ai.djlquant.artifact;
 import java.io.IOException;
 
 /**
- * An artifact cannot be written or loaded. The message is one sentence that names what is wrong
- * and where (the directory, the file, the field, the layer path); when this is thrown, nothing was
+ * An artifact cannot be written or loaded. The message is one sentence that names what is wrong and
+ * where (the directory, the file, the field, the layer path); when this is thrown, nothing was
  * loaded, and an export left any earlier artifact as it was.
  *
  * <p>It is an {@link IOException}, so that it passes unchanged through DJL's {@code

@@ -21,8 +21,8 @@ import java.util.Properties;
  *
  * <ul>
  *   <li>DJL's {@code Criteria.builder().optModelPath(dir)}: the artifact's {@code
- *       serving.properties} names {@link QuantizedBlockFactory}, which DJL calls to build the block;
- *       it loads the parameters itself and tells DJL to skip its own loading ({@code
+ *       serving.properties} names {@link QuantizedBlockFactory}, which DJL calls to build the
+ *       block; it loads the parameters itself and tells DJL to skip its own loading ({@code
  *       option.hasParameter=false}).
  *   <li>{@link #load(Path)}, without Criteria.
  * </ul>
@@ -31,10 +31,10 @@ import java.util.Properties;
  * the directory and {@code quantization.json} (present, valid JSON, a known format version not
  * newer than this library's, every field it uses); every file it lists (present, size, SHA-256);
  * {@code serving.properties} (names this factory and the recorded base factory); the base factory
- * (on the classpath, builds the recorded architecture, the recorded rewrites fit it); the
- * parameter file (reads completely into the rebuilt tree with nothing left over, every parameter
- * of the recorded type and shape, every int8 layer with the recorded quantization parameters).
- * On failure the parameters read so far are freed and no block is handed out.
+ * (on the classpath, builds the recorded architecture, the recorded rewrites fit it); the parameter
+ * file (reads completely into the rebuilt tree with nothing left over, every parameter of the
+ * recorded type and shape, every int8 layer with the recorded quantization parameters). On failure
+ * the parameters read so far are freed and no block is handed out.
  */
 public final class ArtifactLoader {
 
@@ -96,15 +96,26 @@ public final class ArtifactLoader {
         String factory = serving.getProperty("blockFactory");
         if (!QuantizedBlockFactory.class.getName().equals(factory)) {
             throw new ArtifactException(
-                    file + " names blockFactory=" + factory + "; an artifact names "
-                            + QuantizedBlockFactory.class.getName() + ".");
+                    file
+                            + " names blockFactory="
+                            + factory
+                            + "; an artifact names "
+                            + QuantizedBlockFactory.class.getName()
+                            + ".");
         }
         String base = serving.getProperty(BASE_BLOCK_FACTORY);
         if (!m.getBaseBlockFactory().equals(base)) {
             throw new ArtifactException(
-                    file + " names " + BASE_BLOCK_FACTORY + "=" + base + " but "
-                            + ArtifactManifest.FILE_NAME + " records "
-                            + m.getBaseBlockFactory() + ".");
+                    file
+                            + " names "
+                            + BASE_BLOCK_FACTORY
+                            + "="
+                            + base
+                            + " but "
+                            + ArtifactManifest.FILE_NAME
+                            + " records "
+                            + m.getBaseBlockFactory()
+                            + ".");
         }
         return m;
     }
@@ -112,8 +123,8 @@ public final class ArtifactLoader {
     /**
      * Builds the quantized tree of a verified artifact and loads its parameters.
      *
-     * @param model the model the block is for (the parameters go into a sub-manager of its
-     *     manager, freed on failure)
+     * @param model the model the block is for (the parameters go into a sub-manager of its manager,
+     *     freed on failure)
      * @param dir the artifact directory
      * @param m its verified manifest
      * @param arguments the block factory arguments ({@code serving.properties} and Criteria's)
@@ -139,8 +150,8 @@ public final class ArtifactLoader {
         try {
             Block root = TreeRewrites.apply(model, base, m.rewrites, name);
             TreeRewrites.check(root, m.architecture, name);
-            ParamsFile.load(dir.resolve(m.getParametersFile()), m.getModelName(), root, params,
-                    name);
+            ParamsFile.load(
+                    dir.resolve(m.getParametersFile()), m.getModelName(), root, params, name);
             checkLoaded(root, m, dir.resolve(m.getParametersFile()).getFileName().toString());
             return root;
         } catch (ArtifactException | RuntimeException | Error e) {
@@ -153,7 +164,9 @@ public final class ArtifactLoader {
     private static BlockFactory baseFactory(Path dir, String name) throws ArtifactException {
         if (name.equals(QuantizedBlockFactory.class.getName())) {
             throw new ArtifactException(
-                    ArtifactManifest.FILE_NAME + " names " + name
+                    ArtifactManifest.FILE_NAME
+                            + " names "
+                            + name
                             + " as its own base block factory.");
         }
         BlockFactory factory;
@@ -184,15 +197,24 @@ public final class ArtifactLoader {
             String got = loaded.get(e.getKey());
             if (!e.getValue().equals(got)) {
                 throw new ArtifactException(
-                        file + " gives parameter " + e.getKey() + " as "
-                                + (got == null ? "nothing" : got) + ", but the artifact records "
-                                + e.getValue() + ".");
+                        file
+                                + " gives parameter "
+                                + e.getKey()
+                                + " as "
+                                + (got == null ? "nothing" : got)
+                                + ", but the artifact records "
+                                + e.getValue()
+                                + ".");
             }
         }
         if (loaded.size() != m.parameters.size()) {
             throw new ArtifactException(
-                    file + " gives " + loaded.size() + " parameters, the artifact records "
-                            + m.parameters.size() + ".");
+                    file
+                            + " gives "
+                            + loaded.size()
+                            + " parameters, the artifact records "
+                            + m.parameters.size()
+                            + ".");
         }
         BlockTree tree = BlockTree.walk(root);
         int int8 = 0;
@@ -203,27 +225,41 @@ public final class ArtifactLoader {
         }
         if (int8 != m.layers.size()) {
             throw new ArtifactException(
-                    "the loaded tree has " + int8 + " int8 layers, "
-                            + ArtifactManifest.FILE_NAME + " records " + m.layers.size() + ".");
+                    "the loaded tree has "
+                            + int8
+                            + " int8 layers, "
+                            + ArtifactManifest.FILE_NAME
+                            + " records "
+                            + m.layers.size()
+                            + ".");
         }
         for (LayerRecord r : m.layers) {
             BlockNode n = tree.find(r.path);
             if (n == null || !LayerRecord.isInt8(n.getBlock())) {
                 throw new ArtifactException(
-                        ArtifactManifest.FILE_NAME + " records an int8 layer at "
-                                + TreeRewrites.display(r.path) + ", but the loaded tree has "
-                                + (n == null ? "no block" : "a " + n.getType()) + " there.");
+                        ArtifactManifest.FILE_NAME
+                                + " records an int8 layer at "
+                                + TreeRewrites.display(r.path)
+                                + ", but the loaded tree has "
+                                + (n == null ? "no block" : "a " + n.getType())
+                                + " there.");
             }
             String diff = r.differenceFrom(LayerRecord.of(r.path, n.getBlock()));
             if (diff != null) {
                 throw new ArtifactException(
-                        "layer " + TreeRewrites.display(r.path) + " in " + file + ": " + diff
+                        "layer "
+                                + TreeRewrites.display(r.path)
+                                + " in "
+                                + file
+                                + ": "
+                                + diff
                                 + ".");
             }
         }
         if (!root.isInitialized()) {
             throw new ArtifactException(
-                    file + " left part of the tree without input shapes: it does not fit the"
+                    file
+                            + " left part of the tree without input shapes: it does not fit the"
                             + " architecture.");
         }
     }

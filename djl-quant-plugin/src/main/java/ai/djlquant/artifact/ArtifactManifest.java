@@ -28,9 +28,9 @@ import java.util.Properties;
 import java.util.regex.Pattern;
 
 /**
- * An artifact's {@code quantization.json}: the format version, the library that wrote it, the
- * model name and parameter file, the base block factory and the rewrites that turn its tree into
- * the quantized one, the per-layer plan with every int8 layer's quantization parameters, the
+ * An artifact's {@code quantization.json}: the format version, the library that wrote it, the model
+ * name and parameter file, the base block factory and the rewrites that turn its tree into the
+ * quantized one, the per-layer plan with every int8 layer's quantization parameters, the
  * calibration, the accuracy and size, the quantizer's report, and the SHA-256 and size of every
  * other file of the artifact.
  *
@@ -87,8 +87,12 @@ public final class ArtifactManifest {
         parametersFile = Json.string(json, "parametersFile", w);
         if (!parametersFile.equals(ParamsFile.fileName(modelName))) {
             throw new IllegalArgumentException(
-                    w + ".parametersFile is '" + parametersFile + "', expected '"
-                            + ParamsFile.fileName(modelName) + "'");
+                    w
+                            + ".parametersFile is '"
+                            + parametersFile
+                            + "', expected '"
+                            + ParamsFile.fileName(modelName)
+                            + "'");
         }
         baseBlockFactory = Json.string(json, "baseBlockFactory", w);
         JsonArray rw = Json.array(json, "rewrites", w);
@@ -112,7 +116,9 @@ public final class ArtifactManifest {
             String where = w + ".files." + e.getKey();
             if (!isPlainName(e.getKey()) || e.getKey().equals(FILE_NAME)) {
                 throw new IllegalArgumentException(
-                        w + ".files lists '" + e.getKey()
+                        w
+                                + ".files lists '"
+                                + e.getKey()
                                 + "', which is not a plain file name of the artifact");
             }
             JsonObject o = Json.object(e.getValue(), where);
@@ -166,7 +172,8 @@ public final class ArtifactManifest {
     public static ArtifactManifest read(Path dir) throws ArtifactException {
         if (!Files.isDirectory(dir)) {
             throw new ArtifactException(
-                    dir + " is not a directory"
+                    dir
+                            + " is not a directory"
                             + (Files.exists(dir) ? "" : " (it does not exist)")
                             + "; an artifact is a model directory.");
         }
@@ -177,12 +184,13 @@ public final class ArtifactManifest {
         }
         String text;
         try {
-            text = StandardCharsets.UTF_8
-                    .newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
-                    .toString();
+            text =
+                    StandardCharsets.UTF_8
+                            .newDecoder()
+                            .onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT)
+                            .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
+                            .toString();
         } catch (CharacterCodingException e) {
             throw new ArtifactException(file + " is not UTF-8 text: it was damaged.", e);
         } catch (IOException e) {
@@ -215,9 +223,12 @@ public final class ArtifactManifest {
                 || !format.isJsonPrimitive()
                 || !FORMAT_NAME.equals(format.getAsString())) {
             throw new ArtifactException(
-                    where + " is not a djl-quant artifact manifest: its field 'format' is "
+                    where
+                            + " is not a djl-quant artifact manifest: its field 'format' is "
                             + (format == null ? "missing" : format.toString())
-                            + ", expected \"" + FORMAT_NAME + "\".");
+                            + ", expected \""
+                            + FORMAT_NAME
+                            + "\".");
         }
         long version;
         try {
@@ -228,8 +239,13 @@ public final class ArtifactManifest {
         if (version > FORMAT_VERSION) {
             JsonElement by = o.get("libraryVersion");
             throw new ArtifactException(
-                    where + " has format version " + version + ", newer than the "
-                            + FORMAT_VERSION + " this djl-quant (" + libraryVersion()
+                    where
+                            + " has format version "
+                            + version
+                            + ", newer than the "
+                            + FORMAT_VERSION
+                            + " this djl-quant ("
+                            + libraryVersion()
                             + ") reads; it was written by djl-quant "
                             + (by != null && by.isJsonPrimitive() ? by.getAsString() : "(unknown)")
                             + ": load it with that version or newer.");
@@ -291,8 +307,14 @@ public final class ArtifactManifest {
             }
             if (!sha.equals(want.sha256)) {
                 throw new ArtifactException(
-                        file + " was changed after export: its SHA-256 is " + sha + ", "
-                                + FILE_NAME + " records " + want.sha256 + ".");
+                        file
+                                + " was changed after export: its SHA-256 is "
+                                + sha
+                                + ", "
+                                + FILE_NAME
+                                + " records "
+                                + want.sha256
+                                + ".");
             }
         }
     }

@@ -51,10 +51,10 @@ import java.util.stream.Stream;
  *         .write(Paths.get("build/my-model-int8"));
  * }</pre>
  *
- * <p>The directory holds {@code <name>-0000.params} (DJL's format; int8 weights as INT8
- * parameters, quantization parameters in the int8 blocks' metadata), {@code serving.properties}
- * ({@code blockFactory=}{@link QuantizedBlockFactory}, {@value ArtifactLoader#BASE_BLOCK_FACTORY},
- * the model name, {@code option.hasParameter=false}) and {@code quantization.json} (see {@link
+ * <p>The directory holds {@code <name>-0000.params} (DJL's format; int8 weights as INT8 parameters,
+ * quantization parameters in the int8 blocks' metadata), {@code serving.properties} ({@code
+ * blockFactory=}{@link QuantizedBlockFactory}, {@value ArtifactLoader#BASE_BLOCK_FACTORY}, the
+ * model name, {@code option.hasParameter=false}) and {@code quantization.json} (see {@link
  * ArtifactManifest}).
  *
  * <p>The base block factory must build the model's float architecture: the tree the model had
@@ -110,8 +110,8 @@ public final class ArtifactWriter {
      *
      * @param dir the artifact directory to create (its parent is created if needed)
      * @return the artifact's manifest, as written
-     * @throws ArtifactException if the model cannot be exported or the directory cannot be
-     *     written (the target is then as it was)
+     * @throws ArtifactException if the model cannot be exported or the directory cannot be written
+     *     (the target is then as it was)
      */
     public ArtifactManifest write(Path dir) throws ArtifactException {
         Path target = dir.toAbsolutePath().normalize();
@@ -159,7 +159,8 @@ public final class ArtifactWriter {
         }
         if (!overwrite) {
             throw new ArtifactException(
-                    target + " already exists; overwrite it explicitly (optOverwrite(true),"
+                    target
+                            + " already exists; overwrite it explicitly (optOverwrite(true),"
                             + " --overwrite) or choose another directory.");
         }
         if (!Files.isDirectory(target)) {
@@ -168,7 +169,9 @@ public final class ArtifactWriter {
         if (!Files.isRegularFile(target.resolve(ArtifactManifest.FILE_NAME))
                 && !isEmptyDirectory(target)) {
             throw new ArtifactException(
-                    target + " exists and is not an artifact (no " + ArtifactManifest.FILE_NAME
+                    target
+                            + " exists and is not an artifact (no "
+                            + ArtifactManifest.FILE_NAME
                             + "); it is not replaced.");
         }
     }
@@ -186,7 +189,8 @@ public final class ArtifactWriter {
         try {
             factory =
                     ClassLoaderUtils.initClass(
-                            ClassLoaderUtils.getContextClassLoader(), BlockFactory.class,
+                            ClassLoaderUtils.getContextClassLoader(),
+                            BlockFactory.class,
                             baseFactory);
         } catch (RuntimeException | LinkageError e) {
             throw new ArtifactException(
@@ -194,7 +198,9 @@ public final class ArtifactWriter {
         }
         if (factory == null) {
             throw new ArtifactException(
-                    "the block factory " + baseFactory + " is not on the classpath (or is not a"
+                    "the block factory "
+                            + baseFactory
+                            + " is not on the classpath (or is not a"
                             + " public BlockFactory with a public no-argument constructor).");
         }
         Block base;
@@ -202,8 +208,8 @@ public final class ArtifactWriter {
             base = factory.newBlock(model, model.getModelPath(), new HashMap<>(arguments));
         } catch (Exception e) {
             throw new ArtifactException(
-                    "the block factory " + baseFactory + " failed to build the architecture: "
-                            + e, e);
+                    "the block factory " + baseFactory + " failed to build the architecture: " + e,
+                    e);
         }
         if (base == null) {
             throw new ArtifactException(
@@ -213,13 +219,13 @@ public final class ArtifactWriter {
     }
 
     private ArtifactManifest writeFiles(
-            Path tmp, BlockTree quantized, List<TreeRewrites.Rewrite> rewrites)
-            throws IOException {
+            Path tmp, BlockTree quantized, List<TreeRewrites.Rewrite> rewrites) throws IOException {
         Block root = quantized.getRoot().getBlock();
         String params = ParamsFile.fileName(modelName);
         ParamsFile.write(tmp.resolve(params), modelName, root);
         Files.writeString(
-                tmp.resolve(ArtifactManifest.SERVING_PROPERTIES), servingProperties(),
+                tmp.resolve(ArtifactManifest.SERVING_PROPERTIES),
+                servingProperties(),
                 StandardCharsets.UTF_8);
         for (Path extra : extraFiles) {
             Files.copy(extra, tmp.resolve(extra.getFileName().toString()));
@@ -299,7 +305,11 @@ public final class ArtifactWriter {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c == '\\' || c == '=' || c == ':' || c == '#' || c == '!'
+            if (c == '\\'
+                    || c == '='
+                    || c == ':'
+                    || c == '#'
+                    || c == '!'
                     || (c == ' ' && (key || i == 0))) {
                 sb.append('\\').append(c);
             } else if (c == '\n') {
@@ -331,7 +341,9 @@ public final class ArtifactWriter {
         String observer = text(r, "observer");
         o.addProperty(
                 "method",
-                (estimator == null ? "?" : estimator) + " on " + (observer == null ? "?" : observer));
+                (estimator == null ? "?" : estimator)
+                        + " on "
+                        + (observer == null ? "?" : observer));
         copy(r, o, "samples");
         copy(r, o, "batches");
         copy(r, o, "source");
@@ -396,7 +408,8 @@ public final class ArtifactWriter {
                         || !Arrays.equals(a.toByteArray(), b.toByteArray())) {
                     throw new ArtifactException(
                             "the exported artifact does not load back identically: parameter "
-                                    + e.getKey() + " differs.");
+                                    + e.getKey()
+                                    + " differs.");
                 }
             }
         } catch (ArtifactException e) {
@@ -420,7 +433,8 @@ public final class ArtifactWriter {
             atomicMove(tmp, target);
             return;
         }
-        Path old = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old-");
+        Path old =
+                Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old-");
         Files.delete(old);
         atomicMove(target, old);
         try {
@@ -529,8 +543,8 @@ public final class ArtifactWriter {
         }
 
         /**
-         * Names a translator factory in {@code serving.properties} (DJL uses it for {@code Input
-         * -> Output}, as in DJL Serving).
+         * Names a translator factory in {@code serving.properties} (DJL uses it for {@code Input ->
+         * Output}, as in DJL Serving).
          *
          * @param className the translator factory's class name
          * @return this builder
@@ -541,8 +555,8 @@ public final class ArtifactWriter {
         }
 
         /**
-         * Adds an argument to {@code serving.properties}; DJL hands it to the block factories
-         * (for a base factory that takes arguments).
+         * Adds an argument to {@code serving.properties}; DJL hands it to the block factories (for
+         * a base factory that takes arguments).
          *
          * @param key the key (not {@code engine}, {@code blockFactory}, ...: the keys the writer
          *     sets itself)
@@ -587,8 +601,11 @@ public final class ArtifactWriter {
         public Builder optAccuracy(String dataset, long samples, double fp32Top1, double int8Top1) {
             if (!(fp32Top1 >= 0 && fp32Top1 <= 1 && int8Top1 >= 0 && int8Top1 <= 1)) {
                 throw new IllegalArgumentException(
-                        "accuracy must be fractions in [0, 1], got fp32 " + fp32Top1 + " and int8 "
-                                + int8Top1 + ".");
+                        "accuracy must be fractions in [0, 1], got fp32 "
+                                + fp32Top1
+                                + " and int8 "
+                                + int8Top1
+                                + ".");
             }
             JsonObject o = new JsonObject();
             o.addProperty("dataset", dataset);
@@ -600,8 +617,8 @@ public final class ArtifactWriter {
         }
 
         /**
-         * Copies a file into the artifact (for example a {@code synset.txt} the translator
-         * reads); it is covered by the checksums.
+         * Copies a file into the artifact (for example a {@code synset.txt} the translator reads);
+         * it is covered by the checksums.
          *
          * @param file the file
          * @return this builder
@@ -649,7 +666,8 @@ public final class ArtifactWriter {
             if (baseFactory.equals(QuantizedBlockFactory.class.getName())) {
                 throw new IllegalArgumentException(
                         "baseBlockFactory must build the float architecture, not be "
-                                + QuantizedBlockFactory.class.getSimpleName() + ".");
+                                + QuantizedBlockFactory.class.getSimpleName()
+                                + ".");
             }
             if (translatorFactory != null && !CLASS_NAME.matcher(translatorFactory).matches()) {
                 throw new IllegalArgumentException(
@@ -658,14 +676,18 @@ public final class ArtifactWriter {
             String name = modelName != null ? modelName : model.getName();
             if (name == null || !ArtifactManifest.isPlainName(name)) {
                 throw new IllegalArgumentException(
-                        "modelName '" + name + "' is not a plain file name (letters, digits, '.',"
+                        "modelName '"
+                                + name
+                                + "' is not a plain file name (letters, digits, '.',"
                                 + " '_', '-'); set one with optModelName.");
             }
             for (String key : arguments.keySet()) {
                 if (key.isEmpty()
                         || key.startsWith("option.")
                         || Arrays.asList(
-                                        "engine", "blockFactory", "translatorFactory",
+                                        "engine",
+                                        "blockFactory",
+                                        "translatorFactory",
                                         ArtifactLoader.BASE_BLOCK_FACTORY)
                                 .contains(key)) {
                     throw new IllegalArgumentException(
@@ -680,7 +702,9 @@ public final class ArtifactWriter {
                         || n.equals(ArtifactManifest.SERVING_PROPERTIES)
                         || n.equals(ParamsFile.fileName(name))) {
                     throw new IllegalArgumentException(
-                            "extra file " + f + " is not a readable file with a plain name of its"
+                            "extra file "
+                                    + f
+                                    + " is not a readable file with a plain name of its"
                                     + " own.");
                 }
             }

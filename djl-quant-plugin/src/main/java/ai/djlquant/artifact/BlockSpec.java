@@ -149,8 +149,8 @@ final class BlockSpec {
     }
 
     /**
-     * Tells whether quantization can have put this block in place of a base block: an int8 or
-     * float layer of the base layer's type and structure (a bias may have been added by BatchNorm
+     * Tells whether quantization can have put this block in place of a base block: an int8 or float
+     * layer of the base layer's type and structure (a bias may have been added by BatchNorm
      * folding), or a pass-through in place of a BatchNorm or a LambdaBlock (a fused ReLU).
      *
      * @param base the base factory's block at the place
@@ -293,7 +293,8 @@ final class BlockSpec {
             case LINEAR:
             case QUANTIZED_LINEAR:
                 long u = Json.positiveLong(o, "units", where);
-                return new BlockSpec(k, u, null, null, null, null, 0, 0, Json.bool(o, "bias", where));
+                return new BlockSpec(
+                        k, u, null, null, null, null, 0, 0, Json.bool(o, "bias", where));
             default:
                 int dims = k == Kind.CONV1D || k == Kind.QUANTIZED_CONV1D ? 1 : 2;
                 return new BlockSpec(

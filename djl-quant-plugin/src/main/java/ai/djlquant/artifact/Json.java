@@ -6,8 +6,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 
 /**
- * Strict readers of JSON fields: each throws {@link IllegalArgumentException} naming the field
- * (as {@code where.key}) and what is wrong with it, instead of Gson's silent conversions.
+ * Strict readers of JSON fields: each throws {@link IllegalArgumentException} naming the field (as
+ * {@code where.key}) and what is wrong with it, instead of Gson's silent conversions.
  */
 final class Json {
 

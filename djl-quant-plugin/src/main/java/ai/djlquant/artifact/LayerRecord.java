@@ -140,21 +140,34 @@ final class LayerRecord {
             return "it is a " + loaded.type + ", quantization.json records a " + type;
         }
         if (dynamic != loaded.dynamic || fusedRelu != loaded.fusedRelu) {
-            return "its mode is " + loaded.describeMode() + ", quantization.json records "
+            return "its mode is "
+                    + loaded.describeMode()
+                    + ", quantization.json records "
                     + describeMode();
         }
         if (!dynamic
                 && (bits != loaded.bits
                         || Float.floatToIntBits(scale) != Float.floatToIntBits(loaded.scale)
                         || zeroPoint != loaded.zeroPoint)) {
-            return "its activation parameters are (" + loaded.bits + " bits, scale "
-                    + loaded.scale + ", zero point " + loaded.zeroPoint
-                    + "), quantization.json records (" + bits + " bits, scale " + scale
-                    + ", zero point " + zeroPoint + ")";
+            return "its activation parameters are ("
+                    + loaded.bits
+                    + " bits, scale "
+                    + loaded.scale
+                    + ", zero point "
+                    + loaded.zeroPoint
+                    + "), quantization.json records ("
+                    + bits
+                    + " bits, scale "
+                    + scale
+                    + ", zero point "
+                    + zeroPoint
+                    + ")";
         }
         if (!Arrays.equals(weightScales, loaded.weightScales)) {
-            return "its " + loaded.weightScales.length
-                    + " weight scales differ from the " + weightScales.length
+            return "its "
+                    + loaded.weightScales.length
+                    + " weight scales differ from the "
+                    + weightScales.length
                     + " that quantization.json records";
         }
         return null;

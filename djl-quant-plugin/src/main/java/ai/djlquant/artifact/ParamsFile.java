@@ -27,8 +27,8 @@ import java.util.Map;
  * The {@code <name>-0000.params} file, in DJL's own format (what {@code Model.save} writes and
  * {@code Model.load} reads: {@code "DJL@"}, format 1, model name, data type, input descriptions,
  * properties, then {@code Block.saveParameters}). Written here rather than by {@code Model.save},
- * which would point the user's model at the temporary export directory; read here so that the
- * whole file is checked (name, header, trailing bytes) and a failure names the layer at fault.
+ * which would point the user's model at the temporary export directory; read here so that the whole
+ * file is checked (name, header, trailing bytes) and a failure names the layer at fault.
  */
 final class ParamsFile {
 
@@ -74,8 +74,8 @@ final class ParamsFile {
     }
 
     /**
-     * The input names and shapes for the header. A block loaded from a file has input shapes but
-     * no input names, and DJL's {@code describeInput} then fails: the names are left empty.
+     * The input names and shapes for the header. A block loaded from a file has input shapes but no
+     * input names, and DJL's {@code describeInput} then fails: the names are left empty.
      */
     private static PairList<String, Shape> describeInput(Block block) {
         try {
@@ -108,19 +108,28 @@ final class ParamsFile {
             byte[] magic = new byte[4];
             dis.readFully(magic);
             if (!MAGIC.equals(new String(magic, StandardCharsets.US_ASCII))) {
-                throw new ArtifactException(name + " is not a DJL parameter file (no DJL@ header).");
+                throw new ArtifactException(
+                        name + " is not a DJL parameter file (no DJL@ header).");
             }
             int format = dis.readInt();
             if (format != DJL_MODEL_FORMAT) {
                 throw new ArtifactException(
-                        name + " has DJL parameter format " + format + ", expected "
-                                + DJL_MODEL_FORMAT + ".");
+                        name
+                                + " has DJL parameter format "
+                                + format
+                                + ", expected "
+                                + DJL_MODEL_FORMAT
+                                + ".");
             }
             String saved = dis.readUTF();
             if (!saved.equals(modelName)) {
                 throw new ArtifactException(
-                        name + " holds the parameters of model '" + saved + "', not '"
-                                + modelName + "'.");
+                        name
+                                + " holds the parameters of model '"
+                                + saved
+                                + "', not '"
+                                + modelName
+                                + "'.");
             }
             dis.readUTF(); // data type
             int inputs = dis.readInt();
@@ -136,8 +145,11 @@ final class ParamsFile {
             root.loadParameters(manager, dis);
             if (dis.read() != -1) {
                 throw new ArtifactException(
-                        name + " has bytes after the last parameter of the architecture built by "
-                                + factory + ": the file belongs to a larger model.");
+                        name
+                                + " has bytes after the last parameter of the architecture built by"
+                                + " "
+                                + factory
+                                + ": the file belongs to a larger model.");
             }
         } catch (ArtifactException e) {
             throw e;
@@ -160,8 +172,13 @@ final class ParamsFile {
         for (BlockNode n : BlockTree.walk(root).getNodes()) {
             for (Pair<String, Parameter> p : n.getBlock().getDirectParameters()) {
                 if (!p.getValue().isInitialized()) {
-                    return "layer " + n.displayPath() + " (" + n.getType() + "), parameter '"
-                            + p.getKey() + "'";
+                    return "layer "
+                            + n.displayPath()
+                            + " ("
+                            + n.getType()
+                            + "), parameter '"
+                            + p.getKey()
+                            + "'";
                 }
             }
         }

@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What quantization changed in a block tree, as places and blocks: found by comparing the
- * quantized tree with the tree the base {@code BlockFactory} builds, and applied again to a newly
- * built base tree when an artifact is loaded.
+ * What quantization changed in a block tree, as places and blocks: found by comparing the quantized
+ * tree with the tree the base {@code BlockFactory} builds, and applied again to a newly built base
+ * tree when an artifact is loaded.
  *
  * <p>Quantization replaces blocks in place and keeps every child key (transform's rewriter does),
  * so both trees have the same paths; only the blocks at some paths differ: an int8 block where a
@@ -139,8 +139,8 @@ final class TreeRewrites {
     }
 
     /**
-     * Applies rewrites to a newly built base tree (not initialised); the new blocks are empty,
-     * for parameter loading to fill.
+     * Applies rewrites to a newly built base tree (not initialised); the new blocks are empty, for
+     * parameter loading to fill.
      *
      * @param model the model the tree is for (its root is set to {@code root} first, and replaced
      *     if a rewrite is at the root)
@@ -158,8 +158,11 @@ final class TreeRewrites {
             tree = BlockTree.walk(root);
         } catch (IllegalArgumentException e) {
             throw new ArtifactException(
-                    "the block factory " + factory + " builds a tree that cannot be walked: "
-                            + e.getMessage(), e);
+                    "the block factory "
+                            + factory
+                            + " builds a tree that cannot be walked: "
+                            + e.getMessage(),
+                    e);
         }
         Map<Block, BlockSpec> specs = new IdentityHashMap<>();
         List<Replacement> replacements = new ArrayList<>();
@@ -191,8 +194,16 @@ final class TreeRewrites {
             String why = r.spec.whyNotInPlaceOf(node.getBlock());
             if (why != null) {
                 throw new ArtifactException(
-                        ArtifactManifest.FILE_NAME + " puts a " + r.spec + " at "
-                                + display(r.path) + " in place of a " + now + ": " + why + ".");
+                        ArtifactManifest.FILE_NAME
+                                + " puts a "
+                                + r.spec
+                                + " at "
+                                + display(r.path)
+                                + " in place of a "
+                                + now
+                                + ": "
+                                + why
+                                + ".");
             }
             BlockSpec earlier = specs.get(node.getBlock());
             if (earlier != null) {
@@ -216,8 +227,11 @@ final class TreeRewrites {
             BlockRewriter.forLoading(model).apply(tree, replacements, new RewriteLog());
         } catch (IllegalArgumentException e) {
             throw new ArtifactException(
-                    "the artifact's blocks cannot be put into the tree of " + factory + ": "
-                            + e.getMessage(), e);
+                    "the artifact's blocks cannot be put into the tree of "
+                            + factory
+                            + ": "
+                            + e.getMessage(),
+                    e);
         }
         return model.getBlock();
     }

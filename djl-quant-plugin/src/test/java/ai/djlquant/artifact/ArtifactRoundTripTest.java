@@ -105,12 +105,12 @@ class ArtifactRoundTripTest {
         assertNotNull(m.getText("calibration", "method"));
         assertEquals(0.5, m.getNumber("accuracy", "int8Top1"));
         assertEquals((double) report.getModelFloatBytes(), m.getNumber("weightBytes", "fp32"));
-        assertEquals(
-                (double) report.getModelQuantizedBytes(), m.getNumber("weightBytes", "int8"));
+        assertEquals((double) report.getModelQuantizedBytes(), m.getNumber("weightBytes", "int8"));
         assertEquals(2, m.getFiles().size());
         Path params = artifact.resolve(m.getParametersFile());
-        assertEquals(ArtifactManifest.sha256(params), m.getFiles().get(m.getParametersFile())
-                .getSha256());
+        assertEquals(
+                ArtifactManifest.sha256(params),
+                m.getFiles().get(m.getParametersFile()).getSha256());
         assertEquals(Files.size(params), m.getFiles().get(m.getParametersFile()).getBytes());
         assertTrue(m.getReportJson().contains("\"layers\""));
         // the manifest's layer records carry the exact scales of the in-memory blocks
@@ -125,9 +125,10 @@ class ArtifactRoundTripTest {
     }
 
     private static int countFp32(QuantizationReport r) {
-        return (int) r.getLayers().stream()
-                .filter(l -> l.getMode() == ai.djlquant.plan.QuantizationMode.FP32)
-                .count();
+        return (int)
+                r.getLayers().stream()
+                        .filter(l -> l.getMode() == ai.djlquant.plan.QuantizationMode.FP32)
+                        .count();
     }
 
     @Test
@@ -144,9 +145,11 @@ class ArtifactRoundTripTest {
             BlockTree tree = BlockTree.walk(loaded.getBlock());
             assertTrue(tree.find("01Conv2d").getBlock() instanceof QuantizedConv2d);
             assertTrue(
-                    tree.getNodes().stream().anyMatch(n -> n.getBlock() instanceof QuantizedConv2d));
+                    tree.getNodes().stream()
+                            .anyMatch(n -> n.getBlock() instanceof QuantizedConv2d));
             assertTrue(
-                    tree.getNodes().stream().anyMatch(n -> n.getBlock() instanceof QuantizedLinear));
+                    tree.getNodes().stream()
+                            .anyMatch(n -> n.getBlock() instanceof QuantizedLinear));
             assertTrue(tree.find("02BatchNorm").getBlock() instanceof LambdaBlock);
             try (ai.djl.inference.Predictor<NDList, NDList> p = loaded.newPredictor()) {
                 NDList out = p.predict(new NDList(input));
@@ -160,8 +163,8 @@ class ArtifactRoundTripTest {
         float[] want = TestNets.run(quantized, input);
         try (Model loaded = ArtifactLoader.load(artifact)) {
             assertArrayEquals(want, TestNets.run(loaded, input));
-            assertEquals(TestNets.ResidualNet.class.getName(),
-                    loaded.getProperty("baseBlockFactory"));
+            assertEquals(
+                    TestNets.ResidualNet.class.getName(), loaded.getProperty("baseBlockFactory"));
         }
     }
 

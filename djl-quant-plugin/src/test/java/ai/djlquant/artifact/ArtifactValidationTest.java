@@ -187,9 +187,7 @@ class ArtifactValidationTest {
         editManifest(noFiles, o -> o.remove("files"));
         assertRefused(noFiles, "quantization.json.files is missing");
         Path escape = copy();
-        editManifest(
-                escape,
-                o -> o.getAsJsonObject("files").add("../x", new JsonObject()));
+        editManifest(escape, o -> o.getAsJsonObject("files").add("../x", new JsonObject()));
         assertRefused(escape, "'../x'", "not a plain file name");
     }
 
@@ -198,8 +196,11 @@ class ArtifactValidationTest {
         Path dir = copy();
         Files.copy(mlpParams, dir.resolve("net-0000.params"), StandardCopyOption.REPLACE_EXISTING);
         reseal(dir, "net-0000.params");
-        assertRefused(dir, "net-0000.params does not fit the architecture built by",
-                TestNets.ResidualNet.class.getName(), "reading stopped at layer");
+        assertRefused(
+                dir,
+                "net-0000.params does not fit the architecture built by",
+                TestNets.ResidualNet.class.getName(),
+                "reading stopped at layer");
     }
 
     @Test
@@ -209,12 +210,16 @@ class ArtifactValidationTest {
         Files.writeString(
                 sp,
                 Files.readString(sp)
-                        .replace(TestNets.ResidualNet.class.getName(),
+                        .replace(
+                                TestNets.ResidualNet.class.getName(),
                                 TestNets.WideHeadNet.class.getName()));
         reseal(dir, "serving.properties");
-        editManifest(dir, o -> o.addProperty("baseBlockFactory",
-                TestNets.WideHeadNet.class.getName()));
-        assertRefused(dir, TestNets.WideHeadNet.class.getName(), "06Linear",
+        editManifest(
+                dir, o -> o.addProperty("baseBlockFactory", TestNets.WideHeadNet.class.getName()));
+        assertRefused(
+                dir,
+                TestNets.WideHeadNet.class.getName(),
+                "06Linear",
                 "Linear(units=64, bias=true)");
     }
 
@@ -237,8 +242,11 @@ class ArtifactValidationTest {
         editManifest(
                 dir,
                 o -> {
-                    JsonObject w = o.getAsJsonArray("layers").get(0).getAsJsonObject()
-                            .getAsJsonObject("weight");
+                    JsonObject w =
+                            o.getAsJsonArray("layers")
+                                    .get(0)
+                                    .getAsJsonObject()
+                                    .getAsJsonObject("weight");
                     float s = w.getAsJsonArray("scales").get(0).getAsFloat();
                     w.getAsJsonArray("scales").set(0, new com.google.gson.JsonPrimitive(s * 2));
                 });

@@ -31,8 +31,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Block factories of small networks (the user's own architectures, as far as the artifact
- * knows), and quantized models made from them with seeded random weights and calibration batches.
+ * Block factories of small networks (the user's own architectures, as far as the artifact knows),
+ * and quantized models made from them with seeded random weights and calibration batches.
  */
 final class TestNets {
 
@@ -114,7 +114,9 @@ final class TestNets {
                 new ParallelBlock(
                         l ->
                                 new NDList(
-                                        l.get(0).singletonOrThrow().add(l.get(1).singletonOrThrow())),
+                                        l.get(0)
+                                                .singletonOrThrow()
+                                                .add(l.get(1).singletonOrThrow())),
                         Arrays.asList(main, shortcut));
         return new SequentialBlock().add(sum).add(Activation.reluBlock());
     }
@@ -165,8 +167,9 @@ final class TestNets {
         try (NDManager scope = model.getNDManager().newSubManager()) {
             NDArray in = x.duplicate();
             in.attach(scope);
-            NDList out = model.getBlock().forward(new ParameterStore(scope, false), new NDList(in),
-                    false);
+            NDList out =
+                    model.getBlock()
+                            .forward(new ParameterStore(scope, false), new NDList(in), false);
             return out.singletonOrThrow().toFloatArray();
         }
     }

@@ -16,10 +16,9 @@ import java.util.stream.Stream;
 
 /**
  * The calibration images a user would hand to the Predictor, from a folder: either a labelled
- * folder (one sub-folder per class, as the
- * committed {@code calibration-data/calibration}), taken class by class in turn so that any count
- * is balanced, or a flat folder of images, taken in name order. Labels are not used: calibration
- * only needs inputs.
+ * folder (one sub-folder per class, as the committed {@code calibration-data/calibration}), taken
+ * class by class in turn so that any count is balanced, or a flat folder of images, taken in name
+ * order. Labels are not used: calibration only needs inputs.
  */
 public final class CalibrationImages {
 
@@ -102,7 +101,10 @@ public final class CalibrationImages {
 
     private static boolean isImage(Path p) {
         String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".bmp");
+        return n.endsWith(".png")
+                || n.endsWith(".jpg")
+                || n.endsWith(".jpeg")
+                || n.endsWith(".bmp");
     }
 
     private static Image read(Path p) throws IOException {

@@ -12,8 +12,8 @@ import ai.djlquant.examples.data.IdxDataset;
 import java.util.Arrays;
 
 /**
- * Compares two models' raw outputs bit for bit on the test split: the in-memory quantized model
- * and the same model reloaded from its artifact must give exactly the same float32 logits.
+ * Compares two models' raw outputs bit for bit on the test split: the in-memory quantized model and
+ * the same model reloaded from its artifact must give exactly the same float32 logits.
  */
 public final class PredictionCheck {
 
@@ -60,8 +60,7 @@ public final class PredictionCheck {
     }
 
     private static float[] run(Model model, NDList x, NDManager scope) {
-        NDList out =
-                model.getBlock().forward(new ParameterStore(scope, false), x, false);
+        NDList out = model.getBlock().forward(new ParameterStore(scope, false), x, false);
         NDArray y = out.singletonOrThrow();
         return y.toFloatArray();
     }

@@ -53,9 +53,9 @@ import java.util.Map;
  * --samples} to change), {@code calibration-data/test}, {@code build/artifacts/<model>-int8};
  * forward time at batch 1 and 32 as the median of 9 alternating rounds ({@code --rounds}, see
  * {@link SideBySide}); PyTorch's (and so oneDNN's) thread count as the engine sets it ({@code
- * --threads} to change); accuracy and the comparison on the whole test split ({@code --limit} N
- * for its first N images). Exit status 1 if the
- * reloaded model does not predict identically, 2 on bad arguments.
+ * --threads} to change); accuracy and the comparison on the whole test split ({@code --limit} N for
+ * its first N images). Exit status 1 if the reloaded model does not predict identically, 2 on bad
+ * arguments.
  */
 public final class QuantizeReferenceModel {
 
@@ -77,9 +77,9 @@ public final class QuantizeReferenceModel {
         } catch (IllegalArgumentException e) {
             System.err.println("QuantizeReferenceModel: " + e.getMessage());
             System.err.println(
-                    "usage: QuantizeReferenceModel <cnn|resnet|mlp> [--models DIR]"
-                            + " [--calibration DIR] [--test DIR] [--samples N] [--output DIR]"
-                            + " [--overwrite] [--rounds N] [--threads N] [--limit N] [--json FILE]");
+                    "usage: QuantizeReferenceModel <cnn|resnet|mlp> [--models DIR] [--calibration"
+                        + " DIR] [--test DIR] [--samples N] [--output DIR] [--overwrite] [--rounds"
+                        + " N] [--threads N] [--limit N] [--json FILE]");
             System.exit(2);
             return;
         }
@@ -131,7 +131,8 @@ public final class QuantizeReferenceModel {
                             ? QuantizationConfig.builder().optCalibrationSamples(o.samples).build()
                             : QuantizationConfig.defaults();
             System.out.printf(
-                    "%n2. quantize with the default config: %d of the %d calibration images in %s%n",
+                    "%n2. quantize with the default config: %d of the %d calibration images in"
+                        + " %s%n",
                     Math.min(images.size(), config.getCalibrationSamples()),
                     images.size(),
                     o.calibration);
@@ -168,7 +169,11 @@ public final class QuantizeReferenceModel {
                     s.fp32Micros.add(t[0]);
                     s.int8Micros.add(t[1]);
                     System.out.printf(
-                            Locale.ROOT, "   %5d | %7.0f %10.0f %9.2fx%n", b, t[0], t[1],
+                            Locale.ROOT,
+                            "   %5d | %7.0f %10.0f %9.2fx%n",
+                            b,
+                            t[0],
+                            t[1],
                             t[0] / t[1]);
                 }
             }
@@ -196,14 +201,14 @@ public final class QuantizeReferenceModel {
             s.paramsFileBytes = m.getFiles().get(m.getParametersFile()).getBytes();
             s.floatParamsFileBytes =
                     Files.size(
-                            o.models.resolve(ref.modelName())
+                            o.models
+                                    .resolve(ref.modelName())
                                     .resolve(ref.modelName() + "-0000.params"));
 
             System.out.printf("%n6. reload the artifact through Criteria and compare%n");
             try (ZooModel<Image, Classifications> reloaded =
                     ReferenceModel.loadDirectory(o.output)) {
-                PredictionCheck check =
-                        PredictionCheck.compare(model, reloaded, test, testImages);
+                PredictionCheck check = PredictionCheck.compare(model, reloaded, test, testImages);
                 s.identical = check.isIdentical();
                 s.compared = check.getCompared();
                 System.out.println("   " + check);

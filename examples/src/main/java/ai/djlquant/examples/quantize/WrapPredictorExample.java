@@ -50,10 +50,13 @@ public final class WrapPredictorExample {
 
     /** The first image of the ankle-boot class folder. */
     static Path firstAnkleBoot(Path calibrationDir) throws java.io.IOException {
-        try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(
-                calibrationDir.resolve(FashionMnist.FOLDER_NAMES.get(9)))) {
-            return s.sorted().findFirst().orElseThrow(
-                    () -> new java.io.IOException(calibrationDir + ": no ankle boots"));
+        try (java.util.stream.Stream<Path> s =
+                java.nio.file.Files.list(
+                        calibrationDir.resolve(FashionMnist.FOLDER_NAMES.get(9)))) {
+            return s.sorted()
+                    .findFirst()
+                    .orElseThrow(
+                            () -> new java.io.IOException(calibrationDir + ": no ankle boots"));
         }
     }
 

@@ -20,9 +20,9 @@ import java.util.List;
 
 /**
  * The calibration script end to end on the reference MLP (the first 500 test images, one timing
- * round): it exports an artifact that verifies, reloads it through Criteria with identical
- * outputs, and writes its summary; and the wrapping example's predictor keeps working after the
- * two lines that quantize its model.
+ * round): it exports an artifact that verifies, reloads it through Criteria with identical outputs,
+ * and writes its summary; and the wrapping example's predictor keeps working after the two lines
+ * that quantize its model.
  */
 class QuantizeReferenceModelTest {
 
@@ -36,13 +36,20 @@ class QuantizeReferenceModelTest {
                 QuantizeReferenceModel.Options.parse(
                         new String[] {
                             "mlp",
-                            "--models", TestData.modelsDir().toString(),
-                            "--calibration", TestData.calibrationDir().toString(),
-                            "--test", TestData.testDir().toString(),
-                            "--output", out.toString(),
-                            "--limit", "500",
-                            "--rounds", "1",
-                            "--json", json.toString()
+                            "--models",
+                            TestData.modelsDir().toString(),
+                            "--calibration",
+                            TestData.calibrationDir().toString(),
+                            "--test",
+                            TestData.testDir().toString(),
+                            "--output",
+                            out.toString(),
+                            "--limit",
+                            "500",
+                            "--rounds",
+                            "1",
+                            "--json",
+                            json.toString()
                         });
         QuantizeReferenceModel.Summary s = QuantizeReferenceModel.run(o);
         assertTrue(s.identical, "the reloaded artifact predicts identically");
@@ -69,9 +76,12 @@ class QuantizeReferenceModelTest {
                         IllegalArgumentException.class,
                         () -> QuantizeReferenceModel.Options.parse(new String[] {"vgg"}));
         assertTrue(e.getMessage().contains("vgg"), e.getMessage());
-        e = assertThrows(
-                IllegalArgumentException.class,
-                () -> QuantizeReferenceModel.Options.parse(new String[] {"cnn", "--rounds", "2"}));
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                QuantizeReferenceModel.Options.parse(
+                                        new String[] {"cnn", "--rounds", "2"}));
         assertTrue(e.getMessage().contains("--rounds"), e.getMessage());
     }
 
