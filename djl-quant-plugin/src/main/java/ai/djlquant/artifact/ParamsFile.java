@@ -74,19 +74,25 @@ final class ParamsFile {
     }
 
     /**
-     * The input names and shapes for the header. A block loaded from a file has input shapes but no
-     * input names, and DJL's {@code describeInput} then fails: the names are left empty.
+     * The input names and shapes for the header. DJL's {@code describeInput} fails for a block
+     * loaded from a file (input shapes, no input names) and gives a null shape for a {@code
+     * QuantizedLinear} root (Linear keeps its input shape in a private field the int8 block does
+     * not set): the block's input shapes are used then, with empty names.
      */
     private static PairList<String, Shape> describeInput(Block block) {
         try {
-            return block.describeInput();
-        } catch (IllegalArgumentException e) {
-            PairList<String, Shape> list = new PairList<>();
-            for (Shape s : block.getInputShapes()) {
-                list.add("", s);
+            PairList<String, Shape> described = block.describeInput();
+            if (!described.values().contains(null)) {
+                return described;
             }
-            return list;
+        } catch (IllegalArgumentException e) {
+            // no input names: fall through
         }
+        PairList<String, Shape> list = new PairList<>();
+        for (Shape s : block.getInputShapes()) {
+            list.add("", s);
+        }
+        return list;
     }
 
     /**

@@ -12,6 +12,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.BlockFactory;
 import ai.djl.nn.LambdaBlock;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -165,6 +168,30 @@ class ArtifactRoundTripTest {
             assertArrayEquals(want, TestNets.run(loaded, input));
             assertEquals(
                     TestNets.ResidualNet.class.getName(), loaded.getProperty("baseBlockFactory"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(classes = {TestNets.Transformer.class, TestNets.LinearRoot.class})
+    void typedFieldsAndAReplacedRootRoundTrip(Class<? extends BlockFactory> type)
+            throws Exception {
+        BlockFactory factory = type.getConstructor().newInstance();
+        Shape shape = TestNets.inputOf(factory);
+        try (Model m = TestNets.floatModel(factory, "net", 3)) {
+            TestNets.quantize(m, shape);
+            assertTrue(
+                    BlockTree.walk(m.getBlock()).getNodes().stream()
+                            .anyMatch(n -> LayerRecord.isInt8(n.getBlock())));
+            NDArray x = TestNets.batches(manager, 1, 4, shape).get(0).singletonOrThrow();
+            float[] want = TestNets.run(m, x);
+            Path dir = tmp.resolve(type.getSimpleName());
+            ArtifactWriter.builder().setModel(m).setBaseBlockFactory(type).build().write(dir);
+            try (Model loaded = ArtifactLoader.load(dir)) {
+                assertArrayEquals(want, TestNets.run(loaded, x));
+                assertEquals(
+                        TreeRewrites.architecture(BlockTree.walk(m.getBlock())),
+                        TreeRewrites.architecture(BlockTree.walk(loaded.getBlock())));
+            }
         }
     }
 

@@ -16,6 +16,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.transformer.TransformerEncoderBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djlquant.CalibrationData;
@@ -75,6 +76,45 @@ final class TestNets {
                 .add(Linear.builder().setUnits(10).build());
     }
 
+    /**
+     * Two transformer encoder layers (their projections live in typed fields of DJL's attention
+     * block) and a Linear head, on (N, 8, 32) input.
+     */
+    public static final class Transformer implements BlockFactory {
+        private static final long serialVersionUID = 1L;
+
+        /** {@inheritDoc} */
+        @Override
+        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
+            return new SequentialBlock()
+                    .add(new TransformerEncoderBlock(32, 4, 64, 0f, Activation::relu))
+                    .add(new TransformerEncoderBlock(32, 4, 64, 0f, Activation::gelu))
+                    .add(Linear.builder().setUnits(5).build());
+        }
+    }
+
+    /** A single Linear: the root itself is replaced by quantization. */
+    public static final class LinearRoot implements BlockFactory {
+        private static final long serialVersionUID = 1L;
+
+        /** {@inheritDoc} */
+        @Override
+        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
+            return Linear.builder().setUnits(16).build();
+        }
+    }
+
+    /** The input shape (batch 1) of a test network. */
+    static Shape inputOf(BlockFactory factory) {
+        if (factory instanceof Transformer) {
+            return new Shape(1, 8, 32);
+        }
+        if (factory instanceof LinearRoot) {
+            return new Shape(1, 64);
+        }
+        return INPUT;
+    }
+
     /** An MLP: another architecture altogether. */
     public static final class Mlp implements BlockFactory {
         private static final long serialVersionUID = 1L;
@@ -126,12 +166,18 @@ final class TestNets {
      * statistics.
      */
     static Model floatModel(BlockFactory factory, String name, int seed) throws IOException {
+        return floatModel(factory, name, seed, inputOf(factory));
+    }
+
+    /** A float model for an input shape (batch 1). */
+    static Model floatModel(BlockFactory factory, String name, int seed, Shape input)
+            throws IOException {
         Model model = Model.newInstance(name);
         Block block = factory.newBlock(model, null, null);
         model.setBlock(block);
         NDManager m = model.getNDManager();
         m.getEngine().setRandomSeed(seed);
-        block.initialize(m, DataType.FLOAT32, INPUT);
+        block.initialize(m, DataType.FLOAT32, input);
         for (Pair<String, Parameter> p : block.getParameters()) {
             NDArray a = p.getValue().getArray();
             String key = p.getKey();
@@ -146,19 +192,31 @@ final class TestNets {
 
     /** Seeded calibration (or test) batches of 8 samples. */
     static List<NDList> batches(NDManager m, int count, int seed) {
+        return batches(m, count, seed, INPUT);
+    }
+
+    /** Seeded batches of 8 samples of an input shape (batch 1). */
+    static List<NDList> batches(NDManager m, int count, int seed, Shape input) {
         m.getEngine().setRandomSeed(seed);
+        long[] shape = input.getShape().clone();
+        shape[0] = 8;
         List<NDList> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            out.add(new NDList(m.randomNormal(new Shape(8, 1, 12, 12))));
+            out.add(new NDList(m.randomNormal(new Shape(shape))));
         }
         return out;
     }
 
     /** Quantizes a model in place with 32 calibration samples. */
     static QuantizationReport quantize(Model model) {
+        return quantize(model, INPUT);
+    }
+
+    /** Quantizes a model in place with 32 calibration samples of an input shape. */
+    static QuantizationReport quantize(Model model, Shape input) {
         return Quantizer.quantize(
                 model,
-                CalibrationData.fromBatches(batches(model.getNDManager(), 4, 3)),
+                CalibrationData.fromBatches(batches(model.getNDManager(), 4, 3, input)),
                 QuantizationConfig.builder().optCalibrationSamples(32).build());
     }
 
