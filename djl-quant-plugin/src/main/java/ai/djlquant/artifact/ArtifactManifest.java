@@ -55,6 +55,9 @@ public final class ArtifactManifest {
     static final Gson GSON =
             new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
 
+    /** Far above any real manifest (a BERT-base model's is about 2 MB). */
+    static final long MAX_MANIFEST_BYTES = 64L << 20;
+
     private static final Pattern PLAIN_FILE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
@@ -184,6 +187,12 @@ public final class ArtifactManifest {
         }
         String text;
         try {
+            long size = Files.size(file);
+            if (size > MAX_MANIFEST_BYTES) {
+                throw new ArtifactException(
+                        file + " is " + size + " bytes, more than a manifest ever is ("
+                                + MAX_MANIFEST_BYTES + "): it was replaced by another file.");
+            }
             text =
                     StandardCharsets.UTF_8
                             .newDecoder()
@@ -191,6 +200,8 @@ public final class ArtifactManifest {
                             .onUnmappableCharacter(CodingErrorAction.REPORT)
                             .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
                             .toString();
+        } catch (ArtifactException e) {
+            throw e;
         } catch (CharacterCodingException e) {
             throw new ArtifactException(file + " is not UTF-8 text: it was damaged.", e);
         } catch (IOException e) {
