@@ -260,47 +260,22 @@ public final class QuantizeReferenceModel {
                         o.test = Paths.get(value(args, ++i, a));
                         break;
                     case "--samples":
-                        try {
-                            o.samples = Integer.parseInt(value(args, ++i, a));
-                        } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException("--samples takes a whole number");
-                        }
-                        if (o.samples < 1) {
-                            throw new IllegalArgumentException("--samples must be at least 1");
-                        }
+                        o.samples = positive(value(args, ++i, a), a);
                         break;
                     case "--output":
                         o.output = Paths.get(value(args, ++i, a));
                         break;
                     case "--rounds":
-                        try {
-                            o.rounds = Integer.parseInt(value(args, ++i, a));
-                        } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException("--rounds takes a whole number");
-                        }
-                        if (o.rounds < 1 || o.rounds % 2 == 0) {
+                        o.rounds = positive(value(args, ++i, a), a);
+                        if (o.rounds % 2 == 0) {
                             throw new IllegalArgumentException("--rounds must be odd (a median)");
                         }
                         break;
                     case "--threads":
-                        try {
-                            o.threads = Integer.parseInt(value(args, ++i, a));
-                        } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException("--threads takes a whole number");
-                        }
-                        if (o.threads < 1) {
-                            throw new IllegalArgumentException("--threads must be at least 1");
-                        }
+                        o.threads = positive(value(args, ++i, a), a);
                         break;
                     case "--limit":
-                        try {
-                            o.limit = Integer.parseInt(value(args, ++i, a));
-                        } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException("--limit takes a whole number");
-                        }
-                        if (o.limit < 1) {
-                            throw new IllegalArgumentException("--limit must be at least 1");
-                        }
+                        o.limit = positive(value(args, ++i, a), a);
                         break;
                     case "--overwrite":
                         o.overwrite = true;
@@ -332,6 +307,19 @@ public final class QuantizeReferenceModel {
                 throw new IllegalArgumentException(
                         "--output " + output + " already exists; add --overwrite to replace it");
             }
+        }
+
+        private static int positive(String text, String option) {
+            int v;
+            try {
+                v = Integer.parseInt(text);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " takes a whole number, got " + text);
+            }
+            if (v < 1) {
+                throw new IllegalArgumentException(option + " must be at least 1, got " + v);
+            }
+            return v;
         }
 
         private static String value(String[] args, int i, String option) {
