@@ -4,9 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.inference.Predictor;
+import ai.djl.modality.Input;
+import ai.djl.modality.Output;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ZooModel;
 import ai.djlquant.artifact.ArtifactLoader;
 import ai.djlquant.artifact.ArtifactManifest;
 import ai.djlquant.examples.TestData;
+import ai.djlquant.examples.data.IdxDataset;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -14,6 +20,7 @@ import com.google.gson.JsonParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -63,6 +70,21 @@ class QuantizeReferenceModelTest {
         assertTrue(
                 summary.get("int8ParameterBytes").getAsLong() * 3
                         < summary.get("fp32ParameterBytes").getAsLong());
+        // DJL Serving's path: Input -> Output through the artifact's translatorFactory
+        IdxDataset test = IdxDataset.builder().setDirectory(TestData.testDir()).build();
+        test.prepare();
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        test.getImage(0).save(png, "png");
+        Criteria<Input, Output> serving =
+                Criteria.builder().setTypes(Input.class, Output.class).optModelPath(out).build();
+        try (ZooModel<Input, Output> model = serving.loadModel();
+                Predictor<Input, Output> predictor = model.newPredictor()) {
+            Input input = new Input();
+            input.add("data", png.toByteArray());
+            String body = predictor.predict(input).getData().getAsString();
+            assertTrue(body.contains("Ankle boot"), body);
+        }
+
         // a second run needs --overwrite, and says so before doing any work
         IllegalArgumentException again =
                 assertThrows(IllegalArgumentException.class, () -> QuantizeReferenceModel.run(o));
