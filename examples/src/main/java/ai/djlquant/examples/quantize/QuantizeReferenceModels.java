@@ -4,6 +4,7 @@ import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.dataset.Dataset;
 import ai.djlquant.CalibrationData;
@@ -42,7 +43,8 @@ import java.util.Locale;
  *
  * Options after the three directories: {@code --models cnn,resnet,mlp}, {@code --json FILE} (one
  * object per model), {@code --reports DIR} (each model's quantization report as JSON), {@code
- * --quick} (fewer timing rounds).
+ * --threads N} (DJL's intra-op threads, passed on to oneDNN; default PyTorch's), {@code --quick}
+ * (fewer timing rounds).
  */
 public final class QuantizeReferenceModels {
 
@@ -211,7 +213,8 @@ public final class QuantizeReferenceModels {
         if (args.length < 3) {
             System.err.println(
                     "usage: QuantizeReferenceModels <models-dir> <test-idx-dir> <calibration-dir>"
-                            + " [--models cnn,resnet,mlp] [--json FILE] [--reports DIR] [--quick]");
+                            + " [--models cnn,resnet,mlp] [--json FILE] [--reports DIR] [--threads N]"
+                            + " [--quick]");
             System.exit(2);
         }
         Path modelsDir = Paths.get(args[0]);
@@ -221,6 +224,7 @@ public final class QuantizeReferenceModels {
         Path json = null;
         Path reports = null;
         boolean quick = false;
+        int threads = 0;
         for (int i = 3; i < args.length; i++) {
             switch (args[i]) {
                 case "--models":
@@ -235,6 +239,9 @@ public final class QuantizeReferenceModels {
                 case "--quick":
                     quick = true;
                     break;
+                case "--threads":
+                    threads = Integer.parseInt(args[++i]);
+                    break;
                 default:
                     throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -243,7 +250,11 @@ public final class QuantizeReferenceModels {
                 IdxDataset.builder().setDirectory(testDir).optUsage(Dataset.Usage.TEST).build();
         test.prepare();
         List<Image> calibration = CalibrationImages.load(calibrationDir);
-        SideBySide timer = quick ? new SideBySide(5, 2e5, 3e4) : new SideBySide(9, 3e5, 1e5);
+        if (threads > 0) {
+            ModelEvaluator.torchThreads(); // loads the engine
+            JniUtils.setNumThreads(threads); // the int8 blocks pass the same count to oneDNN
+        }
+        SideBySide timer = quick ? new SideBySide(5, 3e5, 5e4) : new SideBySide(9, 1e6, 2e5);
         System.out.printf(
                 "Fashion-MNIST test split: %d images; calibration: %d images from %s%n",
                 test.size(), calibration.size(), calibrationDir.normalize());
