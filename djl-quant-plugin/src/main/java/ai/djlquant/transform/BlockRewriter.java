@@ -38,6 +38,7 @@ public final class BlockRewriter {
     private static final Field CHILDREN = childrenField();
 
     private final Model model;
+    private final boolean forLoading;
 
     /**
      * Creates a rewriter for a model's tree.
@@ -45,7 +46,24 @@ public final class BlockRewriter {
      * @param model the model whose root may be replaced, or null if the root is never replaced
      */
     public BlockRewriter(Model model) {
+        this(model, false);
+    }
+
+    private BlockRewriter(Model model, boolean forLoading) {
         this.model = model;
+        this.forLoading = forLoading;
+    }
+
+    /**
+     * Creates a rewriter for a tree that is not initialised yet and whose parameters will be loaded
+     * after the rewrite ({@code Block.loadParameters}): replacement blocks may then be
+     * uninitialised too, since loading fills them.
+     *
+     * @param model the model whose root may be replaced, or null if the root is never replaced
+     * @return the rewriter
+     */
+    public static BlockRewriter forLoading(Model model) {
+        return new BlockRewriter(model, true);
     }
 
     private static Field childrenField() {
@@ -145,7 +163,7 @@ public final class BlockRewriter {
             return edits;
         }
         Shape[] shapes = null;
-        if (!nu.isInitialized()) {
+        if (!nu.isInitialized() && !forLoading) {
             if (!nu.getParameters().isEmpty()) {
                 problems.add(
                         "the replacement "

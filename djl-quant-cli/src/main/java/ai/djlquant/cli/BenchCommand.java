@@ -1,0 +1,284 @@
+package ai.djlquant.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djlquant.CalibrationData;
+import ai.djlquant.QuantizationConfig;
+import ai.djlquant.QuantizationReport;
+import ai.djlquant.Quantizer;
+import ai.djlquant.examples.bench.SideBySide;
+import ai.djlquant.examples.data.FashionMnist;
+import ai.djlquant.examples.eval.ModelEvaluator;
+import ai.djlquant.examples.quantize.CalibrationImages;
+import ai.djlquant.kernel.Int8Backends;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code djl-quant bench}: fp32 vs int8 latency of one model, side by side in one run. */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = {
+            "fp32 vs int8 latency of a model, side by side in one run.",
+            "Microseconds per Block.forward of a batch of preprocessed images (an IDX split, the",
+            "Fashion-MNIST preprocessing), fp32 and int8 alternating in rounds, at each batch size",
+            "and thread count. The int8 model is --artifact, or --model quantized in memory."
+        },
+        sortOptions = false)
+final class BenchCommand implements Callable<Integer> {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(
+            names = "--model",
+            required = true,
+            paramLabel = "NAME|DIR",
+            description = "Reference model (cnn, resnet, mlp) or float model directory.")
+    String model;
+
+    @Option(
+            names = "--artifact",
+            paramLabel = "DIR",
+            description = "The int8 artifact (default: quantize --model in memory first).")
+    String artifact;
+
+    @Option(
+            names = "--calibration",
+            paramLabel = "DIR",
+            description =
+                    "Calibration images when quantizing in memory (default: the committed"
+                            + " calibration-data/calibration).")
+    Path calibration;
+
+    @Option(
+            names = "--samples",
+            paramLabel = "N",
+            defaultValue = "256",
+            description =
+                    "Calibration samples when quantizing in memory (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(
+            names = "--data",
+            paramLabel = "DIR",
+            description =
+                    "Input images: an IDX split (default: the committed calibration-data/test).")
+    Path data;
+
+    @Option(
+            names = "--batch-sizes",
+            paramLabel = "N[,N...]",
+            split = ",",
+            defaultValue = "1,32",
+            description = "Batch sizes (default: ${DEFAULT-VALUE}).")
+    int[] batchSizes;
+
+    @Option(
+            names = "--threads",
+            paramLabel = "N[,N...]",
+            split = ",",
+            description = "PyTorch and oneDNN intra-op threads (default: the engine's).")
+    int[] threads;
+
+    @Option(
+            names = "--round-ms",
+            paramLabel = "MS",
+            defaultValue = "100",
+            description =
+                    "Length of a round per model; the warm-up is 3 rounds (default:"
+                        + " ${DEFAULT-VALUE}).")
+    int roundMillis;
+
+    @Option(
+            names = "--rounds",
+            paramLabel = "N",
+            defaultValue = "9",
+            description =
+                    "Rounds, fp32 and int8 alternating; each time is the median (odd; default:"
+                            + " ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @CommandLine.Mixin FactoryOptions factories;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
+    Path json;
+
+    /** One measured row (the layer benchmark's JSON row format). */
+    private static final class Row {
+        final String op;
+        final int batch;
+        final int threads;
+        final double fp32Micros;
+        final double int8Micros;
+
+        Row(String op, int batch, int threads, double fp32Micros, double int8Micros) {
+            this.op = op;
+            this.batch = batch;
+            this.threads = threads;
+            this.fp32Micros = fp32Micros;
+            this.int8Micros = int8Micros;
+        }
+
+        double speedup() {
+            return fp32Micros / int8Micros;
+        }
+
+        String json() {
+            return String.format(
+                    Locale.ROOT,
+                    "{\"op\": \"%s\", \"shape\": \"batch %d\", \"threads\": %d, \"fp32_us\": %.1f,"
+                            + " \"int8_us\": %.1f, \"speedup\": %.3f}",
+                    op,
+                    batch,
+                    threads,
+                    fp32Micros,
+                    int8Micros,
+                    speedup());
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Integer call() throws Exception {
+        for (int b : batchSizes) {
+            if (b < 1) {
+                throw bad("--batch-sizes must be positive, got " + b + ".");
+            }
+        }
+        if (threads != null) {
+            for (int t : threads) {
+                if (t < 1) {
+                    throw bad("--threads must be positive, got " + t + ".");
+                }
+            }
+        }
+        if (roundMillis < 1) {
+            throw bad("--round-ms must be at least 1, got " + roundMillis + ".");
+        }
+        if (samples < 1) {
+            throw bad("--samples must be at least 1, got " + samples + ".");
+        }
+        if (rounds < 1 || rounds % 2 == 0) {
+            throw bad("--rounds must be odd (the median of the rounds), got " + rounds + ".");
+        }
+        ModelRef floatRef = ModelRef.resolve(spec, "--model", model);
+        if (floatRef.isArtifact()) {
+            throw bad(
+                    "--model "
+                            + model
+                            + " is an artifact; give the float model, and the"
+                            + " artifact with --artifact.");
+        }
+        ModelRef int8Ref = artifact == null ? null : ModelRef.resolve(spec, "--artifact", artifact);
+        if (int8Ref != null && !int8Ref.isArtifact()) {
+            throw bad("--artifact " + artifact + " is not an artifact (no quantization.json).");
+        }
+        LabelledImages images = TestDataOption.open(spec, "--data", data);
+        if (images.idx() == null) {
+            throw bad("--data must be an IDX split for bench (the harness times IDX images).");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        Engine.getEngine("PyTorch");
+        try (ZooModel<Image, Classifications> fp32 =
+                        floatRef.load(spec, factories.blockFactory, factories.translatorFactory);
+                ZooModel<Image, Classifications> int8 =
+                        int8Ref != null
+                                ? int8Ref.load(spec, null, factories.translatorFactory)
+                                : floatRef.load(
+                                        spec,
+                                        factories.blockFactory,
+                                        factories.translatorFactory)) {
+            if (int8Ref == null) {
+                Path cal = Home.orDefault(calibration, Home.calibrationDir());
+                List<Image> cali = CalibrationImages.load(cal, samples);
+                out.printf(
+                        "quantizing %s in memory with %d images from %s%n",
+                        floatRef.displayName(), cali.size(), cal);
+                QuantizationReport r =
+                        Quantizer.quantize(
+                                int8,
+                                CalibrationData.fromInputs(cali, int8.getTranslator(), 32),
+                                QuantizationConfig.builder()
+                                        .optCalibrationSamples(cali.size())
+                                        .build());
+                out.printf(
+                        "%d static, %d dynamic, %d fp32 layers%n",
+                        r.count(ai.djlquant.plan.QuantizationMode.STATIC),
+                        r.count(ai.djlquant.plan.QuantizationMode.DYNAMIC),
+                        r.count(ai.djlquant.plan.QuantizationMode.FP32));
+            }
+            int[] threadCounts = threads != null ? threads : new int[] {JniUtils.getNumThreads()};
+            out.printf(
+                    "%s; int8 backend %s (%d-bit activations); median of %d rounds of %d ms per"
+                            + " model, fp32 and int8 alternating%n",
+                    ModelEvaluator.threadInfo(),
+                    Int8Backends.get().getName(),
+                    Int8Backends.get().getActivationBits(),
+                    rounds,
+                    roundMillis);
+            String fmt = "%-12s %7s %5s | %10s %10s %9s%n";
+            out.printf(fmt, "model", "threads", "batch", "fp32 us", "int8 us", "fp32/int8");
+            List<Row> rows = new ArrayList<>();
+            String name = floatRef.displayName();
+            SideBySide timer = new SideBySide(rounds, 3 * roundMillis * 1e3, roundMillis * 1e3);
+            for (int t : threadCounts) {
+                JniUtils.setNumThreads(t);
+                for (int b : batchSizes) {
+                    try (NDManager manager = fp32.getNDManager().newSubManager()) {
+                        NDList x =
+                                FashionMnist.newPipeline()
+                                        .transform(
+                                                new NDList(images.idx().rawImages(manager, 0, b)));
+                        double[] us = timer.time(fp32.getBlock(), int8.getBlock(), manager, x);
+                        rows.add(new Row(name + " forward", b, t, us[0], us[1]));
+                    }
+                }
+            }
+            for (Row r : rows) {
+                out.printf(
+                        Locale.ROOT,
+                        fmt,
+                        name,
+                        r.threads,
+                        r.batch,
+                        String.format(Locale.ROOT, "%.1f", r.fp32Micros),
+                        String.format(Locale.ROOT, "%.1f", r.int8Micros),
+                        String.format(Locale.ROOT, "%.2fx", r.speedup()));
+            }
+            out.println(
+                    "microseconds per Block.forward of a preprocessed batch (the translator's work"
+                            + " is the same for both); fp32/int8 above 1: int8 faster.");
+            if (json != null) {
+                StringBuilder sb = new StringBuilder("[\n");
+                for (int i = 0; i < rows.size(); i++) {
+                    sb.append("  ")
+                            .append(rows.get(i).json())
+                            .append(i + 1 < rows.size() ? ",\n" : "\n");
+                }
+                Files.writeString(json, sb.append("]\n").toString(), StandardCharsets.UTF_8);
+                out.println("rows written to " + json);
+            }
+        }
+        return 0;
+    }
+
+    private CommandLine.ParameterException bad(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+}

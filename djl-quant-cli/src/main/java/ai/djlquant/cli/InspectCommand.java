@@ -1,0 +1,177 @@
+package ai.djlquant.cli;
+
+import ai.djl.Model;
+import ai.djlquant.artifact.ArtifactLoader;
+import ai.djlquant.artifact.ArtifactManifest;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code djl-quant inspect DIR}: an artifact's report, with its files verified. */
+@Command(
+        name = "inspect",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Verify an artifact and print its report.",
+            "Checks the format, the size and SHA-256 of every file and, unless --checksums-only,",
+            "loads it through its block factories as a server would."
+        },
+        sortOptions = false)
+final class InspectCommand implements Callable<Integer> {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "The artifact directory.")
+    Path dir;
+
+    @Option(
+            names = "--checksums-only",
+            description = "Verify the files but do not load the model (no engine needed).")
+    boolean checksumsOnly;
+
+    @Option(names = "--json", description = "Print the whole quantization.json instead.")
+    boolean json;
+
+    /** {@inheritDoc} */
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.isDirectory(dir)) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "DIR " + dir + " is not a directory.");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        ArtifactManifest m = ArtifactLoader.verify(dir);
+        if (json) {
+            out.println(m.toJson());
+            return 0;
+        }
+        out.printf("artifact %s%n", dir);
+        out.printf(
+                "  format %d, written by djl-quant %s with DJL %s, engine %s%n",
+                m.getFormatVersion(), m.getLibraryVersion(), m.getDjlVersion(), m.getEngine());
+        out.printf(
+                "  model '%s', float architecture from %s%n",
+                m.getModelName(), m.getBaseBlockFactory());
+        out.printf(
+                "  %d int8 layers, %d places rewritten (int8 blocks, folded BatchNorms, fused"
+                        + " ReLUs)%n",
+                m.getInt8LayerCount(), m.getRewriteCount());
+        String method = m.getText("calibration", "method");
+        Double samples = m.getNumber("calibration", "samples");
+        if (method != null) {
+            out.printf(
+                    "  calibration: %s, %s samples%n",
+                    method, samples == null ? "?" : String.valueOf(samples.longValue()));
+        }
+        Double fp32 = m.getNumber("accuracy", "fp32Top1");
+        Double int8 = m.getNumber("accuracy", "int8Top1");
+        if (fp32 != null && int8 != null) {
+            Double n = m.getNumber("accuracy", "samples");
+            out.printf(
+                    Locale.ROOT,
+                    "  accuracy: top-1 fp32 %.2f%% -> int8 %.2f%% (%+.2f points) on %s images of"
+                            + " %s%n",
+                    fp32 * 100,
+                    int8 * 100,
+                    (int8 - fp32) * 100,
+                    n == null ? "?" : String.valueOf(n.longValue()),
+                    m.getText("accuracy", "dataset"));
+        } else {
+            out.println("  accuracy: not measured at export");
+        }
+        Double wf = m.getNumber("weightBytes", "fp32");
+        Double wi = m.getNumber("weightBytes", "int8");
+        if (wi != null) {
+            out.printf(
+                    Locale.ROOT,
+                    "  parameters: %s -> %,d bytes%s%n",
+                    wf == null ? "?" : String.format(Locale.ROOT, "%,d", wf.longValue()),
+                    wi.longValue(),
+                    wf == null ? "" : String.format(Locale.ROOT, " (%.3fx)", wi / wf));
+        }
+        out.println("files (size and SHA-256 verified):");
+        for (Map.Entry<String, ArtifactManifest.FileEntry> e : m.getFiles().entrySet()) {
+            out.printf(
+                    "  %-24s %,10d bytes  %s  ok%n",
+                    e.getKey(), e.getValue().getBytes(), e.getValue().getSha256());
+        }
+        printLayers(out, m.getReportJson());
+        if (!checksumsOnly) {
+            try (Model model = ArtifactLoader.load(dir)) {
+                out.printf(
+                        "loaded: %s rebuilt the architecture; every parameter and every int8"
+                                + " layer's quantization matches quantization.json%n",
+                        m.getBaseBlockFactory());
+            }
+        }
+        out.println("OK");
+        return 0;
+    }
+
+    /** The report's per-layer rows, as the quantizer printed them. */
+    private static void printLayers(PrintWriter out, String reportJson) {
+        if (reportJson == null) {
+            out.println("layers: (no quantization report recorded)");
+            return;
+        }
+        JsonObject r = JsonParser.parseString(reportJson).getAsJsonObject();
+        JsonElement layers = r.get("layers");
+        if (layers == null || !layers.isJsonArray()) {
+            return;
+        }
+        JsonArray a = layers.getAsJsonArray();
+        int width = 4;
+        for (JsonElement e : a) {
+            width = Math.max(width, text(e, "path").length());
+        }
+        String row = "  %-" + width + "s  %-8s %-7s %8s %8s %11s %11s  %s%n";
+        out.println("layers (from the quantization report):");
+        out.printf(
+                row, "path", "type", "mode", "static", "dynamic", "fp32 bytes", "now bytes", "why");
+        for (JsonElement e : a) {
+            out.printf(
+                    row,
+                    text(e, "path"),
+                    text(e, "type"),
+                    text(e, "mode"),
+                    db(e, "staticSqnrDb"),
+                    db(e, "dynamicSqnrDb"),
+                    text(e, "floatBytes"),
+                    text(e, "quantizedBytes"),
+                    text(e, "reason") + fused(e));
+        }
+    }
+
+    private static String fused(JsonElement row) {
+        String f =
+                (text(row, "foldedBatchNorm").isEmpty() ? "" : " +BN")
+                        + (text(row, "fusedRelu").isEmpty() ? "" : " +ReLU");
+        return f.isEmpty() ? "" : " (" + f.trim() + ")";
+    }
+
+    private static String text(JsonElement row, String key) {
+        JsonElement e = row.getAsJsonObject().get(key);
+        return e == null || e.isJsonNull() ? "" : e.getAsString();
+    }
+
+    private static String db(JsonElement row, String key) {
+        JsonElement e = row.getAsJsonObject().get(key);
+        return e == null || e.isJsonNull()
+                ? "-"
+                : String.format(Locale.ROOT, "%.1f", e.getAsDouble());
+    }
+}

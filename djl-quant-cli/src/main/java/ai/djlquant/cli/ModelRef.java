@@ -1,0 +1,189 @@
+package ai.djlquant.cli;
+
+import ai.djl.MalformedModelException;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.TranslatorFactory;
+import ai.djl.util.ClassLoaderUtils;
+import ai.djlquant.artifact.ArtifactManifest;
+import ai.djlquant.examples.models.ReferenceModel;
+
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Properties;
+
+/**
+ * A {@code --model} argument: a reference model by name ({@code cnn}, {@code resnet}, {@code mlp},
+ * found under {@code examples/models/} of the djl-quant home), or a model directory: a float DJL
+ * model ({@code serving.properties} naming a {@code blockFactory}) or an artifact ({@code
+ * quantization.json}). Loaded through {@code Criteria} as {@code Image -> Classifications}, with
+ * the translator factory the directory names (or {@code --translator-factory}).
+ */
+final class ModelRef {
+
+    final String argument;
+    final Path dir;
+    final ReferenceModel reference;
+    private final Properties serving;
+
+    private ModelRef(String argument, Path dir, ReferenceModel reference, Properties serving) {
+        this.argument = argument;
+        this.dir = dir;
+        this.reference = reference;
+        this.serving = serving;
+    }
+
+    /**
+     * Resolves a {@code --model} value.
+     *
+     * @param spec the command, for the error
+     * @param option the option's name
+     * @param value the value
+     * @return the model
+     * @throws CommandLine.ParameterException if the value is neither a reference model nor a model
+     *     directory
+     */
+    static ModelRef resolve(CommandLine.Model.CommandSpec spec, String option, String value) {
+        Path path = Paths.get(value);
+        ReferenceModel ref = null;
+        if (!Files.exists(path)) {
+            try {
+                ref = ReferenceModel.of(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        option
+                                + " '"
+                                + value
+                                + "' is neither a reference model (cnn, resnet, mlp)"
+                                + " nor an existing model directory.");
+            }
+            path = Home.modelsDir().resolve(ref.modelName());
+            if (!Files.isDirectory(path)) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        option
+                                + " "
+                                + value
+                                + ": the reference model directory "
+                                + path
+                                + " is missing (set -Ddjlquant.home to the repository root).");
+            }
+        }
+        if (!Files.isDirectory(path)) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), option + " " + value + " is not a directory.");
+        }
+        Path sp = path.resolve(ArtifactManifest.SERVING_PROPERTIES);
+        Properties serving = new Properties();
+        if (Files.isRegularFile(sp)) {
+            try (InputStream in = Files.newInputStream(sp)) {
+                serving.load(in);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        option
+                                + " "
+                                + value
+                                + ": "
+                                + sp
+                                + " cannot be read ("
+                                + e.getMessage()
+                                + ").");
+            }
+        }
+        return new ModelRef(value, path, ref, serving);
+    }
+
+    /** Whether the directory is an artifact (it has a quantization.json). */
+    boolean isArtifact() {
+        return Files.isRegularFile(dir.resolve(ArtifactManifest.FILE_NAME));
+    }
+
+    /** A short name for tables: the reference name or the directory name. */
+    String displayName() {
+        return reference != null ? reference.modelName() : dir.getFileName().toString();
+    }
+
+    /**
+     * The block factory of the float architecture: {@code --block-factory}, or the one the
+     * directory names.
+     */
+    String blockFactory(String override) {
+        if (override != null) {
+            return override;
+        }
+        if (isArtifact()) {
+            return serving.getProperty("baseBlockFactory");
+        }
+        return serving.getProperty("blockFactory");
+    }
+
+    /** The translator factory the directory's serving.properties names, or null. */
+    String translatorFactory() {
+        return serving.getProperty("translatorFactory");
+    }
+
+    /**
+     * Loads the model as {@code Image -> Classifications}.
+     *
+     * @param spec the command, for argument errors
+     * @param blockFactory {@code --block-factory}, or null
+     * @param translatorFactory {@code --translator-factory}, or null
+     * @return the model
+     * @throws IOException if a file cannot be read or the artifact is not valid
+     * @throws ModelNotFoundException if DJL finds no model in the directory
+     * @throws MalformedModelException if the parameters do not fit the block
+     */
+    ZooModel<Image, Classifications> load(
+            CommandLine.Model.CommandSpec spec, String blockFactory, String translatorFactory)
+            throws IOException, ModelNotFoundException, MalformedModelException {
+        String tf = translatorFactory != null ? translatorFactory : translatorFactory();
+        if (tf == null) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--model "
+                            + argument
+                            + ": its serving.properties names no translatorFactory;"
+                            + " give --translator-factory CLASS (Image -> Classifications).");
+        }
+        TranslatorFactory factory =
+                ClassLoaderUtils.initClass(
+                        ClassLoaderUtils.getContextClassLoader(), TranslatorFactory.class, tf);
+        if (factory == null) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "translator factory "
+                            + tf
+                            + " is not on the classpath (or has no public"
+                            + " no-argument constructor).");
+        }
+        Criteria.Builder<Image, Classifications> b =
+                Criteria.builder()
+                        .setTypes(Image.class, Classifications.class)
+                        .optModelPath(dir)
+                        .optTranslatorFactory(factory);
+        if (!isArtifact()) {
+            String bf = blockFactory(blockFactory);
+            if (bf == null) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "--model "
+                                + argument
+                                + ": its serving.properties names no blockFactory;"
+                                + " give --block-factory CLASS (the BlockFactory of its"
+                                + " architecture).");
+            }
+            b.optArgument("blockFactory", bf);
+        }
+        return b.build().loadModel();
+    }
+}

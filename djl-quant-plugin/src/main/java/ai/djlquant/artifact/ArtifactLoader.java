@@ -1,0 +1,266 @@
+package ai.djlquant.artifact;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.BlockFactory;
+import ai.djl.util.ClassLoaderUtils;
+import ai.djlquant.transform.BlockNode;
+import ai.djlquant.transform.BlockTree;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+
+/**
+ * Loads a quantized model artifact, checking everything before anything is used.
+ *
+ * <p>Two ways in, one path through:
+ *
+ * <ul>
+ *   <li>DJL's {@code Criteria.builder().optModelPath(dir)}: the artifact's {@code
+ *       serving.properties} names {@link QuantizedBlockFactory}, which DJL calls to build the
+ *       block; it loads the parameters itself and tells DJL to skip its own loading ({@code
+ *       option.hasParameter=false}).
+ *   <li>{@link #load(Path)}, without Criteria.
+ * </ul>
+ *
+ * <p>Checks, in order, each failing with one {@link ArtifactException} that names what and where:
+ * the directory and {@code quantization.json} (present, valid JSON, a known format version not
+ * newer than this library's, every field it uses); every file it lists (present, size, SHA-256);
+ * {@code serving.properties} (names this factory and the recorded base factory); the base factory
+ * (on the classpath, builds the recorded architecture, the recorded rewrites fit it); the parameter
+ * file (reads completely into the rebuilt tree with nothing left over, every parameter of the
+ * recorded type and shape, every int8 layer with the recorded quantization parameters). On failure
+ * the parameters read so far are freed and no block is handed out.
+ */
+public final class ArtifactLoader {
+
+    /** The {@code serving.properties} key of the block factory of the float architecture. */
+    public static final String BASE_BLOCK_FACTORY = "baseBlockFactory";
+
+    private ArtifactLoader() {}
+
+    /**
+     * Loads an artifact as a model on the engine it was written for (PyTorch).
+     *
+     * @param dir the artifact directory
+     * @return the model, ready for {@code newPredictor(translator)}; the caller closes it
+     * @throws ArtifactException if the artifact is not valid (nothing is loaded)
+     */
+    public static Model load(Path dir) throws ArtifactException {
+        ArtifactManifest m = verify(dir);
+        Properties serving = m.readServingProperties(dir);
+        Map<String, Object> arguments = new HashMap<>();
+        for (String key : serving.stringPropertyNames()) {
+            if (!key.startsWith("option.")) {
+                arguments.put(key, serving.getProperty(key));
+            }
+        }
+        Model model;
+        try {
+            model = Model.newInstance(m.getModelName(), m.getEngine());
+        } catch (RuntimeException e) {
+            throw new ArtifactException(
+                    "the engine " + m.getEngine() + " of " + dir + " cannot be started: " + e, e);
+        }
+        try {
+            Block block = rebuild(model, dir, m, arguments);
+            model.setBlock(block);
+            for (Map.Entry<String, Object> e : arguments.entrySet()) {
+                model.setProperty(e.getKey(), e.getValue().toString());
+            }
+            return model;
+        } catch (ArtifactException | RuntimeException | Error e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Checks an artifact without loading it: its manifest, the checksums and sizes of its files,
+     * and its {@code serving.properties}. The engine is not needed.
+     *
+     * @param dir the artifact directory
+     * @return the manifest
+     * @throws ArtifactException naming the first problem
+     */
+    public static ArtifactManifest verify(Path dir) throws ArtifactException {
+        Objects.requireNonNull(dir, "dir");
+        ArtifactManifest m = ArtifactManifest.read(dir);
+        m.verifyFiles(dir);
+        Properties serving = m.readServingProperties(dir);
+        Path file = dir.resolve(ArtifactManifest.SERVING_PROPERTIES);
+        String factory = serving.getProperty("blockFactory");
+        if (!QuantizedBlockFactory.class.getName().equals(factory)) {
+            throw new ArtifactException(
+                    file
+                            + " names blockFactory="
+                            + factory
+                            + "; an artifact names "
+                            + QuantizedBlockFactory.class.getName()
+                            + ".");
+        }
+        String base = serving.getProperty(BASE_BLOCK_FACTORY);
+        if (!m.getBaseBlockFactory().equals(base)) {
+            throw new ArtifactException(
+                    file
+                            + " names "
+                            + BASE_BLOCK_FACTORY
+                            + "="
+                            + base
+                            + " but "
+                            + ArtifactManifest.FILE_NAME
+                            + " records "
+                            + m.getBaseBlockFactory()
+                            + ".");
+        }
+        return m;
+    }
+
+    /**
+     * Builds the quantized tree of a verified artifact and loads its parameters.
+     *
+     * @param model the model the block is for (the parameters go into a sub-manager of its manager,
+     *     freed on failure)
+     * @param dir the artifact directory
+     * @param m its verified manifest
+     * @param arguments the block factory arguments ({@code serving.properties} and Criteria's)
+     * @return the loaded root block
+     * @throws ArtifactException if the base factory, the rewrites or the parameters do not fit
+     */
+    static Block rebuild(Model model, Path dir, ArtifactManifest m, Map<String, ?> arguments)
+            throws ArtifactException {
+        String name = m.getBaseBlockFactory();
+        BlockFactory factory = baseFactory(dir, name);
+        Block base;
+        try {
+            base = factory.newBlock(model, dir, arguments);
+        } catch (Exception e) {
+            throw new ArtifactException(
+                    "the block factory " + name + " failed to build the architecture: " + e, e);
+        }
+        if (base == null) {
+            throw new ArtifactException("the block factory " + name + " built no block (null).");
+        }
+        NDManager params = model.getNDManager().newSubManager();
+        params.setName("djl-quant artifact " + m.getModelName());
+        try {
+            Block root = TreeRewrites.apply(model, base, m.rewrites, name);
+            TreeRewrites.check(root, m.architecture, name);
+            ParamsFile.load(
+                    dir.resolve(m.getParametersFile()), m.getModelName(), root, params, name);
+            checkLoaded(root, m, dir.resolve(m.getParametersFile()).getFileName().toString());
+            return root;
+        } catch (ArtifactException | RuntimeException | Error e) {
+            params.close();
+            model.setBlock(null);
+            throw e;
+        }
+    }
+
+    private static BlockFactory baseFactory(Path dir, String name) throws ArtifactException {
+        if (name.equals(QuantizedBlockFactory.class.getName())) {
+            throw new ArtifactException(
+                    ArtifactManifest.FILE_NAME
+                            + " names "
+                            + name
+                            + " as its own base block factory.");
+        }
+        BlockFactory factory;
+        try {
+            // as DJL finds a blockFactory: the classpath, the artifact's classes/ and jars
+            factory = ClassLoaderUtils.findImplementation(dir, BlockFactory.class, name);
+        } catch (RuntimeException | LinkageError e) {
+            throw new ArtifactException(
+                    "the block factory " + name + " cannot be created: " + e, e);
+        }
+        if (factory == null) {
+            throw new ArtifactException(
+                    "the block factory "
+                            + name
+                            + " named in "
+                            + ArtifactManifest.SERVING_PROPERTIES
+                            + " is not on the classpath (or is not a public BlockFactory with a"
+                            + " public no-argument constructor).");
+        }
+        return factory;
+    }
+
+    /** Everything the parameter file gave must be what the manifest recorded. */
+    private static void checkLoaded(Block root, ArtifactManifest m, String file)
+            throws ArtifactException {
+        Map<String, String> loaded = ParamsFile.describeParameters(root);
+        for (Map.Entry<String, String> e : m.parameters.entrySet()) {
+            String got = loaded.get(e.getKey());
+            if (!e.getValue().equals(got)) {
+                throw new ArtifactException(
+                        file
+                                + " gives parameter "
+                                + e.getKey()
+                                + " as "
+                                + (got == null ? "nothing" : got)
+                                + ", but the artifact records "
+                                + e.getValue()
+                                + ".");
+            }
+        }
+        if (loaded.size() != m.parameters.size()) {
+            throw new ArtifactException(
+                    file
+                            + " gives "
+                            + loaded.size()
+                            + " parameters, the artifact records "
+                            + m.parameters.size()
+                            + ".");
+        }
+        BlockTree tree = BlockTree.walk(root);
+        int int8 = 0;
+        for (BlockNode n : tree.getNodes()) {
+            if (LayerRecord.isInt8(n.getBlock())) {
+                int8++;
+            }
+        }
+        if (int8 != m.layers.size()) {
+            throw new ArtifactException(
+                    "the loaded tree has "
+                            + int8
+                            + " int8 layers, "
+                            + ArtifactManifest.FILE_NAME
+                            + " records "
+                            + m.layers.size()
+                            + ".");
+        }
+        for (LayerRecord r : m.layers) {
+            BlockNode n = tree.find(r.path);
+            if (n == null || !LayerRecord.isInt8(n.getBlock())) {
+                throw new ArtifactException(
+                        ArtifactManifest.FILE_NAME
+                                + " records an int8 layer at "
+                                + TreeRewrites.display(r.path)
+                                + ", but the loaded tree has "
+                                + (n == null ? "no block" : "a " + n.getType())
+                                + " there.");
+            }
+            String diff = r.differenceFrom(LayerRecord.of(r.path, n.getBlock()));
+            if (diff != null) {
+                throw new ArtifactException(
+                        "layer "
+                                + TreeRewrites.display(r.path)
+                                + " in "
+                                + file
+                                + ": "
+                                + diff
+                                + ".");
+            }
+        }
+        if (!root.isInitialized()) {
+            throw new ArtifactException(
+                    file
+                            + " left part of the tree without input shapes: it does not fit the"
+                            + " architecture.");
+        }
+    }
+}

@@ -1,0 +1,284 @@
+package ai.djlquant.artifact;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDList;
+import ai.djl.repository.zoo.Criteria;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.stream.Stream;
+
+/**
+ * Every way an artifact can be wrong gives one {@link ArtifactException} whose message names what
+ * and where, through {@link ArtifactLoader#load} and through Criteria, and nothing is loaded.
+ */
+class ArtifactValidationTest {
+
+    @TempDir static Path tmp;
+
+    private static Path pristine;
+    private static Path mlpParams;
+    private static int cases;
+
+    @BeforeAll
+    static void export() throws Exception {
+        pristine = tmp.resolve("pristine");
+        try (Model m = TestNets.floatModel(new TestNets.ResidualNet(), "net", 1)) {
+            TestNets.quantize(m);
+            ArtifactWriter.builder()
+                    .setModel(m)
+                    .setBaseBlockFactory(TestNets.ResidualNet.class)
+                    .build()
+                    .write(pristine);
+        }
+        // an artifact of another architecture under the same model name
+        try (Model m = TestNets.floatModel(new TestNets.Mlp(), "net", 2)) {
+            TestNets.quantize(m);
+            Path other = tmp.resolve("mlp");
+            ArtifactWriter.builder()
+                    .setModel(m)
+                    .setBaseBlockFactory(TestNets.Mlp.class)
+                    .build()
+                    .write(other);
+            mlpParams = other.resolve("net-0000.params");
+        }
+    }
+
+    @AfterAll
+    static void check() {
+        assertTrue(cases >= 13, "ran " + cases + " cases");
+    }
+
+    /** A fresh copy of the pristine artifact. */
+    private static Path copy() throws IOException {
+        Path dir = tmp.resolve("case" + (++cases));
+        Files.createDirectories(dir);
+        try (Stream<Path> s = Files.list(pristine)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                Files.copy(p, dir.resolve(p.getFileName()));
+            }
+        }
+        return dir;
+    }
+
+    /** Both ways in fail with an ArtifactException whose message has every expected part. */
+    private static void assertRefused(Path dir, String... parts) {
+        ArtifactException direct =
+                assertThrows(ArtifactException.class, () -> ArtifactLoader.load(dir).close());
+        for (String p : parts) {
+            assertTrue(direct.getMessage().contains(p), "'" + p + "' in: " + direct.getMessage());
+        }
+        assertTrue(!direct.getMessage().contains("\n"), "one line: " + direct.getMessage());
+        if (Files.isRegularFile(dir.resolve("serving.properties"))) {
+            Criteria<NDList, NDList> c =
+                    Criteria.builder()
+                            .setTypes(NDList.class, NDList.class)
+                            .optModelPath(dir)
+                            .build();
+            ArtifactException viaCriteria =
+                    assertThrows(ArtifactException.class, () -> c.loadModel().close());
+            for (String p : parts) {
+                assertTrue(viaCriteria.getMessage().contains(p), viaCriteria.getMessage());
+            }
+        }
+    }
+
+    private static void editManifest(Path dir, java.util.function.Consumer<JsonObject> edit)
+            throws IOException {
+        Path f = dir.resolve("quantization.json");
+        JsonObject o = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
+        edit.accept(o);
+        Files.writeString(f, ArtifactManifest.GSON.toJson(o), StandardCharsets.UTF_8);
+    }
+
+    /** Records a file's current checksum and size in the manifest (a consistent forgery). */
+    private static void reseal(Path dir, String file) throws IOException {
+        String sha = ArtifactManifest.sha256(dir.resolve(file));
+        long bytes = Files.size(dir.resolve(file));
+        editManifest(
+                dir,
+                o -> {
+                    JsonObject e = o.getAsJsonObject("files").getAsJsonObject(file);
+                    e.addProperty("sha256", sha);
+                    e.addProperty("bytes", bytes);
+                });
+    }
+
+    @Test
+    void missingDirectoryAndManifest() throws Exception {
+        assertRefused(tmp.resolve("nowhere"), "nowhere", "does not exist");
+        Path dir = copy();
+        Files.delete(dir.resolve("quantization.json"));
+        // Criteria would see a serving.properties and call our factory, which refuses as well
+        assertRefused(dir, "quantization.json is missing");
+    }
+
+    @Test
+    void missingParameterFile() throws Exception {
+        Path dir = copy();
+        Files.delete(dir.resolve("net-0000.params"));
+        assertRefused(dir, "net-0000.params is missing");
+    }
+
+    @Test
+    void flippedByteInParameters() throws Exception {
+        Path dir = copy();
+        Path f = dir.resolve("net-0000.params");
+        byte[] b = Files.readAllBytes(f);
+        b[b.length / 2] ^= 0x10;
+        Files.write(f, b);
+        assertRefused(dir, "net-0000.params was changed after export", "SHA-256");
+    }
+
+    @Test
+    void truncatedParameters() throws Exception {
+        Path dir = copy();
+        Path f = dir.resolve("net-0000.params");
+        byte[] b = Files.readAllBytes(f);
+        Files.write(f, java.util.Arrays.copyOf(b, b.length - 100));
+        assertRefused(dir, "net-0000.params is truncated", (b.length - 100) + " bytes");
+    }
+
+    @Test
+    void changedServingProperties() throws Exception {
+        Path dir = copy();
+        Files.writeString(
+                dir.resolve("serving.properties"),
+                Files.readString(dir.resolve("serving.properties")) + "extra=1\n");
+        assertRefused(dir, "serving.properties has grown");
+    }
+
+    @Test
+    void newerAndUnknownFormats() throws Exception {
+        Path dir = copy();
+        editManifest(dir, o -> o.addProperty("formatVersion", 2));
+        assertRefused(dir, "format version 2", "newer than the 1");
+        Path other = copy();
+        editManifest(other, o -> o.addProperty("format", "something else"));
+        assertRefused(other, "not a djl-quant artifact manifest");
+        Path zero = copy();
+        editManifest(zero, o -> o.addProperty("formatVersion", 0));
+        assertRefused(zero, "format version 0");
+    }
+
+    @Test
+    void brokenOrIncompleteManifest() throws Exception {
+        Path dir = copy();
+        Path f = dir.resolve("quantization.json");
+        Files.writeString(f, Files.readString(f).substring(0, 300));
+        assertRefused(dir, "quantization.json is not valid JSON");
+        Path noFiles = copy();
+        editManifest(noFiles, o -> o.remove("files"));
+        assertRefused(noFiles, "quantization.json.files is missing");
+        Path escape = copy();
+        editManifest(escape, o -> o.getAsJsonObject("files").add("../x", new JsonObject()));
+        assertRefused(escape, "'../x'", "not a plain file name");
+    }
+
+    @Test
+    void parametersOfAnotherArchitectureWithForgedChecksums() throws Exception {
+        Path dir = copy();
+        Files.copy(mlpParams, dir.resolve("net-0000.params"), StandardCopyOption.REPLACE_EXISTING);
+        reseal(dir, "net-0000.params");
+        assertRefused(
+                dir,
+                "net-0000.params does not fit the architecture built by",
+                TestNets.ResidualNet.class.getName(),
+                "reading stopped at layer");
+    }
+
+    @Test
+    void baseFactoryThatChangedSinceExport() throws Exception {
+        Path dir = copy();
+        Path sp = dir.resolve("serving.properties");
+        Files.writeString(
+                sp,
+                Files.readString(sp)
+                        .replace(
+                                TestNets.ResidualNet.class.getName(),
+                                TestNets.WideHeadNet.class.getName()));
+        reseal(dir, "serving.properties");
+        editManifest(
+                dir, o -> o.addProperty("baseBlockFactory", TestNets.WideHeadNet.class.getName()));
+        assertRefused(
+                dir,
+                TestNets.WideHeadNet.class.getName(),
+                "06Linear",
+                "Linear(units=64, bias=true)");
+    }
+
+    @Test
+    void baseFactoryNotOnTheClasspath() throws Exception {
+        Path dir = copy();
+        Path sp = dir.resolve("serving.properties");
+        Files.writeString(
+                sp,
+                Files.readString(sp)
+                        .replace(TestNets.ResidualNet.class.getName(), "com.example.Gone"));
+        reseal(dir, "serving.properties");
+        editManifest(dir, o -> o.addProperty("baseBlockFactory", "com.example.Gone"));
+        assertRefused(dir, "com.example.Gone", "is not on the classpath");
+    }
+
+    @Test
+    void manifestAndParametersDisagreeOnQuantization() throws Exception {
+        Path dir = copy();
+        editManifest(
+                dir,
+                o -> {
+                    JsonObject w =
+                            o.getAsJsonArray("layers")
+                                    .get(0)
+                                    .getAsJsonObject()
+                                    .getAsJsonObject("weight");
+                    float s = w.getAsJsonArray("scales").get(0).getAsFloat();
+                    w.getAsJsonArray("scales").set(0, new com.google.gson.JsonPrimitive(s * 2));
+                });
+        assertRefused(dir, "layer 01Conv2d", "weight scales differ");
+    }
+
+    @Test
+    void editsOfInformativeFieldsDoNotStopLoading() throws Exception {
+        Path dir = copy();
+        editManifest(
+                dir,
+                o -> {
+                    o.addProperty("libraryVersion", "edited");
+                    o.add("report", new JsonObject());
+                    o.remove("accuracy");
+                });
+        try (Model m = ArtifactLoader.load(dir)) {
+            assertTrue(m.getBlock().isInitialized());
+        }
+    }
+
+    @Test
+    void failedLoadLeavesTheModelWithoutABlock() throws Exception {
+        Path dir = copy();
+        Files.copy(mlpParams, dir.resolve("net-0000.params"), StandardCopyOption.REPLACE_EXISTING);
+        reseal(dir, "net-0000.params");
+        ArtifactManifest m = ArtifactLoader.verify(dir);
+        try (Model model = Model.newInstance("net")) {
+            assertThrows(
+                    ArtifactException.class,
+                    () -> ArtifactLoader.rebuild(model, dir, m, new HashMap<>()));
+            assertNull(model.getBlock(), "nothing half-loaded is handed out");
+        }
+    }
+}

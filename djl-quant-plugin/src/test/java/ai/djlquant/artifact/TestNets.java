@@ -1,0 +1,234 @@
+package ai.djlquant.artifact;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.BlockFactory;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.transformer.TransformerEncoderBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import ai.djlquant.CalibrationData;
+import ai.djlquant.QuantizationConfig;
+import ai.djlquant.QuantizationReport;
+import ai.djlquant.Quantizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Block factories of small networks (the user's own architectures, as far as the artifact knows),
+ * and quantized models made from them with seeded random weights and calibration batches.
+ */
+final class TestNets {
+
+    /** Input of every test network: one 12x12 grayscale image per sample. */
+    static final Shape INPUT = new Shape(1, 1, 12, 12);
+
+    private TestNets() {}
+
+    /** Conv-BN-ReLU stem, one residual unit with a projection, Linear-ReLU-Linear head. */
+    public static final class ResidualNet implements BlockFactory {
+        private static final long serialVersionUID = 1L;
+
+        /** {@inheritDoc} */
+        @Override
+        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
+            return residualNet(32);
+        }
+    }
+
+    /** The same layers with a wider head: same paths, other shapes. */
+    public static final class WideHeadNet implements BlockFactory {
+        private static final long serialVersionUID = 1L;
+
+        /** {@inheritDoc} */
+        @Override
+        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
+            return residualNet(64);
+        }
+    }
+
+    private static Block residualNet(int headUnits) {
+        return new SequentialBlock()
+                .add(conv(16, 3, 1))
+                .add(BatchNorm.builder().build())
+                .add(Activation.reluBlock())
+                .add(residual(32))
+                .add(Blocks.batchFlattenBlock())
+                .add(Linear.builder().setUnits(headUnits).build())
+                .add(Activation.reluBlock())
+                .add(Linear.builder().setUnits(10).build());
+    }
+
+    /**
+     * Two transformer encoder layers (their projections live in typed fields of DJL's attention
+     * block) and a Linear head, on (N, 8, 32) input.
+     */
+    public static final class Transformer implements BlockFactory {
+        private static final long serialVersionUID = 1L;
+
+        /** {@inheritDoc} */
+        @Override
+        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
+            return new SequentialBlock()
+                    .add(new TransformerEncoderBlock(32, 4, 64, 0f, Activation::relu))
+                    .add(new TransformerEncoderBlock(32, 4, 64, 0f, Activation::gelu))
+                    .add(Linear.builder().setUnits(5).build());
+        }
+    }
+
+    /** A single Linear: the root itself is replaced by quantization. */
+    public static final class LinearRoot implements BlockFactory {
+        private static final long serialVersionUID = 1L;
+
+        /** {@inheritDoc} */
+        @Override
+        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
+            return Linear.builder().setUnits(16).build();
+        }
+    }
+
+    /** The input shape (batch 1) of a test network. */
+    static Shape inputOf(BlockFactory factory) {
+        if (factory instanceof Transformer) {
+            return new Shape(1, 8, 32);
+        }
+        if (factory instanceof LinearRoot) {
+            return new Shape(1, 64);
+        }
+        return INPUT;
+    }
+
+    /** An MLP: another architecture altogether. */
+    public static final class Mlp implements BlockFactory {
+        private static final long serialVersionUID = 1L;
+
+        /** {@inheritDoc} */
+        @Override
+        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
+            return new SequentialBlock()
+                    .add(Blocks.batchFlattenBlock())
+                    .add(Linear.builder().setUnits(48).build())
+                    .add(Activation.reluBlock())
+                    .add(Linear.builder().setUnits(10).build());
+        }
+    }
+
+    private static Conv2d conv(int filters, int kernel, int stride) {
+        return Conv2d.builder()
+                .setKernelShape(new Shape(kernel, kernel))
+                .optStride(new Shape(stride, stride))
+                .optPadding(new Shape(kernel / 2, kernel / 2))
+                .setFilters(filters)
+                .optBias(false)
+                .build();
+    }
+
+    private static Block residual(int channels) {
+        SequentialBlock main =
+                new SequentialBlock()
+                        .add(conv(channels, 3, 2))
+                        .add(BatchNorm.builder().build())
+                        .add(Activation.reluBlock())
+                        .add(conv(channels, 3, 1))
+                        .add(BatchNorm.builder().build());
+        SequentialBlock shortcut =
+                new SequentialBlock().add(conv(channels, 1, 2)).add(BatchNorm.builder().build());
+        ParallelBlock sum =
+                new ParallelBlock(
+                        l ->
+                                new NDList(
+                                        l.get(0)
+                                                .singletonOrThrow()
+                                                .add(l.get(1).singletonOrThrow())),
+                        Arrays.asList(main, shortcut));
+        return new SequentialBlock().add(sum).add(Activation.reluBlock());
+    }
+
+    /**
+     * A float model of a factory's architecture with seeded random weights and BatchNorm
+     * statistics.
+     */
+    static Model floatModel(BlockFactory factory, String name, int seed) throws IOException {
+        return floatModel(factory, name, seed, inputOf(factory));
+    }
+
+    /** A float model for an input shape (batch 1). */
+    static Model floatModel(BlockFactory factory, String name, int seed, Shape input)
+            throws IOException {
+        Model model = Model.newInstance(name);
+        Block block = factory.newBlock(model, null, null);
+        model.setBlock(block);
+        NDManager m = model.getNDManager();
+        m.getEngine().setRandomSeed(seed);
+        block.initialize(m, DataType.FLOAT32, input);
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            NDArray a = p.getValue().getArray();
+            String key = p.getKey();
+            if (key.endsWith("runningMean") || key.endsWith("beta") || key.endsWith("bias")) {
+                a.addi(m.randomNormal(0, 0.2f, a.getShape(), DataType.FLOAT32));
+            } else if (key.endsWith("runningVar") || key.endsWith("gamma")) {
+                a.muli(m.randomUniform(0.5f, 1.5f, a.getShape(), DataType.FLOAT32));
+            }
+        }
+        return model;
+    }
+
+    /** Seeded calibration (or test) batches of 8 samples. */
+    static List<NDList> batches(NDManager m, int count, int seed) {
+        return batches(m, count, seed, INPUT);
+    }
+
+    /** Seeded batches of 8 samples of an input shape (batch 1). */
+    static List<NDList> batches(NDManager m, int count, int seed, Shape input) {
+        m.getEngine().setRandomSeed(seed);
+        long[] shape = input.getShape().clone();
+        shape[0] = 8;
+        List<NDList> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add(new NDList(m.randomNormal(new Shape(shape))));
+        }
+        return out;
+    }
+
+    /** Quantizes a model in place with 32 calibration samples. */
+    static QuantizationReport quantize(Model model) {
+        return quantize(model, INPUT);
+    }
+
+    /** Quantizes a model in place with 32 calibration samples of an input shape. */
+    static QuantizationReport quantize(Model model, Shape input) {
+        return Quantizer.quantize(
+                model,
+                CalibrationData.fromBatches(batches(model.getNDManager(), 4, 3, input)),
+                QuantizationConfig.builder().optCalibrationSamples(32).build());
+    }
+
+    /** Runs a block on one input in inference mode and returns the output's float values. */
+    static float[] run(Model model, NDArray x) {
+        try (NDManager scope = model.getNDManager().newSubManager()) {
+            NDArray in = x.duplicate();
+            in.attach(scope);
+            NDList out =
+                    model.getBlock()
+                            .forward(new ParameterStore(scope, false), new NDList(in), false);
+            return out.singletonOrThrow().toFloatArray();
+        }
+    }
+}

@@ -1,0 +1,245 @@
+package ai.djlquant.examples.quantize;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import ai.djl.Model;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.dataset.Dataset;
+import ai.djlquant.CalibrationData;
+import ai.djlquant.QuantizationConfig;
+import ai.djlquant.QuantizationReport;
+import ai.djlquant.Quantizer;
+import ai.djlquant.artifact.ArtifactException;
+import ai.djlquant.artifact.ArtifactLoader;
+import ai.djlquant.artifact.ArtifactWriter;
+import ai.djlquant.examples.TestData;
+import ai.djlquant.examples.data.FashionMnist;
+import ai.djlquant.examples.data.FashionMnistTranslatorFactory;
+import ai.djlquant.examples.data.IdxDataset;
+import ai.djlquant.examples.models.ReferenceModel;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * 200 seeded random corruptions of a real artifact (the reference residual network quantized with
+ * committed calibration images): flipped bytes, truncated, deleted and swapped files. Each one,
+ * loaded directly and through Criteria, either fails with a clean exception or loads a model whose
+ * outputs are bit-identical to the uncorrupted artifact's. The counts are printed.
+ */
+class ArtifactFuzzTest {
+
+    private static final int CASES = 200;
+    private static final long SEED = 20261122L;
+
+    @TempDir static Path tmp;
+
+    private static Path pristine;
+    private static List<String> files;
+    private static NDManager manager;
+    private static NDList input;
+    private static float[] expected;
+
+    @BeforeAll
+    static void export() throws Exception {
+        manager = NDManager.newBaseManager();
+        IdxDataset test =
+                IdxDataset.builder()
+                        .setDirectory(TestData.testDir())
+                        .optUsage(Dataset.Usage.TEST)
+                        .build();
+        test.prepare();
+        input = FashionMnist.newPipeline().transform(new NDList(test.rawImages(manager, 0, 16)));
+        pristine = tmp.resolve("pristine");
+        try (ZooModel<Image, Classifications> model =
+                ReferenceModel.RESNET.load(TestData.modelsDir())) {
+            List<Image> images = CalibrationImages.load(TestData.calibrationDir(), 64);
+            QuantizationReport report =
+                    Quantizer.quantize(
+                            model,
+                            CalibrationData.fromInputs(images, FashionMnist.newTranslator(), 32),
+                            QuantizationConfig.builder().optCalibrationSamples(64).build());
+            ArtifactWriter.builder()
+                    .setModel(model)
+                    .setBaseBlockFactory(ReferenceModel.RESNET.getBlockFactory())
+                    .optTranslatorFactory(FashionMnistTranslatorFactory.class.getName())
+                    .optReport(report.toJson())
+                    .build()
+                    .write(pristine);
+            expected = run(model);
+        }
+        try (Stream<Path> s = Files.list(pristine)) {
+            files = s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+        }
+        assertEquals(3, files.size(), files.toString());
+    }
+
+    @AfterAll
+    static void close() {
+        manager.close();
+    }
+
+    private static float[] run(Model model) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDList x = new NDList(input.singletonOrThrow().duplicate());
+            x.attach(scope);
+            return model.getBlock()
+                    .forward(new ParameterStore(scope, false), x, false)
+                    .singletonOrThrow()
+                    .toFloatArray();
+        }
+    }
+
+    /** What one corruption did, for counts and messages. */
+    private static final class Corruption {
+        final String kind;
+        final String description;
+        final boolean touchesCheckedFile;
+
+        Corruption(String kind, String description, boolean touchesCheckedFile) {
+            this.kind = kind;
+            this.description = description;
+            this.touchesCheckedFile = touchesCheckedFile;
+        }
+    }
+
+    private static Corruption corrupt(Path dir, Random r) throws IOException {
+        String name = files.get(r.nextInt(files.size()));
+        Path f = dir.resolve(name);
+        // the manifest itself is not covered by a checksum; the other two files are
+        boolean checked = !name.equals("quantization.json");
+        switch (r.nextInt(4)) {
+            case 0:
+                {
+                    byte[] b = Files.readAllBytes(f);
+                    int flips = 1 + r.nextInt(3);
+                    StringBuilder at = new StringBuilder();
+                    for (int i = 0; i < flips; i++) {
+                        int pos = r.nextInt(b.length);
+                        b[pos] ^= (byte) (1 + r.nextInt(255));
+                        at.append(pos).append(i + 1 < flips ? "," : "");
+                    }
+                    Files.write(f, b);
+                    return new Corruption("flip", name + " bytes " + at + " flipped", checked);
+                }
+            case 1:
+                {
+                    byte[] b = Files.readAllBytes(f);
+                    int len = r.nextInt(b.length);
+                    Files.write(f, Arrays.copyOf(b, len));
+                    return new Corruption(
+                            "truncate", name + " truncated to " + len + " of " + b.length, true);
+                }
+            case 2:
+                Files.delete(f);
+                return new Corruption("delete", name + " deleted", true);
+            default:
+                {
+                    String other = files.get((files.indexOf(name) + 1 + r.nextInt(2)) % 3);
+                    Path g = dir.resolve(other);
+                    byte[] a = Files.readAllBytes(f);
+                    Files.write(f, Files.readAllBytes(g));
+                    Files.write(g, a);
+                    return new Corruption("swap", name + " and " + other + " swapped", true);
+                }
+        }
+    }
+
+    @Test
+    void everyCorruptionFailsCleanlyOrLoadsIdentically() throws Exception {
+        Random random = new Random(SEED);
+        int directClean = 0;
+        int directIdentical = 0;
+        int criteriaOurs = 0;
+        int criteriaDjl = 0;
+        int criteriaIdentical = 0;
+        List<String> kinds = new ArrayList<>();
+        for (int i = 0; i < CASES; i++) {
+            Path dir = tmp.resolve("case" + i);
+            Files.createDirectories(dir);
+            for (String f : files) {
+                Files.copy(pristine.resolve(f), dir.resolve(f));
+            }
+            Corruption c = corrupt(dir, random);
+            kinds.add(c.kind);
+            String what = "case " + i + " (" + c.description + ")";
+
+            // 1. the direct entry point: our exception, or the same outputs
+            try (Model m = ArtifactLoader.load(dir)) {
+                assertArrayEquals(expected, run(m), what + " loaded with other outputs");
+                assertFalse(c.touchesCheckedFile, what + " loaded despite a damaged checked file");
+                directIdentical++;
+            } catch (ArtifactException e) {
+                assertNotNull(e.getMessage(), what);
+                assertFalse(e.getMessage().contains("\n"), what + ": " + e.getMessage());
+                directClean++;
+            } catch (Exception | Error e) {
+                fail(what + " failed with " + e + " instead of an ArtifactException", e);
+            }
+
+            // 2. DJL's Criteria: our exception once our block factory runs; DJL's own exception
+            // when serving.properties is too damaged for DJL to reach it; or the same outputs
+            try (ZooModel<Image, Classifications> m = ReferenceModel.loadDirectory(dir)) {
+                assertArrayEquals(expected, run(m), what + " loaded through Criteria differently");
+                criteriaIdentical++;
+            } catch (ArtifactException e) {
+                criteriaOurs++;
+            } catch (Exception e) {
+                assertNotNull(e.getMessage(), what + ": " + e);
+                assertTrue(
+                        c.description.contains("serving.properties"),
+                        what + ": DJL failed before our factory: " + e);
+                criteriaDjl++;
+            } catch (Error e) {
+                fail(what + " crashed Criteria loading with " + e, e);
+            }
+        }
+        System.out.printf(
+                "artifact fuzz (seed %d): %d corruptions (%d flips, %d truncations, %d deletions,"
+                        + " %d swaps)%n  direct load: %d clean ArtifactExceptions, %d identical"
+                        + " loads%n  Criteria:    %d ArtifactExceptions, %d DJL exceptions"
+                        + " (serving.properties too damaged to reach the factory), %d identical"
+                        + " loads%n",
+                SEED,
+                CASES,
+                count(kinds, "flip"),
+                count(kinds, "truncate"),
+                count(kinds, "delete"),
+                count(kinds, "swap"),
+                directClean,
+                directIdentical,
+                criteriaOurs,
+                criteriaDjl,
+                criteriaIdentical);
+        assertEquals(CASES, directClean + directIdentical);
+        assertEquals(CASES, criteriaOurs + criteriaDjl + criteriaIdentical);
+        assertEquals(directIdentical, criteriaIdentical, "both ways in agree on what loads");
+        assertTrue(directClean > CASES / 2, "most corruptions are caught: " + directClean);
+    }
+
+    private static long count(List<String> kinds, String kind) {
+        return kinds.stream().filter(kind::equals).count();
+    }
+}
