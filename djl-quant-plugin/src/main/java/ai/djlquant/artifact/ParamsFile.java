@@ -75,9 +75,8 @@ final class ParamsFile {
 
     /**
      * The input names and shapes for the header. DJL's {@code describeInput} fails for a block
-     * loaded from a file (input shapes, no input names) and gives a null shape for a {@code
-     * QuantizedLinear} root (Linear keeps its input shape in a private field the int8 block does
-     * not set): the block's input shapes are used then, with empty names.
+     * loaded from a file (input shapes, no input names) and gives null shapes where a block never
+     * learnt them: the block's input shapes are used then, with empty names.
      */
     private static PairList<String, Shape> describeInput(Block block) {
         try {

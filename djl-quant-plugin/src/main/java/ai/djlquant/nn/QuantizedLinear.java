@@ -13,6 +13,7 @@ import ai.djlquant.quant.QuantParams;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.Collections;
 
 /**
  * An int8 {@link Linear}: {@code y = x W^T + b} with W stored as INT8 (one scale per output unit),
@@ -131,6 +132,23 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
     @Override
     public Shape[] getOutputShapes(Shape[] inputs) {
         return new Shape[] {inputs[0].slice(0, inputs[0].dimension() - 1).add(units)};
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>As {@link Linear} describes it (the input's leading dimensions, without the features),
+     * from the input shapes carried over from the float block or loaded with the metadata: Linear
+     * keeps its own copy in a private field this block cannot set.
+     */
+    @Override
+    public PairList<String, Shape> describeInput() {
+        Shape in =
+                inputShapes == null || inputShapes.length == 0
+                        ? null
+                        : inputShapes[0].slice(0, inputShapes[0].dimension() - 1);
+        return new PairList<>(
+                Collections.singletonList("linearInput"), Collections.singletonList(in));
     }
 
     /** {@inheritDoc} */

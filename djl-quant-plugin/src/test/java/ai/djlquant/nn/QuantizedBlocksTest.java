@@ -105,6 +105,15 @@ class QuantizedBlocksTest {
                 "no bias");
     }
 
+    @Test
+    void linearDescribesItsInputLikeTheFloatLinear() {
+        Linear f = BlockFixtures.linear(manager, 48, 40, true);
+        QuantizedLinear q = QuantizedLinear.builder().setFloatBlock(f).optDynamic().build();
+        Assertions.assertEquals(f.describeInput().keys(), q.describeInput().keys());
+        Assertions.assertEquals(f.describeInput().values(), q.describeInput().values());
+        Assertions.assertEquals(new Shape(1), q.describeInput().get(0).getValue());
+    }
+
     /** {in, out, groups, k, stride, pad, dilation, h, w}. */
     static final int[][] CONVS = {
         {16, 32, 1, 3, 1, 1, 1, 15, 15}, // 3x3
