@@ -1,8 +1,7 @@
 package ai.djlquant.plan;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
+import ai.djlquant.quant.Sqnr;
 
 /**
  * Accumulates the SQNR of an approximation against its reference over many batches: {@code 10
@@ -25,23 +24,10 @@ public final class SqnrMeter {
      * @throws IllegalArgumentException if the shapes differ
      */
     public void add(NDArray reference, NDArray approximation) {
-        if (!reference.getShape().equals(approximation.getShape())) {
-            throw new IllegalArgumentException(
-                    "reference has shape "
-                            + reference.getShape()
-                            + " but approximation has shape "
-                            + approximation.getShape()
-                            + ".");
-        }
-        try (NDManager scope = reference.getManager().newSubManager()) {
-            reference.tempAttach(scope);
-            approximation.tempAttach(scope);
-            NDArray r = reference.toType(DataType.FLOAT64, false);
-            NDArray a = approximation.toType(DataType.FLOAT64, false);
-            signal += r.square().sum().getDouble();
-            noise += r.sub(a).square().sum().getDouble();
-            values += reference.size();
-        }
+        double[] p = Sqnr.powers(reference, approximation);
+        signal += p[0];
+        noise += p[1];
+        values += reference.size();
     }
 
     /**

@@ -59,6 +59,21 @@ public final class Sqnr {
      * @throws IllegalArgumentException if the shapes differ or a value is NaN or infinite
      */
     public static double decibels(NDArray reference, NDArray approximation) {
+        double[] p = powers(reference, approximation);
+        return fromPowers(p[0], p[1]);
+    }
+
+    /**
+     * Returns the two sums SQNR is the ratio of, computed on the engine in float64: {@code
+     * sum(ref^2)} and {@code sum((ref - approx)^2)}. For callers that accumulate them over many
+     * batches.
+     *
+     * @param reference the reference values
+     * @param approximation the approximate values, same shape
+     * @return {signal power, noise power}; not finite if a value is NaN or infinite
+     * @throws IllegalArgumentException if the shapes differ
+     */
+    public static double[] powers(NDArray reference, NDArray approximation) {
         Objects.requireNonNull(reference, "reference");
         Objects.requireNonNull(approximation, "approximation");
         if (!reference.getShape().equals(approximation.getShape())) {
@@ -74,9 +89,9 @@ public final class Sqnr {
             approximation.tempAttach(scope);
             NDArray r64 = reference.toType(DataType.FLOAT64, false);
             NDArray a64 = approximation.toType(DataType.FLOAT64, false);
-            double signal = r64.square().sum().getDouble();
-            double noise = r64.sub(a64).square().sum().getDouble();
-            return fromPowers(signal, noise);
+            return new double[] {
+                r64.square().sum().getDouble(), r64.sub(a64).square().sum().getDouble()
+            };
         }
     }
 
