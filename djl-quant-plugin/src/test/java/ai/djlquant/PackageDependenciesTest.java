@@ -1,0 +1,97 @@
+package ai.djlquant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Keeps the package rule of docs/architecture.md: dependencies point one way, a package uses only
+ * packages before it in the list quant, observe, kernel, nn, transform, plan, artifact, top level
+ * (and not the few pairs the design rules out). Reads the main sources (run from the
+ * module directory, as Maven does) and fails naming the file and the reference that points up.
+ */
+class PackageDependenciesTest {
+
+    /** The order of docs/architecture.md; "" is the top-level package. */
+    private static final List<String> ORDER =
+            Arrays.asList("quant", "observe", "kernel", "nn", "transform", "plan", "artifact", "");
+
+    /** A reference to one of our packages ({@code ai.djlquant.nn.}) or top-level classes. */
+    private static final Pattern REFERENCE =
+            Pattern.compile("\\bai\\.djlquant\\.(?:([a-z]+)\\.|([A-Z]))");
+
+    /** Pairs the list would allow but the design rules out (DESIGN.md's "must not know about"). */
+    private static final Map<String, Set<String>> FORBIDDEN =
+            Map.of(
+                    "kernel", Set.of("observe"),
+                    "transform", Set.of("kernel"),
+                    "plan", Set.of("kernel"));
+
+    @Test
+    void dependenciesPointDownTheList() throws IOException {
+        Path root = Paths.get("src/main/java/ai/djlquant");
+        assertTrue(Files.isDirectory(root), "run from the module directory: " + root);
+        List<String> violations = new ArrayList<>();
+        int files = 0;
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path file : walk.filter(p -> p.toString().endsWith(".java")).toList()) {
+                files++;
+                Path dir = root.relativize(file).getParent();
+                String from = dir == null ? "" : dir.toString();
+                int rank = ORDER.indexOf(from);
+                assertTrue(rank >= 0, file + " is in a package the rule does not list: " + from);
+                String text = stripComments(Files.readString(file, StandardCharsets.UTF_8));
+                Matcher m = REFERENCE.matcher(text);
+                while (m.find()) {
+                    String to = m.group(1) == null ? "" : m.group(1);
+                    if (!to.equals(from) && !allowed(from, to)) {
+                        violations.add(
+                                file + " uses ai.djlquant." + (to.isEmpty() ? "<top level>" : to));
+                    }
+                }
+            }
+        }
+        assertTrue(files > 50, "found only " + files + " source files under " + root);
+        assertEquals(
+                "",
+                violations.stream().distinct().collect(Collectors.joining("\n")),
+                "references that point up the package list");
+    }
+
+    @Test
+    void ruleSaysWhatTheArchitectureSays() {
+        assertTrue(allowed("nn", "kernel"));
+        assertTrue(allowed("", "artifact"));
+        assertFalse(allowed("quant", "observe"), "up the list");
+        assertFalse(allowed("artifact", ""), "the top level is last");
+        assertFalse(allowed("kernel", "observe"), "forbidden by the design");
+    }
+
+    private static boolean allowed(String from, String to) {
+        return ORDER.indexOf(to) >= 0
+                && ORDER.indexOf(to) < ORDER.indexOf(from)
+                && !FORBIDDEN.getOrDefault(from, Set.of()).contains(to);
+    }
+
+    /** Javadoc may name any class ({@code {@link ai.djlquant.Quantizer}}); only code counts. */
+    private static String stripComments(String source) {
+        return source.replaceAll("(?s)/\\*.*?\\*/", "").replaceAll("//[^\n]*", "");
+    }
+}
