@@ -31,6 +31,8 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -49,6 +51,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *       the input to its minimum and maximum, and compute scale and zero point in Java;
  *   <li>reorder float to u8 with the scale and zero point as runtime arguments (for convolutions
  *       also NCHW to NHWC, the layout oneDNN's int8 convolutions run in);
+ *   <li>(a Linear input of at most {@code ai.djlquant.kernel.javaQuantize} values, 1024 by
+ *       default, skips the two steps above: Java computes the same bytes with {@link
+ *       ActivationQuantization#quantize}, cheaper than two or three primitive calls at batch 1)
  *   <li>the int8 primitive with runtime source scale, per-channel weight scales, bias with the
  *       source zero point folded in ({@code bias - s * ws * zp * sum(w)}: oneDNN's own zero-point
  *       support costs 10-40% on 3x3 convolutions; a padded convolution reads a buffer whose border
@@ -69,6 +74,13 @@ final class OneDnnKernel implements Int8Kernel {
 
     /** Multiply-adds below which a call runs on one thread. */
     private static final long TINY_WORK = Long.getLong("ai.djlquant.kernel.tinyWork", 1L << 20);
+
+    /**
+     * Float inputs of a Linear up to this many values are quantized in Java: at batch 1 the two or
+     * three oneDNN calls it replaces (clip and reorder, or minimum, maximum and reorder) cost more.
+     */
+    private static final long JAVA_QUANTIZE =
+            Long.getLong("ai.djlquant.kernel.javaQuantize", 1024);
 
     /** Input shapes remembered per kernel. */
     private static final int MAX_PLANS = 256;
@@ -381,6 +393,7 @@ final class OneDnnKernel implements Int8Kernel {
         final boolean dynamic;
         final boolean conv; // runs as a convolution (Linear at small M, or a real convolution)
         final boolean nchw; // a convolution whose caller's input is NCHW (oneDNN runs NHWC)
+        final boolean javaQuantize; // small Linear input: quantized in Java straight into src
         final long inputCount;
         final long outputCount;
         // oneDNN fixes a primitive's thread count when it is created (OpenMP's setting then), so
@@ -427,6 +440,7 @@ final class OneDnnKernel implements Int8Kernel {
             inputCount = KernelChecks.count(in);
             outputCount = KernelChecks.count(out);
             threads = outputCount * perChannel < TINY_WORK && key.threads > 1 ? 1 : key.threads;
+            javaQuantize = geometry == null && !integers && inputCount <= JAVA_QUANTIZE;
             rt.useThreads(threads);
             memory.data_type userSrcType = integers ? memory.data_type.u8 : memory.data_type.f32;
             memory.data_type dstType = integers ? memory.data_type.s32 : memory.data_type.f32;
@@ -585,7 +599,10 @@ final class OneDnnKernel implements Int8Kernel {
                     nchw && !integers
                             ? new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nchw)
                             : null;
-            if (integers) {
+            if (javaQuantize) {
+                // nothing: Context.run quantizes with ActivationQuantization.quantize, the formula
+                // the reorder computes (KernelFloatPathTest checks them against each other)
+            } else if (integers) {
                 if (nchw) {
                     quantizePd =
                             new reorder.primitive_desc(
@@ -759,6 +776,7 @@ final class OneDnnKernel implements Int8Kernel {
         final memory clipped;
         final memory src;
         final memory srcWrite;
+        final ByteBuffer srcBytes; // src as a buffer, when Java quantizes into it
         final memory dst;
         final memory userDst;
         final memory scale;
@@ -799,6 +817,12 @@ final class OneDnnKernel implements Int8Kernel {
             src = new memory(p.convSrcMd, rt.engine());
             srcWrite =
                     p.padded ? new memory(p.srcWriteMd, rt.engine(), src.get_data_handle()) : src;
+            srcBytes =
+                    p.javaQuantize
+                            ? new BytePointer(src.get_data_handle())
+                                    .capacity(p.inputCount)
+                                    .asByteBuffer()
+                            : null;
             boolean dstIsUser = p.userDstMd == null && !p.integers;
             dst =
                     dstIsUser
@@ -903,7 +927,28 @@ final class OneDnnKernel implements Int8Kernel {
             (plan.toUserDst != null ? userDst : dst).set_data_handle(out);
             float s;
             int z;
-            if (plan.dynamic) {
+            if (plan.javaQuantize) {
+                FloatBuffer x = input.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+                int n = (int) plan.inputCount;
+                if (plan.dynamic) {
+                    float lo = Float.POSITIVE_INFINITY;
+                    float hi = Float.NEGATIVE_INFINITY;
+                    for (int i = 0; i < n; i++) {
+                        float v = x.get(i);
+                        lo = Math.min(lo, v);
+                        hi = Math.max(hi, v);
+                    }
+                    s = ActivationQuantization.dynamicScale(lo, hi, act.getQmax());
+                    z = ActivationQuantization.dynamicZeroPoint(lo, s, act.getQmax());
+                } else {
+                    s = act.getScale();
+                    z = act.getZeroPoint();
+                }
+                int qmax = act.getQmax();
+                for (int i = 0; i < n; i++) {
+                    srcBytes.put(i, (byte) ActivationQuantization.quantize(x.get(i), s, z, qmax));
+                }
+            } else if (plan.dynamic) {
                 float lo;
                 float hi;
                 if (plan.minimum == null) {
@@ -941,7 +986,9 @@ final class OneDnnKernel implements Int8Kernel {
                 lastScale = s;
                 lastZeroPoint = z;
             }
-            plan.quantize.execute(stream, quantizeArgs);
+            if (plan.quantize != null) {
+                plan.quantize.execute(stream, quantizeArgs);
+            }
             if (plan.transpose != null) {
                 plan.transpose.execute(stream, transposeArgs);
             }
