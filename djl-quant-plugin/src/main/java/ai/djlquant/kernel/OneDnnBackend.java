@@ -3,14 +3,18 @@ package ai.djlquant.kernel;
 /**
  * The native int8 backend: oneDNN through the JavaCPP presets ({@code org.bytedeco:dnnl}).
  *
- * <p>Linear layers run as oneDNN 1x1 convolutions over {@code [1, K, 1, M]} when M is small (the
- * convolution's weights are packed once; the inner product packs them again on every call, which
- * dominates at small M) and as inner products above; convolutions run on oneDNN's convolution
- * primitive in NHWC. See {@link OneDnnKernel} for the data path.
+ * <p>Linear layers run as oneDNN 1x1 convolutions over {@code [1, K, 1, M]} (the convolution's
+ * weights are packed once; the inner product packs them again on every call, which dominates at
+ * small M, and it measured slower at M = 64 and 256 too), as inner products only above {@link
+ * #SMALL_M_PROPERTY} rows if that is set; convolutions run on oneDNN's convolution primitive in
+ * NHWC. See {@link OneDnnKernel} for the data path.
  */
 public final class OneDnnBackend implements Int8Backend {
 
-    /** System property: largest Linear row count run as a 1x1 convolution (default 48). */
+    /**
+     * System property: largest Linear row count run as a 1x1 convolution, above it the inner
+     * product (default: every row count; the convolution measured faster at every M on AVX2).
+     */
     public static final String SMALL_M_PROPERTY = "ai.djlquant.kernel.linearConvMaxRows";
 
     /** System property: force the activation grid to 7 bits even where VNNI would allow 8. */
@@ -33,7 +37,7 @@ public final class OneDnnBackend implements Int8Backend {
             bits = 7;
         }
         activationBits = bits;
-        smallM = Long.getLong(SMALL_M_PROPERTY, 48L);
+        smallM = Long.getLong(SMALL_M_PROPERTY, Long.MAX_VALUE);
     }
 
     /** {@inheritDoc} */

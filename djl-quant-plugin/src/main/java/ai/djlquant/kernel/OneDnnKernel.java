@@ -391,7 +391,7 @@ final class OneDnnKernel implements Int8Kernel {
         final PlanKey key;
         final boolean integers;
         final boolean dynamic;
-        final boolean conv; // runs as a convolution (Linear at small M, or a real convolution)
+        final boolean conv; // runs as a convolution (a Linear up to smallM rows, or a convolution)
         final boolean nchw; // a convolution whose caller's input is NCHW (oneDNN runs NHWC)
         final boolean javaQuantize; // small Linear input: quantized in Java straight into src
         final long inputCount;

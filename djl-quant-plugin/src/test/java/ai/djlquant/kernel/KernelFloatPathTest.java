@@ -102,6 +102,40 @@ class KernelFloatPathTest {
     }
 
     @Test
+    void innerProductRowsMatchTheReference() {
+        // the default runs every Linear as a 1x1 convolution; the inner product stays selectable
+        String old = System.setProperty(OneDnnBackend.SMALL_M_PROPERTY, "8");
+        OneDnnBackend ip;
+        try {
+            ip = new OneDnnBackend();
+        } finally {
+            if (old == null) {
+                System.clearProperty(OneDnnBackend.SMALL_M_PROPERTY);
+            } else {
+                System.setProperty(OneDnnBackend.SMALL_M_PROPERTY, old);
+            }
+        }
+        Random rnd = new Random(12);
+        int bits = ip.getActivationBits();
+        for (int k : new int[] {17, 512}) {
+            Int8Weights w = randomWeights(new long[] {24, k}, rnd);
+            try (Int8Kernel fast = ip.newLinear(w, true);
+                    Int8Kernel ref = REFERENCE.newLinear(w, true)) {
+                long[] shape = {64, k};
+                Assertions.assertTrue(fast.describe(shape).startsWith("inner product"));
+                compare(fast, ref, shape, ActivationQuantization.fixed(0.05f, 40, bits), rnd, "ip");
+                compare(fast, ref, shape, ActivationQuantization.dynamic(bits), rnd, "ip dynamic");
+                byte[] q = new byte[64 * k];
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = (byte) rnd.nextInt(1 << bits);
+                }
+                Assertions.assertArrayEquals(
+                        ref.accumulate(q, shape, 0), fast.accumulate(q, shape, 0), "ip integers");
+            }
+        }
+    }
+
+    @Test
     void linearStaticDynamicAndRelu() {
         Random rnd = new Random(11);
         int bits = onednn.getActivationBits();
