@@ -9,6 +9,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -26,6 +27,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * An artifact's {@code quantization.json}: the format version, the library that wrote it, the model
@@ -284,10 +287,12 @@ public final class ArtifactManifest {
 
     /**
      * Checks every file the manifest lists: present, of the recorded size, with the recorded
-     * SHA-256.
+     * SHA-256; and that the directory holds no other file (DJL puts the jars and classes it finds
+     * in a model directory on the class path, so an unlisted one would run unchecked).
      *
      * @param dir the artifact directory
-     * @throws ArtifactException naming the first file that is missing, truncated or changed
+     * @throws ArtifactException naming the first file that is missing, truncated, changed or not
+     *     listed
      */
     public void verifyFiles(Path dir) throws ArtifactException {
         for (Map.Entry<String, FileEntry> e : files.entrySet()) {
@@ -327,6 +332,36 @@ public final class ArtifactManifest {
                                 + want.sha256
                                 + ".");
             }
+        }
+        checkNothingUnlisted(dir);
+    }
+
+    private void checkNothingUnlisted(Path dir) throws ArtifactException {
+        List<Path> unlisted;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            unlisted =
+                    walk.filter(f -> !Files.isDirectory(f))
+                            .filter(
+                                    f -> {
+                                        String rel = dir.relativize(f).toString();
+                                        return !rel.equals(FILE_NAME) && !files.containsKey(rel);
+                                    })
+                            .sorted()
+                            .collect(Collectors.toList());
+        } catch (IOException | UncheckedIOException e) {
+            throw new ArtifactException(dir + " cannot be listed: " + e.getMessage(), e);
+        }
+        if (!unlisted.isEmpty()) {
+            throw new ArtifactException(
+                    unlisted.get(0)
+                            + " is not listed in "
+                            + FILE_NAME
+                            + (unlisted.size() > 1
+                                    ? " (nor are " + (unlisted.size() - 1) + " more files)"
+                                    : "")
+                            + ": an artifact holds only the files it lists with their checksums"
+                            + " (a jar or class there would be loaded unchecked); remove it, or"
+                            + " export again with it as an extra file.");
         }
     }
 

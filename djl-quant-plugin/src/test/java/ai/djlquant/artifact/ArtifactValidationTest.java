@@ -62,7 +62,7 @@ class ArtifactValidationTest {
 
     @AfterAll
     static void check() {
-        assertTrue(cases >= 13, "ran " + cases + " cases");
+        assertTrue(cases >= 14, "ran " + cases + " cases");
     }
 
     /** A fresh copy of the pristine artifact. */
@@ -153,6 +153,18 @@ class ArtifactValidationTest {
         byte[] b = Files.readAllBytes(f);
         Files.write(f, java.util.Arrays.copyOf(b, b.length - 100));
         assertRefused(dir, "net-0000.params is truncated", (b.length - 100) + " bytes");
+    }
+
+    @Test
+    void unlistedFilesAreRefused() throws Exception {
+        Path dir = copy();
+        // DJL puts jars and classes/ of a model directory on the class path: nothing unlisted
+        Files.write(dir.resolve("extra.jar"), new byte[] {0x50, 0x4b, 3, 4});
+        assertRefused(dir, "extra.jar is not listed in quantization.json", "remove it");
+        Files.delete(dir.resolve("extra.jar"));
+        Files.createDirectories(dir.resolve("classes"));
+        Files.write(dir.resolve("classes/Factory.class"), new byte[] {(byte) 0xca, (byte) 0xfe});
+        assertRefused(dir, "Factory.class is not listed in quantization.json");
     }
 
     @Test
