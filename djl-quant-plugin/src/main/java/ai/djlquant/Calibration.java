@@ -12,42 +12,39 @@ import ai.djl.util.Progress;
 import java.util.Arrays;
 
 /**
- * The calibration pass: runs the source's batches through the prepared (observed) model, in
- * inference mode, freeing each batch's intermediates before the next. A batch the model rejects
- * fails with a message naming the batch, its shape and the layer it failed in.
+ * The calibrate step: runs the source's batches through the observed model, in inference mode,
+ * freeing each batch's intermediates before the next. A batch the model rejects fails with a
+ * message naming the batch, its shape and the layer it failed in. The caller's batches stay
+ * usable: the model gets a copy of each batch's list (DJL's LSTM and GRU append their initial
+ * states to the list they are given, and those arrays are freed with the batch's intermediates).
  */
 final class Calibration {
 
     /** The default progress bar appears once a pass has run this long. */
     static final long PROGRESS_AFTER_NANOS = 2_000_000_000L;
 
-    private final long samples;
-    private long batches;
-    private long seen;
-
-    private Calibration(long samples) {
-        this.samples = samples;
-    }
+    private Calibration() {}
 
     /**
      * Runs the pass.
      *
-     * @param model the model, its block prepared
+     * @param model the model, its block observed
      * @param data the source
      * @param samples the number of samples to run (counted before)
      * @param tracker the tracker the observed layers report to
      * @param progress the user's progress listener, or null for the default
      * @param seed the seed of the random subset of a source larger than needed
-     * @return the pass's counts
+     * @return what the pass ran
      */
-    static Calibration run(
+    static CalibrationRun run(
             Model model,
             CalibrationData data,
             long samples,
             ForwardTracker tracker,
             Progress progress,
             long seed) {
-        Calibration c = new Calibration(samples);
+        long start = System.nanoTime();
+        Counts counts = new Counts();
         Block root = model.getBlock();
         Shape[] expected = root.isInitialized() ? root.getInputShapes() : null;
         ProgressSink bar = new ProgressSink(progress, samples);
@@ -59,13 +56,13 @@ final class Calibration {
                     samples,
                     seed,
                     (batch, n) -> {
-                        long index = c.batches++;
+                        long index = counts.batches++;
                         try (NDManager scope = manager.newSubManager()) {
                             // the batch's intermediates land in its manager: borrow it, free them
                             batch.tempAttach(scope);
                             tracker.startBatch();
                             try {
-                                root.forward(store, batch, false);
+                                root.forward(store, new NDList(batch), false);
                             } catch (RuntimeException e) {
                                 throw new IllegalArgumentException(
                                         "calibration batch "
@@ -83,25 +80,19 @@ final class Calibration {
                                         e);
                             }
                         }
-                        c.seen += n;
+                        counts.samples += n;
                         bar.advance(n);
                     });
         } finally {
             bar.end();
         }
-        return c;
+        return new CalibrationRun(counts.samples, counts.batches, (System.nanoTime() - start) / 1e9);
     }
 
-    long getSamples() {
-        return seen;
-    }
-
-    long getBatches() {
-        return batches;
-    }
-
-    long getExpectedSamples() {
-        return samples;
+    /** What the pass has run so far (the batch sink counts into it). */
+    private static final class Counts {
+        long batches;
+        long samples;
     }
 
     /** The user's listener, or a DJL ProgressBar that appears once the pass takes a while. */

@@ -5,7 +5,6 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
 import ai.djl.nn.Parameter;
 import ai.djlquant.nn.ObservedBlock;
-import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockTree;
 import ai.djlquant.transform.Replacement;
@@ -18,53 +17,40 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The convert step: every observer wrapper gives way to the layer's final block (its int8 block,
- * or its float block for FP32), a fused ReLU to a pass-through block; then the tree is checked
- * to hold no observer.
+ * The convert step: every observer block gives way to its layer's final block (its int8 block, or
+ * its float block for FP32), a fused ReLU to a pass-through; then the tree is checked to hold no
+ * observer.
  */
 final class Conversion {
 
     private Conversion() {}
 
-    static void convert(Session s) {
-        BlockTree tree = BlockTree.walk(s.model.getBlock());
+    /**
+     * Puts the decided blocks in the tree.
+     *
+     * @param edit the model's edit
+     * @param layers the decided layers
+     * @param hooks called after each replacement ("convert &lt;path&gt;")
+     */
+    static void convert(ModelEdit edit, List<DecidedLayer> layers, StepHooks hooks) {
+        BlockTree tree = edit.currentTree();
         List<Replacement> replacements = new ArrayList<>();
         Map<Replacement, String> paths = new IdentityHashMap<>();
-        for (QuantLayer layer : s.layers) {
-            if (layer.observed == null) {
-                layer.finalBlock = layer.floatBlock;
-                layer.relu = null;
-                continue;
+        for (DecidedLayer d : layers) {
+            if (!d.observed().isObserved()) {
+                continue; // the float block is in the tree already
             }
-            QuantizationMode mode = layer.decision.getMode();
-            Block target =
-                    mode == QuantizationMode.STATIC
-                            ? layer.staticBlock
-                            : mode == QuantizationMode.DYNAMIC
-                                    ? layer.dynamicBlock
-                                    : layer.floatBlock;
-            layer.finalBlock = target;
-            Replacement r = new Replacement(layer.observed, target);
+            Replacement r = new Replacement(d.observed().wrapper(), d.finalBlock());
             replacements.add(r);
-            paths.put(r, layer.path);
-            if (mode == QuantizationMode.FP32) {
-                layer.relu = null; // the float layer leaves the ReLU to its block
-            } else if (layer.relu != null) {
-                Block identity = Blocks.identityBlock();
-                Replacement rr = new Replacement(layer.relu, identity);
+            paths.put(r, d.layer().path());
+            if (d.fusesRelu()) {
+                Replacement rr = new Replacement(d.layer().relu().getBlock(), Blocks.identityBlock());
                 replacements.add(rr);
-                paths.put(rr, layer.reluPath);
-                s.passThrough.add(identity);
+                paths.put(rr, d.layer().relu().getPath());
             }
         }
-        s.rewriter.apply(
-                tree, replacements, s.log, r -> s.hooks.reached("convert " + paths.get(r)));
-        verify(s);
-    }
-
-    /** No observer may stay in the tree. */
-    private static void verify(Session s) {
-        for (BlockNode n : BlockTree.walk(s.model.getBlock()).getNodes()) {
+        edit.apply(tree, replacements, r -> hooks.reached("convert " + paths.get(r)));
+        for (BlockNode n : edit.currentTree().getNodes()) {
             if (n.getBlock() instanceof ObservedBlock) {
                 throw new IllegalStateException(
                         "an observer is still in the tree at " + n.getPath() + " after convert.");
@@ -76,20 +62,25 @@ final class Conversion {
      * Frees the float arrays that the final tree no longer uses (original layers, folded
      * BatchNorms, folded float layers that became int8). Kept when the root itself was replaced,
      * since predictors made before hold the old root.
+     *
+     * @param edit the committed edit
+     * @param layers the decided layers
      */
-    static void releaseFloatWeights(Session s) {
-        if (!s.config.isReleaseFloatWeights() || s.model.getBlock() != s.originalRoot) {
+    static void releaseFloatWeights(ModelEdit edit, List<DecidedLayer> layers) {
+        if (edit.model().getBlock() != edit.originalRoot()) {
             return;
         }
         Set<NDArray> live = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Parameter p : s.model.getBlock().getParameters().values()) {
+        for (Parameter p : edit.model().getBlock().getParameters().values()) {
             if (p.isInitialized()) {
                 live.add(p.getArray());
             }
         }
-        for (QuantLayer layer : s.layers) {
-            for (Block b : new Block[] {layer.original, layer.foldedBatchNorm, layer.floatBlock}) {
-                if (b == null || b == layer.finalBlock) {
+        for (DecidedLayer d : layers) {
+            PreparedLayer l = d.layer();
+            Block bn = l.foldedBatchNorm() == null ? null : l.foldedBatchNorm().getBlock();
+            for (Block b : new Block[] {l.candidate().block(), bn, l.floatBlock()}) {
+                if (b == null || b == d.finalBlock()) {
                     continue;
                 }
                 for (Parameter p : b.getParameters().values()) {

@@ -13,19 +13,30 @@ import java.util.Deque;
  */
 final class ForwardTracker {
 
-    private final Deque<Entry> open = new ArrayDeque<>();
+    /**
+     * An observed layer, as messages name it.
+     *
+     * @param path its path
+     * @param type its type
+     * @param initialisedShapes the input shapes it was initialised for, or null
+     */
+    record Layer(String path, String type, Shape[] initialisedShapes) {}
+
+    private record Open(Layer layer, String inputShapes) {}
+
+    private final Deque<Open> open = new ArrayDeque<>();
     private String lastDone;
     private String lastDoneShape;
 
-    void enter(LayerRecorder layer, NDList inputs) {
-        open.push(new Entry(layer, Arrays.toString(inputs.getShapes())));
+    void enter(Layer layer, NDList inputs) {
+        open.push(new Open(layer, Arrays.toString(inputs.getShapes())));
     }
 
-    void exit(LayerRecorder layer, NDList outputs) {
-        if (!open.isEmpty() && open.peek().layer == layer) {
+    void exit(Layer layer, NDList outputs) {
+        if (!open.isEmpty() && open.peek().layer() == layer) {
             open.pop();
         }
-        lastDone = layer.getPath();
+        lastDone = layer.path();
         lastDoneShape = Arrays.toString(outputs.getShapes());
     }
 
@@ -33,38 +44,27 @@ final class ForwardTracker {
     String whereFailed() {
         String where;
         if (!open.isEmpty()) {
-            Entry e = open.peek();
-            Shape[] init = e.layer.getInitialisedShapes();
+            Open e = open.peek();
+            Shape[] init = e.layer().initialisedShapes();
             where =
                     "in layer "
-                            + e.layer.getPath()
+                            + e.layer().path()
                             + " ("
-                            + e.layer.getType()
+                            + e.layer().type()
                             + (init == null ? "" : ", initialised for input " + Arrays.toString(init))
                             + ") on input of shape "
-                            + e.inputShapes;
+                            + e.inputShapes();
         } else if (lastDone != null) {
             where = "after layer " + lastDone + " (which gave output of shape " + lastDoneShape + ")";
         } else {
             where = "before the first quantizable layer";
         }
-        open.clear();
-        lastDone = null;
+        startBatch();
         return where;
     }
 
     void startBatch() {
         open.clear();
         lastDone = null;
-    }
-
-    private static final class Entry {
-        final LayerRecorder layer;
-        final String inputShapes;
-
-        Entry(LayerRecorder layer, String inputShapes) {
-            this.layer = layer;
-            this.inputShapes = inputShapes;
-        }
     }
 }

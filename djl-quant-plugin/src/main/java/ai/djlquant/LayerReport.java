@@ -1,38 +1,81 @@
 package ai.djlquant;
 
 import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.quant.QuantParams;
 
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * What quantization did to one layer: its mode and why, its parameters, the measured cost in
  * output precision and the bytes of its weights. Layers that stay fp32 are listed too, with the
- * reason.
+ * reason. Numbers are kept as numbers; the {@code String} getters format them for people.
  */
 public final class LayerReport {
 
-    String path;
-    String blockType;
-    QuantizationMode mode = QuantizationMode.FP32;
-    String reason = "";
-    String foldedBatchNorm;
-    String fusedRelu;
-    String weightParams = "";
-    String activationParams = "";
-    double staticSqnrDb = Double.NaN;
-    double dynamicSqnrDb = Double.NaN;
-    long floatBytes;
-    long quantizedBytes;
-    long inputNonFinite;
-    long outputNonFinite;
-    long planSamples;
-    String inputRange = "";
-    String outputRange = "";
+    /**
+     * A range of values, {@code [min, max]}.
+     *
+     * @param min the least value
+     * @param max the greatest value
+     */
+    public record Range(double min, double max) {
 
-    LayerReport(String path, String blockType) {
-        this.path = path;
-        this.blockType = blockType;
+        /** {@inheritDoc} */
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "[%.4g, %.4g]", min, max);
+        }
+    }
+
+    private final String path;
+    private final String blockType;
+    private final QuantizationMode mode;
+    private final String reason;
+    private final String foldedBatchNorm;
+    private final String fusedRelu;
+    private final Range weightScales;
+    private final int weightChannels;
+    private final boolean perTensorWeights;
+    private final QuantParams activation;
+    private final int activationBits;
+    private final double staticSqnrDb;
+    private final double dynamicSqnrDb;
+    private final long floatBytes;
+    private final long quantizedBytes;
+    private final long inputNonFinite;
+    private final long outputNonFinite;
+    private final long planSamples;
+    private final Range inputRange;
+    private final Range outputRange;
+
+    private LayerReport(Builder b) {
+        path = b.path;
+        blockType = b.blockType;
+        mode = b.mode;
+        reason = b.reason;
+        foldedBatchNorm = b.foldedBatchNorm;
+        fusedRelu = b.fusedRelu;
+        weightScales = b.weightScales;
+        weightChannels = b.weightChannels;
+        perTensorWeights = b.perTensorWeights;
+        activation = b.activation;
+        activationBits = b.activationBits;
+        staticSqnrDb = b.staticSqnrDb;
+        dynamicSqnrDb = b.dynamicSqnrDb;
+        floatBytes = b.floatBytes;
+        quantizedBytes = b.quantizedBytes;
+        inputNonFinite = b.inputNonFinite;
+        outputNonFinite = b.outputNonFinite;
+        planSamples = b.planSamples;
+        inputRange = b.inputRange;
+        outputRange = b.outputRange;
+    }
+
+    /** Starts a row (the report step fills each row in one place). */
+    static Builder builder(String path, String blockType) {
+        return new Builder(path, blockType);
     }
 
     /**
@@ -90,22 +133,68 @@ public final class LayerReport {
     }
 
     /**
+     * Returns the least and greatest weight scale of an int8 layer (equal for per-tensor
+     * weights), or null for an fp32 layer.
+     *
+     * @return the scales' range, or null
+     */
+    public Range getWeightScales() {
+        return weightScales;
+    }
+
+    /**
+     * Returns the static activation parameters (scale, zero point, grid), or null for dynamic
+     * and fp32 layers.
+     *
+     * @return the parameters, or null
+     */
+    public QuantParams getActivationQuantization() {
+        return activation;
+    }
+
+    /**
      * Returns a summary of the weight's quantization parameters (empty for fp32 layers).
      *
      * @return the summary
      */
     public String getWeightParams() {
-        return weightParams;
+        if (weightScales == null) {
+            return "";
+        }
+        return perTensorWeights
+                ? String.format(Locale.ROOT, "int8 symmetric per-tensor, scale %.3g", (float) weightScales.max())
+                : String.format(
+                        Locale.ROOT,
+                        "int8 symmetric per-channel x%d, scales %.3g..%.3g",
+                        weightChannels,
+                        (float) weightScales.min(),
+                        (float) weightScales.max());
     }
 
     /**
-     * Returns a summary of the activation's quantization parameters ({@code dynamic} for dynamic
-     * layers, empty for fp32 layers).
+     * Returns a summary of the activation's quantization parameters ({@code dynamic uint7/8} for
+     * dynamic layers, empty for fp32 layers).
      *
      * @return the summary
      */
     public String getActivationParams() {
-        return activationParams;
+        if (mode == QuantizationMode.DYNAMIC) {
+            return "dynamic uint" + activationBits;
+        }
+        if (mode != QuantizationMode.STATIC || activation == null) {
+            return "";
+        }
+        float scale = activation.scale();
+        int zp = activation.zeroPoint();
+        int qmax = activation.getScheme().qmax();
+        return String.format(
+                Locale.ROOT,
+                "uint%d scale %.4g zero point %d, range [%.4g, %.4g]",
+                activation.getScheme().getBits(),
+                scale,
+                zp,
+                -zp * scale,
+                (qmax - zp) * scale);
     }
 
     /**
@@ -127,7 +216,8 @@ public final class LayerReport {
     }
 
     /**
-     * Returns the bytes of the layer's parameters before (with a folded BatchNorm's).
+     * Returns the bytes of the layer's own parameters before (with a folded BatchNorm's; a block
+     * with children counts its direct parameters only).
      *
      * @return bytes
      */
@@ -173,21 +263,39 @@ public final class LayerReport {
     }
 
     /**
-     * Returns the observed input range, {@code [min, max]}, or empty.
+     * Returns the observed finite input range, or null.
      *
-     * @return the range
+     * @return the range, or null
      */
-    public String getInputRange() {
+    public Range getInputBounds() {
         return inputRange;
     }
 
     /**
-     * Returns the observed fp32 output range, {@code [min, max]}, or empty.
+     * Returns the observed finite fp32 output range, or null.
+     *
+     * @return the range, or null
+     */
+    public Range getOutputBounds() {
+        return outputRange;
+    }
+
+    /**
+     * Returns the observed input range as text, {@code [min, max]}, or empty.
+     *
+     * @return the range
+     */
+    public String getInputRange() {
+        return inputRange == null ? "" : inputRange.toString();
+    }
+
+    /**
+     * Returns the observed fp32 output range as text, {@code [min, max]}, or empty.
      *
      * @return the range
      */
     public String getOutputRange() {
-        return outputRange;
+        return outputRange == null ? "" : outputRange.toString();
     }
 
     Map<String, Object> toMap() {
@@ -198,8 +306,8 @@ public final class LayerReport {
         m.put("reason", reason);
         m.put("foldedBatchNorm", foldedBatchNorm);
         m.put("fusedRelu", fusedRelu);
-        m.put("weightParams", weightParams);
-        m.put("activationParams", activationParams);
+        m.put("weightParams", getWeightParams());
+        m.put("activationParams", getActivationParams());
         m.put("staticSqnrDb", QuantizationReport.jsonNumber(staticSqnrDb));
         m.put("dynamicSqnrDb", QuantizationReport.jsonNumber(dynamicSqnrDb));
         m.put("floatBytes", floatBytes);
@@ -207,8 +315,8 @@ public final class LayerReport {
         m.put("inputNonFinite", inputNonFinite);
         m.put("outputNonFinite", outputNonFinite);
         m.put("planSamples", planSamples);
-        m.put("inputRange", inputRange);
-        m.put("outputRange", outputRange);
+        m.put("inputRange", getInputRange());
+        m.put("outputRange", getOutputRange());
         return m;
     }
 
@@ -216,5 +324,86 @@ public final class LayerReport {
     @Override
     public String toString() {
         return path + " " + blockType + " " + mode + " (" + reason + ")";
+    }
+
+    /** Fills one row; used by the report step only. */
+    static final class Builder {
+        private final String path;
+        private final String blockType;
+        private QuantizationMode mode = QuantizationMode.FP32;
+        private String reason = "";
+        private String foldedBatchNorm;
+        private String fusedRelu;
+        private Range weightScales;
+        private int weightChannels;
+        private boolean perTensorWeights;
+        private QuantParams activation;
+        private int activationBits;
+        private double staticSqnrDb = Double.NaN;
+        private double dynamicSqnrDb = Double.NaN;
+        private long floatBytes;
+        private long quantizedBytes;
+        private long inputNonFinite;
+        private long outputNonFinite;
+        private long planSamples;
+        private Range inputRange;
+        private Range outputRange;
+
+        private Builder(String path, String blockType) {
+            this.path = path;
+            this.blockType = blockType;
+        }
+
+        Builder mode(QuantizationMode m, String why) {
+            this.mode = m;
+            this.reason = why;
+            return this;
+        }
+
+        Builder sqnr(double staticDb, double dynamicDb) {
+            this.staticSqnrDb = staticDb;
+            this.dynamicSqnrDb = dynamicDb;
+            return this;
+        }
+
+        Builder fused(String batchNormPath, String reluPath) {
+            this.foldedBatchNorm = batchNormPath;
+            this.fusedRelu = reluPath;
+            return this;
+        }
+
+        Builder bytes(long before, long after) {
+            this.floatBytes = before;
+            this.quantizedBytes = after;
+            return this;
+        }
+
+        Builder weights(Range scales, int channels, boolean perTensor) {
+            this.weightScales = scales;
+            this.weightChannels = channels;
+            this.perTensorWeights = perTensor;
+            return this;
+        }
+
+        Builder activation(QuantParams params, int bits) {
+            this.activation = params;
+            this.activationBits = bits;
+            return this;
+        }
+
+        Builder calibration(CalibrationStatistics s, long measuredSamples) {
+            this.planSamples = measuredSamples;
+            if (s != null && s.calls() > 0) {
+                inputNonFinite = s.inputNonFinite();
+                outputNonFinite = s.outputNonFinite();
+                inputRange = s.input();
+                outputRange = s.output();
+            }
+            return this;
+        }
+
+        LayerReport build() {
+            return new LayerReport(this);
+        }
     }
 }

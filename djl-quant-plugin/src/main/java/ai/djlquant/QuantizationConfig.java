@@ -1,17 +1,15 @@
 package ai.djlquant;
 
 import ai.djl.nn.Block;
-import ai.djl.nn.convolutional.Conv1d;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
 import ai.djl.util.Progress;
+import ai.djlquant.kind.LayerKinds;
 import ai.djlquant.observe.HistogramObserver;
 import ai.djlquant.observe.HistogramRangeEstimator;
 import ai.djlquant.observe.Observer;
 import ai.djlquant.observe.PercentileEstimator;
 import ai.djlquant.observe.RangeEstimator;
 import ai.djlquant.observe.TensorRangeObserver;
-import ai.djlquant.plan.LayerPlanner;
+import ai.djlquant.plan.ModeChooser;
 import ai.djlquant.plan.ModeRules;
 import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.quant.Granularity;
@@ -44,9 +42,6 @@ public final class QuantizationConfig {
 
     /** Default number of input samples kept per layer to measure its int8 choices. */
     public static final int DEFAULT_PLAN_MAX_SAMPLES = 256;
-
-    private static final List<Class<? extends Block>> QUANTIZABLE =
-            Arrays.asList(Linear.class, Conv1d.class, Conv2d.class);
 
     private final int calibrationSamples;
     private final boolean exactSamples;
@@ -268,8 +263,8 @@ public final class QuantizationConfig {
         private RangeEstimator rangeEstimator = PercentileEstimator.builder().build();
         private Granularity weightGranularity = Granularity.PER_CHANNEL;
         private final ModeRules.Builder rules = ModeRules.builder();
-        private double autoMarginDb = LayerPlanner.DEFAULT_MARGIN_DB;
-        private double autoFloorDb = LayerPlanner.DEFAULT_FLOOR_DB;
+        private double autoMarginDb = ModeChooser.DEFAULT_MARGIN_DB;
+        private double autoFloorDb = ModeChooser.DEFAULT_FLOOR_DB;
         private boolean foldBatchNorm = true;
         private boolean fuseRelu = true;
         private long planSampleBytes = DEFAULT_PLAN_SAMPLE_BYTES;
@@ -346,8 +341,8 @@ public final class QuantizationConfig {
         }
 
         /**
-         * Sets the mode of every layer of a type: {@code Linear.class}, {@code Conv1d.class} or
-         * {@code Conv2d.class}.
+         * Sets the mode of every layer of a type: {@code Linear.class} or another quantizable
+         * type (the float types of {@code kind.LayerKinds}).
          *
          * @param layerType the layer type
          * @param mode the mode
@@ -357,9 +352,9 @@ public final class QuantizationConfig {
             if (layerType == null || mode == null) {
                 defer("modeByType needs a layer type and a mode, got " + layerType + " and "
                         + mode + ".", null);
-            } else if (!QUANTIZABLE.contains(layerType)) {
+            } else if (LayerKinds.ofFloatType(layerType) == null) {
                 defer("modeByType: " + layerType.getSimpleName()
-                        + " is not a quantizable layer type (Linear, Conv1d, Conv2d).", null);
+                        + " is not a quantizable layer type (" + LayerKinds.names() + ").", null);
             } else {
                 rules.optMode(layerType, mode);
             }
@@ -411,7 +406,7 @@ public final class QuantizationConfig {
 
         /**
          * Sets the AUTO margin: static is chosen while its SQNR is at least dynamic's minus this
-         * (default {@value LayerPlanner#DEFAULT_MARGIN_DB} dB).
+         * (default {@value ModeChooser#DEFAULT_MARGIN_DB} dB).
          *
          * @param db the margin in dB, non-negative
          * @return this builder
@@ -423,7 +418,7 @@ public final class QuantizationConfig {
 
         /**
          * Sets the AUTO floor: a layer whose static and dynamic SQNR are both below it stays fp32
-         * (default {@value LayerPlanner#DEFAULT_FLOOR_DB} dB).
+         * (default {@value ModeChooser#DEFAULT_FLOOR_DB} dB).
          *
          * @param db the floor in dB
          * @return this builder
@@ -579,7 +574,7 @@ public final class QuantizationConfig {
                                 + weightGranularity
                                 + ".");
             }
-            new LayerPlanner(autoMarginDb, autoFloorDb); // checks autoMarginDb and autoFloorDb
+            new ModeChooser(autoMarginDb, autoFloorDb); // checks autoMarginDb and autoFloorDb
             if (planSampleBytes < 1) {
                 throw new IllegalArgumentException(
                         "planSampleBytes must be positive, got " + planSampleBytes + ".");

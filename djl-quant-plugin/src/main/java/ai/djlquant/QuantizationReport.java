@@ -4,7 +4,6 @@ import ai.djl.util.JsonUtils;
 import ai.djlquant.plan.QuantizationMode;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,24 +16,78 @@ import java.util.Map;
  */
 public final class QuantizationReport {
 
-    final List<LayerReport> layers = new ArrayList<>();
-    final List<String> notes = new ArrayList<>();
-    String source = "";
-    long calibrationSamples;
-    long calibrationBatches;
-    String observer = "";
-    String estimator = "";
-    String backend = "";
-    int activationBits;
-    double marginDb;
-    double floorDb;
-    long modelFloatBytes;
-    long modelQuantizedBytes;
-    double calibrationSeconds;
-    double planSeconds;
-    double totalSeconds;
+    /**
+     * How the model was calibrated.
+     *
+     * @param source the calibration source, described
+     * @param samples the samples run
+     * @param batches the batches run
+     * @param observer the activation observer's type
+     * @param estimator the range estimator
+     * @param backend the int8 backend ({@code oneDNN} or the reference kernels)
+     * @param activationBits the width of the static activation grid on this machine (7 or 8)
+     * @param marginDb AUTO's margin by which static may trail dynamic, dB
+     * @param floorDb AUTO's floor below which a layer stays fp32, dB
+     */
+    public record Calibration(
+            String source,
+            long samples,
+            long batches,
+            String observer,
+            String estimator,
+            String backend,
+            int activationBits,
+            double marginDb,
+            double floorDb) {}
 
-    QuantizationReport() {}
+    /**
+     * Where the time went.
+     *
+     * @param calibrationSeconds the calibration pass
+     * @param decideSeconds measuring each layer's int8 candidates and choosing its mode
+     * @param totalSeconds the whole call
+     */
+    public record Timing(double calibrationSeconds, double decideSeconds, double totalSeconds) {}
+
+    private final List<LayerReport> layers;
+    private final List<String> notes;
+    private final Calibration calibration;
+    private final long modelFloatBytes;
+    private final long modelQuantizedBytes;
+    private final Timing timing;
+
+    QuantizationReport(
+            List<LayerReport> layers,
+            List<String> notes,
+            Calibration calibration,
+            long modelFloatBytes,
+            long modelQuantizedBytes,
+            Timing timing) {
+        this.layers = List.copyOf(layers);
+        this.notes = List.copyOf(notes);
+        this.calibration = calibration;
+        this.modelFloatBytes = modelFloatBytes;
+        this.modelQuantizedBytes = modelQuantizedBytes;
+        this.timing = timing;
+    }
+
+    /**
+     * Returns how the model was calibrated.
+     *
+     * @return the calibration summary
+     */
+    public Calibration getCalibration() {
+        return calibration;
+    }
+
+    /**
+     * Returns where the time went.
+     *
+     * @return the timing
+     */
+    public Timing getTiming() {
+        return timing;
+    }
 
     /**
      * Returns the per-layer reports, in tree order.
@@ -42,7 +95,7 @@ public final class QuantizationReport {
      * @return the layers
      */
     public List<LayerReport> getLayers() {
-        return Collections.unmodifiableList(layers);
+        return layers;
     }
 
     /**
@@ -66,7 +119,7 @@ public final class QuantizationReport {
      * @return the notes
      */
     public List<String> getNotes() {
-        return Collections.unmodifiableList(notes);
+        return notes;
     }
 
     /**
@@ -109,7 +162,7 @@ public final class QuantizationReport {
      * @return the samples
      */
     public long getCalibrationSamples() {
-        return calibrationSamples;
+        return calibration.samples();
     }
 
     /**
@@ -119,7 +172,7 @@ public final class QuantizationReport {
      * @return 7 or 8
      */
     public int getActivationBits() {
-        return activationBits;
+        return calibration.activationBits();
     }
 
     /**
@@ -128,7 +181,7 @@ public final class QuantizationReport {
      * @return seconds
      */
     public double getTotalSeconds() {
-        return totalSeconds;
+        return timing.totalSeconds();
     }
 
     /**
@@ -192,19 +245,19 @@ public final class QuantizationReport {
                         Locale.ROOT,
                         "calibration: %d samples in %d batches from %s; observer %s, estimator %s,"
                                 + " %d-bit activations, %s backend; AUTO margin %.1f dB, floor"
-                                + " %.1f dB; %.1f s (calibrate %.1f s, plan %.1f s)%n",
-                        calibrationSamples,
-                        calibrationBatches,
-                        source,
-                        observer,
-                        estimator,
-                        activationBits,
-                        backend,
-                        marginDb,
-                        floorDb,
-                        totalSeconds,
-                        calibrationSeconds,
-                        planSeconds));
+                                + " %.1f dB; %.1f s (calibrate %.1f s, decide %.1f s)%n",
+                        calibration.samples(),
+                        calibration.batches(),
+                        calibration.source(),
+                        calibration.observer(),
+                        calibration.estimator(),
+                        calibration.activationBits(),
+                        calibration.backend(),
+                        calibration.marginDb(),
+                        calibration.floorDb(),
+                        timing.totalSeconds(),
+                        timing.calibrationSeconds(),
+                        timing.decideSeconds()));
         for (String n : notes) {
             sb.append("note: ").append(n).append(System.lineSeparator());
         }
@@ -227,18 +280,19 @@ public final class QuantizationReport {
         totals.put("modelQuantizedBytes", modelQuantizedBytes);
         m.put("totals", totals);
         Map<String, Object> cal = new LinkedHashMap<>();
-        cal.put("source", source);
-        cal.put("samples", calibrationSamples);
-        cal.put("batches", calibrationBatches);
-        cal.put("observer", observer);
-        cal.put("estimator", estimator);
-        cal.put("activationBits", activationBits);
-        cal.put("backend", backend);
-        cal.put("autoMarginDb", marginDb);
-        cal.put("autoFloorDb", floorDb);
-        cal.put("calibrationSeconds", jsonNumber(calibrationSeconds));
-        cal.put("planSeconds", jsonNumber(planSeconds));
-        cal.put("totalSeconds", jsonNumber(totalSeconds));
+        cal.put("source", calibration.source());
+        cal.put("samples", calibration.samples());
+        cal.put("batches", calibration.batches());
+        cal.put("observer", calibration.observer());
+        cal.put("estimator", calibration.estimator());
+        cal.put("activationBits", calibration.activationBits());
+        cal.put("backend", calibration.backend());
+        cal.put("autoMarginDb", calibration.marginDb());
+        cal.put("autoFloorDb", calibration.floorDb());
+        // "planSeconds": the name of the decide step's time in format version 1
+        cal.put("calibrationSeconds", jsonNumber(timing.calibrationSeconds()));
+        cal.put("planSeconds", jsonNumber(timing.decideSeconds()));
+        cal.put("totalSeconds", jsonNumber(timing.totalSeconds()));
         m.put("calibration", cal);
         List<Object> list = new ArrayList<>();
         for (LayerReport l : layers) {

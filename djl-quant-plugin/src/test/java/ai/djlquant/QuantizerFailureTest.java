@@ -34,7 +34,7 @@ import java.util.List;
 class QuantizerFailureTest {
 
     /** Fails when a step is reached. */
-    private static Quantizer.Hooks failAt(String step) {
+    private static StepHooks failAt(String step) {
         return s -> {
             if (s.equals(step)) {
                 throw new IllegalStateException("injected failure at " + s);
@@ -43,7 +43,7 @@ class QuantizerFailureTest {
     }
 
     /** Fails at the n-th replacement of convert. */
-    private static Quantizer.Hooks failAtReplacement(int n) {
+    private static StepHooks failAtReplacement(int n) {
         int[] seen = {0};
         return s -> {
             if (s.startsWith("convert ") && ++seen[0] == n) {
@@ -112,7 +112,7 @@ class QuantizerFailureTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"prepare", "calibrate", "plan"})
+    @ValueSource(strings = {"prepare", "calibrate", "decide"})
     void failureAtAnyStepLeavesTheModelAsItWas(String step) {
         try (Model model = TestModels.model(TestModels.residualCnn(), new Shape(1, 3, 16, 16))) {
             List<NDList> cal = TestModels.batches(model.getNDManager(), 2, new Shape(8, 3, 16, 16));

@@ -3,7 +3,7 @@ package ai.djlquant.plan;
 /** How one layer runs after quantization. */
 public enum QuantizationMode {
     /**
-     * Chosen per layer from measurements on the calibration data (see {@link LayerPlanner}): {@link
+     * Chosen per layer from measurements on the calibration data (see {@link ModeChooser}): {@link
      * #STATIC}, {@link #DYNAMIC} or {@link #FP32}.
      */
     AUTO,

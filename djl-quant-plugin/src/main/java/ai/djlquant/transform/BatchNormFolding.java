@@ -7,11 +7,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.convolutional.Conv1d;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.convolutional.Convolution;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djlquant.kind.LayerKind;
+import ai.djlquant.kind.LayerKinds;
 
 import java.lang.reflect.Field;
 import java.util.ArrayList;
@@ -19,7 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Folds a {@link BatchNorm} into the Conv1d, Conv2d or Linear right before it.
+ * Folds a {@link BatchNorm} into the layer right before it: a layer of any {@link LayerKind}.
  *
  * <p>In inference DJL's BatchNorm (on the PyTorch engine, {@code torch.batch_norm} with {@code
  * training=false}) computes {@code y = (x - runningMean) / sqrt(runningVar + epsilon) * gamma +
@@ -38,90 +36,29 @@ public final class BatchNormFolding {
 
     private BatchNormFolding() {}
 
-    /** A layer and the BatchNorm that reads its output. */
-    public static final class Pair {
+    /**
+     * A layer and the BatchNorm that reads its output.
+     *
+     * @param layer the layer's node
+     * @param batchNorm the BatchNorm's node
+     */
+    public record Pair(BlockNode layer, BlockNode batchNorm) {}
 
-        private final BlockNode layer;
-        private final BlockNode batchNorm;
+    /**
+     * A BatchNorm after a layer that is not folded, and why.
+     *
+     * @param batchNorm the BatchNorm's node
+     * @param reason why it is not folded
+     */
+    public record Skipped(BlockNode batchNorm, String reason) {}
 
-        Pair(BlockNode layer, BlockNode batchNorm) {
-            this.layer = layer;
-            this.batchNorm = batchNorm;
-        }
-
-        /**
-         * Returns the layer's node.
-         *
-         * @return the layer
-         */
-        public BlockNode getLayer() {
-            return layer;
-        }
-
-        /**
-         * Returns the BatchNorm's node.
-         *
-         * @return the BatchNorm
-         */
-        public BlockNode getBatchNorm() {
-            return batchNorm;
-        }
-    }
-
-    /** A BatchNorm after a layer that is not folded, and why. */
-    public static final class Skipped {
-
-        private final BlockNode batchNorm;
-        private final String reason;
-
-        Skipped(BlockNode batchNorm, String reason) {
-            this.batchNorm = batchNorm;
-            this.reason = reason;
-        }
-
-        /**
-         * Returns the BatchNorm's node.
-         *
-         * @return the BatchNorm
-         */
-        public BlockNode getBatchNorm() {
-            return batchNorm;
-        }
-
-        /**
-         * Returns why it is not folded.
-         *
-         * @return the reason
-         */
-        public String getReason() {
-            return reason;
-        }
-    }
-
-    /** The pairs found in a tree, and the BatchNorms after a layer that cannot be folded. */
-    public static final class Found {
-
-        private final List<Pair> pairs = new ArrayList<>();
-        private final List<Skipped> skipped = new ArrayList<>();
-
-        /**
-         * Returns the foldable pairs, in tree order.
-         *
-         * @return the pairs
-         */
-        public List<Pair> getPairs() {
-            return pairs;
-        }
-
-        /**
-         * Returns the BatchNorms right after a Linear or convolution that cannot be folded.
-         *
-         * @return the skipped BatchNorms
-         */
-        public List<Skipped> getSkipped() {
-            return skipped;
-        }
-    }
+    /**
+     * The pairs found in a tree, and the BatchNorms after a layer that cannot be folded.
+     *
+     * @param pairs the foldable pairs, in tree order
+     * @param skipped the BatchNorms right after a layer that cannot be folded
+     */
+    public record Found(List<Pair> pairs, List<Skipped> skipped) {}
 
     /**
      * Finds the foldable pairs of a tree.
@@ -130,10 +67,11 @@ public final class BatchNormFolding {
      * @return the pairs and the skipped BatchNorms
      */
     public static Found find(BlockTree tree) {
-        Found found = new Found();
+        List<Pair> pairs = new ArrayList<>();
+        List<Skipped> skipped = new ArrayList<>();
         for (BlockNode node : tree.getNodes()) {
             BlockNode parent = node.getParent();
-            if (!isFoldableLayerType(node.getBlock())
+            if (LayerKinds.ofFloat(node.getBlock()) == null
                     || parent == null
                     || node.getIndex() + 1 >= parent.getChildren().size()) {
                 continue;
@@ -144,17 +82,12 @@ public final class BatchNormFolding {
             }
             String why = whyNot(tree, node, next);
             if (why == null) {
-                found.pairs.add(new Pair(node, next));
+                pairs.add(new Pair(node, next));
             } else {
-                found.skipped.add(new Skipped(next, why));
+                skipped.add(new Skipped(next, why));
             }
         }
-        return found;
-    }
-
-    private static boolean isFoldableLayerType(Block b) {
-        Class<?> c = b.getClass();
-        return c == Conv2d.class || c == Conv1d.class || c == Linear.class;
+        return new Found(List.copyOf(pairs), List.copyOf(skipped));
     }
 
     private static String whyNot(BlockTree tree, BlockNode layer, BlockNode bnNode) {
@@ -185,9 +118,9 @@ public final class BatchNormFolding {
         if (!l.isInitialized() || !bn.isInitialized()) {
             return "the layer or the BatchNorm is not initialised";
         }
-        if (l instanceof Linear && l.getInputShapes()[0].dimension() != 2) {
-            return "the Linear's input " + l.getInputShapes()[0]
-                    + " is not 2-D, so axis 1 is not its units";
+        String kindReason = LayerKinds.ofFloat(l).whyNotFoldable(l);
+        if (kindReason != null) {
+            return kindReason;
         }
         long channels = weightOf(l).getShape().get(0);
         long bnChannels = bn.getDirectParameters().get("runningMean").getArray().size();
@@ -198,10 +131,10 @@ public final class BatchNormFolding {
     }
 
     /**
-     * Makes the folded float block: a new Conv1d, Conv2d or Linear with the layer's structure, a
+     * Makes the folded float block: a new block of the layer's kind and structure, a
      * bias, and the folded weight and bias in new arrays of {@code manager}.
      *
-     * @param layer an initialised Conv1d, Conv2d or Linear
+     * @param layer an initialised float layer of a known kind
      * @param bn the initialised BatchNorm that follows it
      * @param manager the manager of the new arrays
      * @return the folded block, initialised with the layer's input shapes
@@ -256,32 +189,10 @@ public final class BatchNormFolding {
         return a;
     }
 
-    /** A new block with the layer's structure and a bias, not initialised. */
+    /** A new block of the layer's kind and structure with a bias, not initialised. */
     private static Block emptyLike(Block layer) {
-        if (layer instanceof Linear) {
-            return Linear.builder().setUnits(weightOf(layer).getShape().get(0)).optBias(true).build();
-        }
-        Convolution c = (Convolution) layer;
-        if (layer instanceof Conv2d) {
-            return Conv2d.builder()
-                    .setKernelShape(c.getKernelShape())
-                    .optStride(c.getStride())
-                    .optPadding(c.getPadding())
-                    .optDilation(c.getDilation())
-                    .setFilters(c.getFilters())
-                    .optGroups(c.getGroups())
-                    .optBias(true)
-                    .build();
-        }
-        return Conv1d.builder()
-                .setKernelShape(c.getKernelShape())
-                .optStride(c.getStride())
-                .optPadding(c.getPadding())
-                .optDilation(c.getDilation())
-                .setFilters(c.getFilters())
-                .optGroups(c.getGroups())
-                .optBias(true)
-                .build();
+        LayerKind kind = LayerKinds.ofFloat(layer);
+        return kind.newFloatBlock(kind.structureOf(layer).withBias(true));
     }
 
     private static NDArray weightOf(Block layer) {

@@ -1,6 +1,8 @@
 package ai.djlquant.transform;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 
 import java.util.ArrayList;
@@ -210,5 +212,37 @@ public final class BlockTree {
             String p = owner.getPath();
             return (p.isEmpty() ? "" : p + '/') + '#' + field;
         }
+    }
+
+    /**
+     * Returns the bytes of a block's parameters, its children's included: elements times the
+     * width of their data type (an int8 weight counts one byte per element).
+     *
+     * @param block a block
+     * @return bytes
+     */
+    public static long parameterBytes(Block block) {
+        return bytes(block.getParameters().values());
+    }
+
+    /**
+     * Returns the bytes of a block's own parameters, not its children's.
+     *
+     * @param block a block
+     * @return bytes
+     */
+    public static long directParameterBytes(Block block) {
+        return bytes(block.getDirectParameters().values());
+    }
+
+    private static long bytes(List<Parameter> parameters) {
+        long bytes = 0;
+        for (Parameter p : parameters) {
+            if (p.isInitialized()) {
+                NDArray a = p.getArray();
+                bytes += a.size() * a.getDataType().getNumOfBytes();
+            }
+        }
+        return bytes;
     }
 }

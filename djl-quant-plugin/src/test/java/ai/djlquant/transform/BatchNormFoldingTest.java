@@ -97,9 +97,9 @@ class BatchNormFoldingTest {
             }
 
             BatchNormFolding.Found found = BatchNormFolding.find(BlockTree.walk(s));
-            assertEquals(1, found.getPairs().size());
-            assertSame(layer, found.getPairs().get(0).getLayer().getBlock());
-            assertSame(bn, found.getPairs().get(0).getBatchNorm().getBlock());
+            assertEquals(1, found.pairs().size());
+            assertSame(layer, found.pairs().get(0).layer().getBlock());
+            assertSame(bn, found.pairs().get(0).batchNorm().getBlock());
 
             Block folded = BatchNormFolding.fold(layer, bn, m);
             assertNotSame(layer, folded);
@@ -150,8 +150,8 @@ class BatchNormFoldingTest {
                         .add(new SequentialBlock().add(conv2d(true)).add(shared))
                         .add(new SequentialBlock().add(conv2d(true)).add(shared));
         BatchNormFolding.Found f = findIn(twice, new Shape(2, 3, 8, 8));
-        assertEquals(0, f.getPairs().size());
-        assertTrue(f.getSkipped().get(0).getReason().contains("shared"));
+        assertEquals(0, f.pairs().size());
+        assertTrue(f.skipped().get(0).reason().contains("shared"));
 
         // in a ParallelBlock the block after a layer does not read its output: nothing is found
         ParallelBlock par =
@@ -159,15 +159,15 @@ class BatchNormFoldingTest {
                         l -> l.get(0),
                         Arrays.asList(conv2d(true), BatchNorm.builder().build()));
         BatchNormFolding.Found p = findIn(new SequentialBlock().add(par), new Shape(2, 6, 8, 8));
-        assertTrue(p.getPairs().isEmpty());
-        assertTrue(p.getSkipped().get(0).getReason().contains("not a plain"));
+        assertTrue(p.pairs().isEmpty());
+        assertTrue(p.skipped().get(0).reason().contains("not a plain"));
     }
 
     private static String skipped(SequentialBlock s, Shape input) {
         BatchNormFolding.Found f = findIn(s, input);
-        assertEquals(0, f.getPairs().size());
-        assertEquals(1, f.getSkipped().size());
-        return f.getSkipped().get(0).getReason();
+        assertEquals(0, f.pairs().size());
+        assertEquals(1, f.skipped().size());
+        return f.skipped().get(0).reason();
     }
 
     private static BatchNormFolding.Found findIn(Block s, Shape input) {

@@ -27,7 +27,7 @@ import java.util.Locale;
  * with a finite value (there is nothing to fix its parameters from): that layer stays FP32 and
  * the decision says so.
  */
-public final class LayerPlanner {
+public final class ModeChooser {
 
     /** Default margin by which static may trail dynamic and still be chosen, in dB. */
     public static final double DEFAULT_MARGIN_DB = 3.0;
@@ -45,7 +45,7 @@ public final class LayerPlanner {
      * @param floorDb the floor
      * @throws IllegalArgumentException if the margin is negative or either is not finite
      */
-    public LayerPlanner(double marginDb, double floorDb) {
+    public ModeChooser(double marginDb, double floorDb) {
         if (!Double.isFinite(marginDb) || marginDb < 0) {
             throw new IllegalArgumentException(
                     "autoMarginDb must be finite and non-negative, got " + marginDb + ".");
@@ -84,31 +84,31 @@ public final class LayerPlanner {
      * @param unmeasured why the SQNRs could not be measured (used when one is NaN), or null
      * @return the decision
      */
-    public LayerDecision decide(
+    public ModeDecision decide(
             ModeRules.Choice choice, double staticSqnr, double dynamicSqnr, String unmeasured) {
         String why = unmeasured == null ? "it could not be measured" : unmeasured;
         switch (choice.getMode()) {
             case FP32:
-                return new LayerDecision(
+                return new ModeDecision(
                         QuantizationMode.FP32,
                         "FP32 by " + choice.getSource(),
                         staticSqnr,
                         dynamicSqnr);
             case DYNAMIC:
-                return new LayerDecision(
+                return new ModeDecision(
                         QuantizationMode.DYNAMIC,
                         "DYNAMIC by " + choice.getSource(),
                         staticSqnr,
                         dynamicSqnr);
             case STATIC:
                 if (Double.isNaN(staticSqnr)) {
-                    return new LayerDecision(
+                    return new ModeDecision(
                             QuantizationMode.FP32,
                             "STATIC by " + choice.getSource() + ", but " + why + "; left fp32",
                             staticSqnr,
                             dynamicSqnr);
                 }
-                return new LayerDecision(
+                return new ModeDecision(
                         QuantizationMode.STATIC,
                         "STATIC by " + choice.getSource(),
                         staticSqnr,
@@ -118,13 +118,13 @@ public final class LayerPlanner {
         }
     }
 
-    private LayerDecision auto(double s, double d, String why) {
+    private ModeDecision auto(double s, double d, String why) {
         if (Double.isNaN(s) && Double.isNaN(d)) {
-            return new LayerDecision(QuantizationMode.FP32, "AUTO: " + why, s, d);
+            return new ModeDecision(QuantizationMode.FP32, "AUTO: " + why, s, d);
         }
         double best = Double.isNaN(s) ? d : Double.isNaN(d) ? s : Math.max(s, d);
         if (best < floorDb) {
-            return new LayerDecision(
+            return new ModeDecision(
                     QuantizationMode.FP32,
                     String.format(
                             Locale.ROOT,
@@ -136,11 +136,11 @@ public final class LayerPlanner {
                     d);
         }
         if (Double.isNaN(s)) {
-            return new LayerDecision(
+            return new ModeDecision(
                     QuantizationMode.DYNAMIC, "AUTO: static not possible (" + why + ")", s, d);
         }
         if (Double.isNaN(d) || s >= d - marginDb) {
-            return new LayerDecision(
+            return new ModeDecision(
                     QuantizationMode.STATIC,
                     String.format(
                             Locale.ROOT,
@@ -151,7 +151,7 @@ public final class LayerPlanner {
                     s,
                     d);
         }
-        return new LayerDecision(
+        return new ModeDecision(
                 QuantizationMode.DYNAMIC,
                 String.format(
                         Locale.ROOT,

@@ -3,7 +3,7 @@ package ai.djlquant.plan;
 import java.util.Objects;
 
 /** The mode chosen for one layer and why, with the measurements it was chosen from. */
-public final class LayerDecision {
+public final class ModeDecision {
 
     private final QuantizationMode mode;
     private final String reason;
@@ -18,7 +18,7 @@ public final class LayerDecision {
      * @param staticSqnr the static int8 output SQNR in dB, NaN if not measured
      * @param dynamicSqnr the dynamic int8 output SQNR in dB, NaN if not measured
      */
-    public LayerDecision(
+    public ModeDecision(
             QuantizationMode mode, String reason, double staticSqnr, double dynamicSqnr) {
         if (mode == QuantizationMode.AUTO) {
             throw new IllegalArgumentException("a decision is STATIC, DYNAMIC or FP32, not AUTO.");

@@ -4,26 +4,25 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djlquant.nn.LayerTap;
 import ai.djlquant.observe.MinMaxObserver;
 import ai.djlquant.observe.Observer;
+import ai.djlquant.observe.TensorRangeObserver;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 /**
- * What the calibration pass records for one layer: the activation observer (for static
- * parameters), the range and non-finite count of its fp32 output, and a uniform random sample of
- * its input batches (reservoir sampling over every batch seen, bounded in bytes and rows; at least
- * one batch) on which the plan then measures the layer's int8 choices against fp32.
+ * What the calibration pass records for one layer, as its observer block calls it: the activation
+ * observer (for static parameters), the range and non-finite count of its fp32 output, and a
+ * uniform random sample of its input batches (reservoir sampling over every batch seen, bounded
+ * in bytes and rows; at least one batch) on which the decide step then measures the layer's int8
+ * choices against fp32. {@link #statistics()} gives the result as a value.
  */
-final class LayerRecorder implements LayerTap {
+final class CalibrationRecorder implements LayerTap {
 
-    private final String path;
-    private final String type;
-    private final Shape[] initialisedShapes;
+    private final ForwardTracker.Layer layer;
     private final Observer activation;
     private final MinMaxObserver output = new MinMaxObserver();
     private final ForwardTracker tracker;
@@ -35,40 +34,35 @@ final class LayerRecorder implements LayerTap {
     private long batchesSeen;
     private int capacity = -1;
     private long calls;
-    private int firstBatchRows;
     private String unsupportedInput;
 
-    LayerRecorder(
-            String path,
-            String type,
-            Shape[] initialisedShapes,
+    CalibrationRecorder(
+            ForwardTracker.Layer layer,
             Observer activation,
             ForwardTracker tracker,
             NDManager sampleManager,
             long budgetBytes,
             int maxRows,
             long seed) {
-        this.path = path;
-        this.type = type;
-        this.initialisedShapes = initialisedShapes;
+        this.layer = layer;
         this.activation = activation;
         this.tracker = tracker;
         this.sampleManager = sampleManager;
         this.budgetBytes = budgetBytes;
         this.maxRows = maxRows;
-        this.random = new Random(seed ^ path.hashCode());
+        this.random = new Random(seed ^ layer.path().hashCode());
     }
 
     /** {@inheritDoc} */
     @Override
     public void beforeForward(NDList inputs) {
-        tracker.enter(this, inputs);
+        tracker.enter(layer, inputs);
     }
 
     /** {@inheritDoc} */
     @Override
     public void afterForward(NDList inputs, NDList outputs) {
-        tracker.exit(this, outputs);
+        tracker.exit(layer, outputs);
         calls++;
         NDArray x = inputs.singletonOrThrow();
         if (x.getDataType() != DataType.FLOAT32) {
@@ -87,9 +81,6 @@ final class LayerRecorder implements LayerTap {
     /** Reservoir sampling over whole batches (Algorithm R), as many as the budget allows. */
     private void sample(NDArray x) {
         int n = Math.toIntExact(x.getShape().get(0));
-        if (firstBatchRows == 0) {
-            firstBatchRows = n;
-        }
         if (capacity < 0) {
             long batchBytes = Math.max(1, x.size() * 4);
             long byRows = Math.max(1, maxRows / Math.max(1, n));
@@ -113,11 +104,29 @@ final class LayerRecorder implements LayerTap {
         return c;
     }
 
+    /** What was recorded, as a value. */
+    CalibrationStatistics statistics() {
+        LayerReport.Range in = null;
+        if (activation instanceof TensorRangeObserver o && !o.isEmpty()) {
+            in = new LayerReport.Range(o.getMin(), o.getMax());
+        }
+        LayerReport.Range out =
+                output.isEmpty() ? null : new LayerReport.Range(output.getMin(), output.getMax());
+        return new CalibrationStatistics(
+                activation,
+                calls,
+                unsupportedInput,
+                activation.getNonFiniteCount(),
+                output.getNonFiniteCount(),
+                in,
+                out);
+    }
+
     /**
-     * Returns the kept input batches, as the calibration pass gave them to the layer (dynamic
+     * Hands over the kept input batches, as the calibration pass gave them to the layer (dynamic
      * quantization depends on what is in one call). The caller closes them.
      */
-    List<NDArray> keptBatches() {
+    List<NDArray> takeKeptBatches() {
         List<NDArray> out = new ArrayList<>(kept);
         kept.clear();
         return out;
@@ -129,46 +138,5 @@ final class LayerRecorder implements LayerTap {
             r.close();
         }
         kept.clear();
-    }
-
-    String getPath() {
-        return path;
-    }
-
-    String getType() {
-        return type;
-    }
-
-    Shape[] getInitialisedShapes() {
-        return initialisedShapes;
-    }
-
-    Observer getActivation() {
-        return activation;
-    }
-
-    MinMaxObserver getOutput() {
-        return output;
-    }
-
-    long getCalls() {
-        return calls;
-    }
-
-    int getFirstBatchRows() {
-        return firstBatchRows;
-    }
-
-    long getKeptRows() {
-        long n = 0;
-        for (NDArray b : kept) {
-            n += b.getShape().get(0);
-        }
-        return n;
-    }
-
-    /** Why this layer's input cannot go through an int8 block, or null. */
-    String getUnsupportedInput() {
-        return unsupportedInput;
     }
 }

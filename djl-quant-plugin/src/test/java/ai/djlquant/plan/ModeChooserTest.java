@@ -10,9 +10,9 @@ import ai.djl.nn.core.Linear;
 
 import org.junit.jupiter.api.Test;
 
-class LayerPlannerTest {
+class ModeChooserTest {
 
-    private final LayerPlanner planner = new LayerPlanner(3, 20);
+    private final ModeChooser planner = new ModeChooser(3, 20);
     private final ModeRules.Choice auto = ModeRules.builder().build().modeFor("a", Linear.class);
 
     @Test
@@ -39,7 +39,7 @@ class LayerPlannerTest {
 
     @Test
     void unmeasuredLayers() {
-        LayerDecision none = planner.decide(auto, Double.NaN, Double.NaN, "no batch reached it");
+        ModeDecision none = planner.decide(auto, Double.NaN, Double.NaN, "no batch reached it");
         assertEquals(QuantizationMode.FP32, none.getMode());
         assertEquals("AUTO: no batch reached it", none.getReason());
         assertEquals(
@@ -61,7 +61,7 @@ class LayerPlannerTest {
         assertEquals("FP32 by path pattern '**/head'", planner.decide(head, 40, 40, null).getReason());
         ModeRules.Choice other = rules.modeFor("x/conv", Conv2d.class);
         assertEquals(QuantizationMode.STATIC, planner.decide(other, 5, 40, null).getMode());
-        LayerDecision unreached =
+        ModeDecision unreached =
                 planner.decide(other, Double.NaN, Double.NaN, "no batch reached it");
         assertEquals(QuantizationMode.FP32, unreached.getMode());
         assertEquals(
@@ -77,14 +77,14 @@ class LayerPlannerTest {
 
     @Test
     void rejectsBadNumbers() {
-        assertThrows(IllegalArgumentException.class, () -> new LayerPlanner(-1, 20));
-        assertThrows(IllegalArgumentException.class, () -> new LayerPlanner(Double.NaN, 20));
+        assertThrows(IllegalArgumentException.class, () -> new ModeChooser(-1, 20));
+        assertThrows(IllegalArgumentException.class, () -> new ModeChooser(Double.NaN, 20));
         assertThrows(
                 IllegalArgumentException.class,
-                () -> new LayerPlanner(3, Double.POSITIVE_INFINITY));
+                () -> new ModeChooser(3, Double.POSITIVE_INFINITY));
         assertThrows(
                 IllegalArgumentException.class,
-                () -> new LayerDecision(QuantizationMode.AUTO, "x", 0, 0));
+                () -> new ModeDecision(QuantizationMode.AUTO, "x", 0, 0));
     }
 
     @Test

@@ -1,0 +1,42 @@
+package ai.djlquant;
+
+import ai.djl.nn.Block;
+import ai.djlquant.plan.ModeDecision;
+import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.quant.QuantParams;
+
+/**
+ * A layer with its mode decided: the decision, the block that runs from now on and what the
+ * decision was made from.
+ *
+ * @param observed the layer as calibration saw it
+ * @param decision its mode and why, with the measured SQNRs
+ * @param activationParams the static activation parameters the estimator chose (null where there
+ *     were no finite inputs or the layer was not observed)
+ * @param finalBlock the block that takes the layer's place: its int8 block, or its float block
+ * @param statistics what calibration recorded for it (null where it was not observed)
+ * @param measuredSamples the number of input samples the SQNRs were measured on
+ */
+record DecidedLayer(
+        ObservedLayer observed,
+        ModeDecision decision,
+        QuantParams activationParams,
+        Block finalBlock,
+        CalibrationStatistics statistics,
+        long measuredSamples) {
+
+    /** The mode the layer runs in now. */
+    QuantizationMode mode() {
+        return decision.getMode();
+    }
+
+    /** The prepared layer. */
+    PreparedLayer layer() {
+        return observed.layer();
+    }
+
+    /** Whether the final block is an int8 block with the ReLU after it fused. */
+    boolean fusesRelu() {
+        return observed.isObserved() && mode() != QuantizationMode.FP32 && layer().hasRelu();
+    }
+}

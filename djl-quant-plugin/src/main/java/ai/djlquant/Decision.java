@@ -1,0 +1,177 @@
+package ai.djlquant;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djlquant.kind.LayerKind;
+import ai.djlquant.observe.Observer;
+import ai.djlquant.plan.ModeDecision;
+import ai.djlquant.plan.ModeChooser;
+import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.plan.SqnrMeter;
+import ai.djlquant.quant.Granularity;
+import ai.djlquant.quant.QuantParams;
+import ai.djlquant.quant.QuantScheme;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The decide step: for each observed layer, the static activation parameters from its observer,
+ * its static and dynamic int8 blocks, their output SQNR against the fp32 layer on the layer's kept
+ * calibration inputs (only this layer quantized), and the mode the {@link ModeChooser} chooses
+ * from them. The block of the chosen mode is kept; the other is freed at once.
+ */
+final class Decision {
+
+    /** The candidates' SQNRs, and why they could not be measured (null if they could). */
+    private record Measured(double staticDb, double dynamicDb, long samples, String unmeasured) {}
+
+    private final ModelEdit edit;
+    private final QuantizationConfig config;
+    private final ModeChooser chooser;
+    private final int activationBits;
+    private final NDManager samples;
+
+    Decision(
+            ModelEdit edit,
+            QuantizationConfig config,
+            ModeChooser chooser,
+            int activationBits,
+            NDManager samples) {
+        this.edit = edit;
+        this.config = config;
+        this.chooser = chooser;
+        this.activationBits = activationBits;
+        this.samples = samples;
+    }
+
+    /**
+     * Decides every layer, one at a time (a layer's kept inputs are freed before the next one's
+     * are used, to bound the memory).
+     *
+     * @param layers the layers after calibration
+     * @return the decided layers, in the same order
+     */
+    List<DecidedLayer> decideAll(List<ObservedLayer> layers) {
+        List<DecidedLayer> out = new ArrayList<>(layers.size());
+        for (ObservedLayer o : layers) {
+            if (!o.isObserved()) {
+                out.add(unobserved(o));
+                continue;
+            }
+            try {
+                out.add(decide(o));
+            } finally {
+                o.recorder().closeSamples();
+            }
+        }
+        return out;
+    }
+
+    private DecidedLayer unobserved(ObservedLayer o) {
+        Candidate c = o.layer().candidate();
+        ModeDecision d =
+                c.choice().getMode() == QuantizationMode.FP32
+                        ? chooser.decide(c.choice(), Double.NaN, Double.NaN, o.notObserved())
+                        : new ModeDecision(QuantizationMode.FP32, o.notObserved(), Double.NaN, Double.NaN);
+        return new DecidedLayer(o, d, null, o.layer().floatBlock(), null, 0);
+    }
+
+    private DecidedLayer decide(ObservedLayer o) {
+        PreparedLayer layer = o.layer();
+        CalibrationStatistics stats = o.recorder().statistics();
+        if (stats.unsupportedInput() != null) {
+            ModeDecision d =
+                    new ModeDecision(
+                            QuantizationMode.FP32, stats.unsupportedInput(), Double.NaN, Double.NaN);
+            return new DecidedLayer(o, d, null, layer.floatBlock(), stats, 0);
+        }
+        Observer obs = stats.activation();
+        String unmeasured = null;
+        if (stats.calls() == 0) {
+            unmeasured = "no calibration batch reached it";
+        } else if (obs.isEmpty()) {
+            unmeasured = "its calibration inputs held no finite value";
+        }
+        LayerKind kind = layer.candidate().kind();
+        boolean perTensor = config.getWeightGranularity() == Granularity.PER_TENSOR;
+        QuantParams activation = null;
+        Block staticBlock = null;
+        if (!obs.isEmpty()) {
+            QuantScheme scheme = QuantScheme.uint8Activation(activationBits);
+            activation = config.getRangeEstimator().estimate(obs, scheme);
+            staticBlock =
+                    edit.built(kind.quantize(layer.floatBlock(), activation, layer.hasRelu(), perTensor));
+        }
+        Block dynamicBlock =
+                edit.built(kind.quantize(layer.floatBlock(), null, layer.hasRelu(), perTensor));
+        Measured m = measure(o, staticBlock, dynamicBlock);
+        if (m.unmeasured() != null) {
+            unmeasured = m.unmeasured();
+        }
+        ModeDecision d = chooser.decide(layer.candidate().choice(), m.staticDb(), m.dynamicDb(), unmeasured);
+        Block chosen =
+                switch (d.getMode()) {
+                    case STATIC -> staticBlock;
+                    case DYNAMIC -> dynamicBlock;
+                    default -> layer.floatBlock();
+                };
+        if (chosen != staticBlock) {
+            ModelEdit.release(staticBlock);
+        }
+        if (chosen != dynamicBlock) {
+            ModelEdit.release(dynamicBlock);
+        }
+        return new DecidedLayer(o, d, activation, chosen, stats, m.samples());
+    }
+
+    /**
+     * Measures both int8 blocks on the kept calibration batches as they came: a dynamic layer's
+     * parameters come from the whole input of a call, so its measurement holds for serving batches
+     * up to the calibration batch size (smaller batches have narrower ranges), and a static
+     * layer's does not depend on it.
+     */
+    private Measured measure(ObservedLayer o, Block staticBlock, Block dynamicBlock) {
+        List<NDArray> batches = o.recorder().takeKeptBatches();
+        long rows = 0;
+        for (NDArray b : batches) {
+            rows += b.getShape().get(0);
+        }
+        if (batches.isEmpty()) {
+            return new Measured(Double.NaN, Double.NaN, 0, null);
+        }
+        Block floatBlock = o.layer().floatBlock();
+        boolean relu = o.layer().hasRelu();
+        SqnrMeter stat = new SqnrMeter();
+        SqnrMeter dyn = new SqnrMeter();
+        try (NDManager scope = samples.newSubManager()) {
+            ParameterStore store = new ParameterStore(scope, false);
+            for (NDArray x : batches) {
+                try (NDManager step = scope.newSubManager()) {
+                    x.attach(step);
+                    NDArray ref = run(floatBlock, store, x);
+                    if (relu) {
+                        ref = Activation.relu(ref);
+                    }
+                    if (staticBlock != null) {
+                        stat.add(ref, run(staticBlock, store, x));
+                    }
+                    dyn.add(ref, run(dynamicBlock, store, x));
+                }
+            }
+        }
+        String unmeasured =
+                stat.isNonFinite() || dyn.isNonFinite()
+                        ? "its fp32 output or an int8 output held NaN or infinite values"
+                        : null;
+        return new Measured(stat.decibels(), dyn.decibels(), rows, unmeasured);
+    }
+
+    private static NDArray run(Block b, ParameterStore store, NDArray x) {
+        return b.forward(store, new NDList(x), false).singletonOrThrow();
+    }
+}

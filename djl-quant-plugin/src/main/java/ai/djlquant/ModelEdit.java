@@ -1,0 +1,107 @@
+package ai.djlquant;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djlquant.transform.BlockRewriter;
+import ai.djlquant.transform.BlockTree;
+import ai.djlquant.transform.Replacement;
+import ai.djlquant.transform.RewriteLog;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The changes one quantize call makes to a model, undoable until committed: every replacement in
+ * the tree goes through its log, and every block the call builds is registered, so that a failure
+ * at any step puts the model back exactly as it was and frees what the call made.
+ */
+final class ModelEdit {
+
+    private final Model model;
+    private final Block originalRoot;
+    private final BlockRewriter rewriter;
+    private final RewriteLog log = new RewriteLog();
+    private final NDManager owned;
+    private final List<Block> built = new ArrayList<>();
+
+    ModelEdit(Model model) {
+        this.model = model;
+        this.originalRoot = model.getBlock();
+        this.rewriter = new BlockRewriter(model);
+        this.owned = model.getNDManager().newSubManager();
+        this.owned.setName("djl-quant");
+    }
+
+    /** The model being edited. */
+    Model model() {
+        return model;
+    }
+
+    /** The root block before the edit. */
+    Block originalRoot() {
+        return originalRoot;
+    }
+
+    /** The tree as it is now. */
+    BlockTree currentTree() {
+        return BlockTree.walk(model.getBlock());
+    }
+
+    /** The manager of arrays the call makes (folded weights); kept on success. */
+    NDManager arrays() {
+        return owned;
+    }
+
+    /** Registers a block this call built, to free it if the call fails. */
+    <B extends Block> B built(B block) {
+        built.add(block);
+        return block;
+    }
+
+    /** Which replacements cannot be made, and why (see {@link BlockRewriter#check}). */
+    Map<Block, String> check(BlockTree tree, List<Replacement> replacements) {
+        return rewriter.check(tree, replacements);
+    }
+
+    /** Makes replacements, each recorded in the undo log. */
+    void apply(BlockTree tree, List<Replacement> replacements) {
+        rewriter.apply(tree, replacements, log);
+    }
+
+    /** Makes replacements, calling {@code after} after each one. */
+    void apply(BlockTree tree, List<Replacement> replacements, Consumer<Replacement> after) {
+        rewriter.apply(tree, replacements, log, after);
+    }
+
+    /** Keeps the changes. */
+    void commit() {
+        log.commit();
+    }
+
+    /** Puts the model back as it was and frees what this call made. */
+    void rollback(Throwable cause) {
+        try {
+            log.rollback();
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        }
+        for (Block b : built) {
+            release(b);
+        }
+        owned.close();
+    }
+
+    /** Frees the arrays of a block that will not be used. */
+    static void release(Block b) {
+        if (b == null) {
+            return;
+        }
+        for (Parameter p : b.getParameters().values()) {
+            p.close();
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package ai.djlquant;
+
+import ai.djl.nn.Block;
+import ai.djl.nn.SymbolBlock;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djlquant.kernel.Int8Backends;
+import ai.djlquant.kind.LayerKinds;
+import ai.djlquant.nn.QuantizedBlock;
+import ai.djlquant.plan.ModeChooser;
+import ai.djlquant.plan.PathPattern;
+import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.quant.Granularity;
+import ai.djlquant.transform.BlockNode;
+import ai.djlquant.transform.BlockTree;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The report step: one row per block of the user's tree that has parameters (each decided layer,
+ * each layer or BatchNorm left alone with the reason), the model's totals, and notes. Every row is
+ * filled here, from the values the other steps returned.
+ */
+final class Reporting {
+
+    /**
+     * Everything the report is made from.
+     *
+     * @param edit the committed edit (the model as it is now, its root before)
+     * @param tree the user's tree, walked before any change
+     * @param config the configuration
+     * @param folding what the fold step did
+     * @param layers the decided layers
+     * @param calibration what the calibration pass ran
+     * @param chooser the AUTO rule used
+     * @param activationBits the static activation grid's width
+     * @param source the calibration source, described
+     * @param modelFloatBytes the model's parameter bytes before
+     */
+    record Inputs(
+            ModelEdit edit,
+            BlockTree tree,
+            QuantizationConfig config,
+            Folding.Result folding,
+            List<DecidedLayer> layers,
+            CalibrationRun calibration,
+            ModeChooser chooser,
+            int activationBits,
+            String source,
+            long modelFloatBytes) {}
+
+    private Reporting() {}
+
+    static QuantizationReport report(Inputs in, double totalSeconds, double decideSeconds) {
+        List<LayerReport> rows = rows(in);
+        List<String> notes = notes(in);
+        QuantizationConfig c = in.config();
+        QuantizationReport.Calibration cal =
+                new QuantizationReport.Calibration(
+                        in.source(),
+                        in.calibration().samples(),
+                        in.calibration().batches(),
+                        c.newActivationObserver().getClass().getSimpleName(),
+                        String.valueOf(c.getRangeEstimator()),
+                        Int8Backends.get().getName(),
+                        in.activationBits(),
+                        in.chooser().getMarginDb(),
+                        in.chooser().getFloorDb());
+        QuantizationReport.Timing timing =
+                new QuantizationReport.Timing(in.calibration().seconds(), decideSeconds, totalSeconds);
+        return new QuantizationReport(
+                rows,
+                notes,
+                cal,
+                in.modelFloatBytes(),
+                BlockTree.parameterBytes(in.edit().model().getBlock()),
+                timing);
+    }
+
+    private static List<LayerReport> rows(Inputs in) {
+        Map<Block, DecidedLayer> decided = new IdentityHashMap<>();
+        Set<Block> folded = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (DecidedLayer d : in.layers()) {
+            decided.put(d.layer().candidate().block(), d);
+            if (d.layer().foldedBatchNorm() != null) {
+                folded.add(d.layer().foldedBatchNorm().getBlock());
+            }
+        }
+        List<LayerReport> rows = new ArrayList<>();
+        Set<Block> done = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (BlockNode n : in.tree().getNodes()) {
+            Block b = n.getBlock();
+            if (!done.add(b)) {
+                continue;
+            }
+            DecidedLayer d = decided.get(b);
+            if (d != null) {
+                rows.add(layerRow(in, d));
+            } else if (LayerKinds.ofFloat(b) != null) {
+                PathPattern p = in.config().getModeRules().exclusionOf(n.getPath());
+                rows.add(floatRow(n, "excluded by path pattern '" + p + "'"));
+            } else if (b instanceof SymbolBlock) {
+                rows.add(floatRow(n, "a compiled (TorchScript) block: it cannot be rewritten"));
+            } else if (!b.getDirectParameters().isEmpty() && !folded.contains(b)) {
+                rows.add(floatRow(n, whyFloat(in, b)));
+            }
+        }
+        for (BlockTree.UnregisteredChild u : in.tree().getUnregisteredChildren()) {
+            int quantizable = 0;
+            for (BlockNode n : BlockTree.walk(u.getBlock()).getNodes()) {
+                if (LayerKinds.ofFloat(n.getBlock()) != null) {
+                    quantizable++;
+                }
+            }
+            if (quantizable > 0) {
+                long bytes = BlockTree.parameterBytes(u.getBlock()); // DJL reaches none of them
+                rows.add(
+                        LayerReport.builder(u.displayPath(), u.getBlock().getClass().getSimpleName())
+                                .mode(
+                                        QuantizationMode.FP32,
+                                        "held in field "
+                                                + u.getField()
+                                                + " but not registered as a child, so DJL neither"
+                                                + " reaches nor saves it; its "
+                                                + quantizable
+                                                + " "
+                                                + LayerKinds.names().replace(", ", "/")
+                                                + " layer(s) stay fp32")
+                                .bytes(bytes, bytes)
+                                .build());
+            }
+        }
+        return rows;
+    }
+
+    private static String whyFloat(Inputs in, Block b) {
+        if (!(b instanceof BatchNorm)) {
+            return "not a quantizable layer type (" + LayerKinds.names() + " are)";
+        }
+        if (!in.config().isFoldBatchNorm()) {
+            return "BatchNorm folding is off";
+        }
+        String unfolded = in.folding().unfolded().get(b);
+        if (unfolded != null) {
+            return "BatchNorm not folded: " + unfolded;
+        }
+        return "BatchNorm not right after a Linear or convolution in a SequentialBlock";
+    }
+
+    /** A row of a block left fp32: its own parameters only (its children have rows of their own). */
+    private static LayerReport floatRow(BlockNode n, String why) {
+        long bytes = BlockTree.directParameterBytes(n.getBlock());
+        return LayerReport.builder(n.getPath(), n.getType())
+                .mode(QuantizationMode.FP32, why)
+                .bytes(bytes, bytes)
+                .build();
+    }
+
+    private static LayerReport layerRow(Inputs in, DecidedLayer d) {
+        PreparedLayer l = d.layer();
+        Candidate c = l.candidate();
+        long before = BlockTree.parameterBytes(c.block());
+        String bnPath = null;
+        if (l.foldedBatchNorm() != null) {
+            before += BlockTree.parameterBytes(l.foldedBatchNorm().getBlock());
+            bnPath = l.foldedBatchNorm().getPath();
+        }
+        LayerReport.Builder row =
+                LayerReport.builder(c.path(), c.type())
+                        .mode(d.mode(), d.decision().getReason())
+                        .sqnr(d.decision().getStaticSqnr(), d.decision().getDynamicSqnr())
+                        .fused(bnPath, d.fusesRelu() ? l.relu().getPath() : null)
+                        .bytes(before, BlockTree.parameterBytes(d.finalBlock()))
+                        .calibration(d.statistics(), d.measuredSamples());
+        if (d.mode() != QuantizationMode.FP32) {
+            float[] scales = ((QuantizedBlock) d.finalBlock()).getWeightParams().getScales();
+            float lo = Float.MAX_VALUE;
+            float hi = 0;
+            for (float f : scales) {
+                lo = Math.min(lo, f);
+                hi = Math.max(hi, f);
+            }
+            boolean perTensor = in.config().getWeightGranularity() == Granularity.PER_TENSOR;
+            row.weights(new LayerReport.Range(lo, hi), scales.length, perTensor)
+                    .activation(
+                            d.mode() == QuantizationMode.STATIC ? d.activationParams() : null,
+                            in.activationBits());
+        }
+        return row.build();
+    }
+
+    private static List<String> notes(Inputs in) {
+        List<String> notes = new ArrayList<>();
+        for (String f : in.tree().getUnreadableFields()) {
+            notes.add("field not readable, so not checked for blocks: " + f + ".");
+        }
+        for (DecidedLayer d : in.layers()) {
+            Candidate c = d.layer().candidate();
+            if (c.places() > 1) {
+                notes.add(
+                        "layer " + c.path() + " is shared by " + c.places()
+                                + " places; all of them now use one block.");
+            }
+        }
+        if (in.edit().model().getBlock() != in.edit().originalRoot()) {
+            notes.add(
+                    "the root block itself was replaced (model.setBlock); predictors made"
+                            + " before quantization still run the float block.");
+        }
+        return notes;
+    }
+}

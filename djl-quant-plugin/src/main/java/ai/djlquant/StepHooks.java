@@ -1,0 +1,16 @@
+package ai.djlquant;
+
+/** Points where tests make a step of {@link Quantizer#quantize} fail, to check the rollback. */
+interface StepHooks {
+
+    /** Hooks that do nothing. */
+    StepHooks NONE = step -> {};
+
+    /**
+     * Called when a step is done ("prepare", "calibrate", "decide") and after each replacement of
+     * convert ("convert &lt;path&gt;").
+     *
+     * @param step the step
+     */
+    void reached(String step);
+}

@@ -1,0 +1,77 @@
+package ai.djlquant.kind;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.core.Linear;
+import ai.djlquant.nn.QuantizedLinear;
+import ai.djlquant.quant.QuantParams;
+
+/** DJL's {@link Linear} and its int8 block {@link QuantizedLinear}. */
+final class LinearKind extends LayerKind {
+
+    /** {@inheritDoc} */
+    @Override
+    public String name() {
+        return "Linear";
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Class<? extends Block> floatType() {
+        return Linear.class;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Class<? extends Block> int8Type() {
+        return QuantizedLinear.class;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Block quantize(
+            Block floatBlock, QuantParams activation, boolean fusedRelu, boolean perTensorWeights) {
+        QuantizedLinear.Builder b = QuantizedLinear.builder().setFloatBlock((Linear) floatBlock);
+        (activation == null ? b.optDynamic() : b.optActivationParams(activation))
+                .optFusedRelu(fusedRelu)
+                .optPerTensorWeights(perTensorWeights);
+        return b.build();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public DenseStructure structureOf(Block block) {
+        // Linear keeps its units private; its output shape for one input feature shows them
+        long units = block.getOutputShapes(new Shape[] {new Shape(1)})[0].get(0);
+        return new DenseStructure(units, block.getDirectParameters().contains("bias"));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Block newFloatBlock(LayerStructure structure) {
+        DenseStructure s = (DenseStructure) structure;
+        return Linear.builder().setUnits(s.units()).optBias(s.bias()).build();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Block newInt8Block(LayerStructure structure) {
+        DenseStructure s = (DenseStructure) structure;
+        return QuantizedLinear.builder().setUnits(s.units()).optBias(s.bias()).build();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public LayerStructure readStructure(StructureFields fields) {
+        return new DenseStructure(fields.positiveLong("units"), fields.bool("bias"));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String whyNotFoldable(Block layer) {
+        Shape in = layer.getInputShapes()[0];
+        return in.dimension() == 2
+                ? null
+                : "the Linear's input " + in + " is not 2-D, so axis 1 is not its units";
+    }
+}
