@@ -33,11 +33,7 @@ final class Json {
     }
 
     static String string(JsonObject o, String key, String where) {
-        JsonElement e = required(o, key, where);
-        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-            throw new IllegalArgumentException(where + "." + key + " is not a string");
-        }
-        return e.getAsString();
+        return string(required(o, key, where), where + "." + key);
     }
 
     static String string(JsonElement e, String where) {

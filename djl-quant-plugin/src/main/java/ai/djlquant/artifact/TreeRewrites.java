@@ -26,20 +26,6 @@ import java.util.Map;
  */
 final class TreeRewrites {
 
-    /** One place whose block is replaced. */
-    static final class Rewrite {
-
-        final String path;
-        final String base;
-        final BlockSpec spec;
-
-        Rewrite(String path, String base, BlockSpec spec) {
-            this.path = path;
-            this.base = base;
-            this.spec = spec;
-        }
-    }
-
     private TreeRewrites() {}
 
     /**
@@ -167,38 +153,38 @@ final class TreeRewrites {
         Map<Block, BlockSpec> specs = new IdentityHashMap<>();
         List<Replacement> replacements = new ArrayList<>();
         for (Rewrite r : rewrites) {
-            BlockNode node = tree.find(r.path);
+            BlockNode node = tree.find(r.path());
             if (node == null) {
                 throw new ArtifactException(
                         "the block factory "
                                 + factory
                                 + " builds no block at "
-                                + display(r.path)
+                                + display(r.path())
                                 + ", where the artifact replaces a "
-                                + r.base
+                                + r.base()
                                 + ": the factory's architecture changed since the export.");
             }
             String now = BlockSpec.describe(node.getBlock());
-            if (!now.equals(r.base)) {
+            if (!now.equals(r.base())) {
                 throw new ArtifactException(
                         "the block factory "
                                 + factory
                                 + " builds a "
                                 + now
                                 + " at "
-                                + display(r.path)
+                                + display(r.path())
                                 + ", but the artifact was exported from a "
-                                + r.base
+                                + r.base()
                                 + " there: the factory's architecture changed since the export.");
             }
-            String why = r.spec.whyNotInPlaceOf(node.getBlock());
+            String why = r.spec().whyNotInPlaceOf(node.getBlock());
             if (why != null) {
                 throw new ArtifactException(
-                        ArtifactManifest.FILE_NAME
+                        ArtifactFormat.MANIFEST_FILE
                                 + " puts a "
-                                + r.spec
+                                + r.spec()
                                 + " at "
-                                + display(r.path)
+                                + display(r.path())
                                 + " in place of a "
                                 + now
                                 + ": "
@@ -207,21 +193,21 @@ final class TreeRewrites {
             }
             BlockSpec earlier = specs.get(node.getBlock());
             if (earlier != null) {
-                if (!earlier.equals(r.spec)) {
+                if (!earlier.equals(r.spec())) {
                     throw new ArtifactException(
                             "the block at "
-                                    + display(r.path)
+                                    + display(r.path())
                                     + " is shared with another place that the artifact rebuilds"
                                     + " as a "
                                     + earlier
                                     + ", not a "
-                                    + r.spec
+                                    + r.spec()
                                     + ".");
                 }
                 continue; // a shared block: one replacement covers all its places
             }
-            specs.put(node.getBlock(), r.spec);
-            replacements.add(new Replacement(node.getBlock(), r.spec.newBlock()));
+            specs.put(node.getBlock(), r.spec());
+            replacements.add(new Replacement(node.getBlock(), r.spec().newBlock()));
         }
         try {
             BlockRewriter.forLoading(model).apply(tree, replacements, new RewriteLog());

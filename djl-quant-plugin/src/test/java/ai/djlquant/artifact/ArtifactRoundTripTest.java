@@ -121,8 +121,8 @@ class ArtifactRoundTripTest {
         assertTrue(json.contains("\"mode\": \"STATIC\"") || json.contains("\"mode\": \"DYNAMIC\""));
         // identity pass-throughs where the 4 BatchNorms were and where ReLUs were fused
         long identities =
-                m.rewrites.stream()
-                        .filter(r -> r.spec.getKind() == BlockSpec.Kind.IDENTITY)
+                m.rewrites().stream()
+                        .filter(r -> r.spec().getKind() == BlockSpec.Kind.IDENTITY)
                         .count();
         assertTrue(identities >= 4, "rewrites: " + identities + " pass-throughs");
     }
