@@ -138,7 +138,8 @@ final class ArtifactFiles {
             }
             long bytes = Json.integer(o, FileFields.BYTES, where);
             if (bytes < 0) {
-                throw new IllegalArgumentException(where + "." + FileFields.BYTES + " is negative");
+                throw new IllegalArgumentException(
+                        where + "." + FileFields.BYTES + " is negative");
             }
             m.put(e.getKey(), new FileEntry(sha, bytes));
         }
@@ -147,8 +148,8 @@ final class ArtifactFiles {
 
     /**
      * Checks every listed file: present, of the recorded size, with the recorded SHA-256; and that
-     * the directory holds no other file (DJL puts the jars and classes it finds in a model directory
-     * on the class path, so an unlisted one would run unchecked).
+     * the directory holds no other file (DJL puts the jars and classes it finds in a model
+     * directory on the class path, so an unlisted one would run unchecked).
      *
      * @param dir the artifact directory
      * @param files the manifest's files

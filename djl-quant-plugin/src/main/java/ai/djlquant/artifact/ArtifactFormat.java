@@ -170,7 +170,7 @@ public final class ArtifactFormat {
         /** The block factory DJL calls: always {@link QuantizedBlockFactory}. */
         public static final String BLOCK_FACTORY = "blockFactory";
 
-        /** The block factory of the float architecture, which {@link QuantizedBlockFactory} calls. */
+        /** The block factory of the float architecture, called by {@link QuantizedBlockFactory}. */
         public static final String BASE_BLOCK_FACTORY = "baseBlockFactory";
 
         /** The translator factory, if the export named one. */

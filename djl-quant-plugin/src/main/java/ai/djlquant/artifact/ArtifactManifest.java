@@ -31,13 +31,16 @@ import java.util.Properties;
  */
 public final class ArtifactManifest {
 
-    /** The manifest's file name in an artifact directory ({@link ArtifactFormat#MANIFEST_FILE}). */
+    // FILE_NAME, SERVING_PROPERTIES and FORMAT_VERSION are ArtifactFormat's values under their
+    // older names, kept for the callers outside this package that still use them.
+
+    /** The manifest's file name: {@link ArtifactFormat#MANIFEST_FILE}. */
     public static final String FILE_NAME = ArtifactFormat.MANIFEST_FILE;
 
-    /** The {@code serving.properties} file name ({@link ArtifactFormat#SERVING_PROPERTIES_FILE}). */
+    /** The {@code serving.properties} file name: {@link ArtifactFormat#SERVING_PROPERTIES_FILE}. */
     public static final String SERVING_PROPERTIES = ArtifactFormat.SERVING_PROPERTIES_FILE;
 
-    /** The format version this library writes and the newest it reads ({@link ArtifactFormat#VERSION}). */
+    /** The format version written and the newest read: {@link ArtifactFormat#VERSION}. */
     public static final int FORMAT_VERSION = ArtifactFormat.VERSION;
 
     /** How manifests are written (and, in tests, rewritten): pretty, with nulls kept. */
@@ -73,43 +76,34 @@ public final class ArtifactManifest {
         engine = Json.string(json, Manifest.ENGINE, w);
         modelName = Json.string(json, Manifest.MODEL_NAME, w);
         if (!ArtifactFiles.isPlainName(modelName)) {
-            throw new IllegalArgumentException(
-                    w + "." + Manifest.MODEL_NAME + " '" + modelName + "' is not a plain file name");
+            throw invalid(Manifest.MODEL_NAME, "'" + modelName + "' is not a plain file name");
         }
         parametersFile = Json.string(json, Manifest.PARAMETERS_FILE, w);
         String expected = ArtifactFormat.parametersFile(modelName);
         if (!parametersFile.equals(expected)) {
-            throw new IllegalArgumentException(
-                    w
-                            + "."
-                            + Manifest.PARAMETERS_FILE
-                            + " is '"
-                            + parametersFile
-                            + "', expected '"
-                            + expected
-                            + "'");
+            throw invalid(
+                    Manifest.PARAMETERS_FILE,
+                    "is '" + parametersFile + "', expected '" + expected + "'");
         }
         baseBlockFactory = Json.string(json, Manifest.BASE_BLOCK_FACTORY, w);
         JsonArray rw = Json.array(json, Manifest.REWRITES, w);
         for (int i = 0; i < rw.size(); i++) {
-            rewrites.add(Rewrite.fromJson(rw.get(i), w + "." + Manifest.REWRITES + "[" + i + "]"));
+            rewrites.add(Rewrite.fromJson(rw.get(i), field(Manifest.REWRITES) + "[" + i + "]"));
         }
         JsonArray ls = Json.array(json, Manifest.LAYERS, w);
         for (int i = 0; i < ls.size(); i++) {
-            layers.add(LayerRecord.fromJson(ls.get(i), w + "." + Manifest.LAYERS + "[" + i + "]"));
+            layers.add(LayerRecord.fromJson(ls.get(i), field(Manifest.LAYERS) + "[" + i + "]"));
         }
         architecture = strings(json, Manifest.ARCHITECTURE);
         parameters = strings(json, Manifest.PARAMETERS);
-        files = ArtifactFiles.fromJson(Json.object(json, Manifest.FILES, w), w + "." + Manifest.FILES);
+        files =
+                ArtifactFiles.fromJson(
+                        Json.object(json, Manifest.FILES, w), field(Manifest.FILES));
         for (String required : new String[] {parametersFile, SERVING_PROPERTIES}) {
             if (!files.containsKey(required)) {
-                throw new IllegalArgumentException(
-                        w
-                                + "."
-                                + Manifest.FILES
-                                + " does not list "
-                                + required
-                                + ", so it cannot be verified");
+                throw invalid(
+                        Manifest.FILES,
+                        "does not list " + required + ", so it cannot be verified");
             }
         }
         for (String key :
@@ -118,13 +112,22 @@ public final class ArtifactManifest {
                 }) {
             JsonElement e = json.get(key);
             if (e != null && !e.isJsonNull() && !e.isJsonObject()) {
-                throw new IllegalArgumentException(FILE_NAME + "." + key + " is not a JSON object");
+                throw invalid(key, "is not a JSON object");
             }
         }
     }
 
+    /** A top-level field as messages name it: {@code quantization.json.key}. */
+    private static String field(String key) {
+        return FILE_NAME + "." + key;
+    }
+
+    private static IllegalArgumentException invalid(String key, String what) {
+        return new IllegalArgumentException(field(key) + " " + what);
+    }
+
     private static Map<String, String> strings(JsonObject json, String key) {
-        String where = FILE_NAME + "." + key;
+        String where = field(key);
         Map<String, String> m = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> e : Json.object(json, key, FILE_NAME).entrySet()) {
             m.put(e.getKey(), Json.string(e.getValue(), where + "." + e.getKey()));
@@ -281,7 +284,8 @@ public final class ArtifactManifest {
     }
 
     /**
-     * Returns a number from the manifest, for example {@code (Manifest.ACCURACY, Accuracy.INT8_TOP1)}.
+     * Returns a number from the manifest, for example {@code (Manifest.ACCURACY,
+     * Accuracy.INT8_TOP1)}.
      *
      * @param section the object ({@link Manifest#CALIBRATION}, {@link Manifest#ACCURACY}, {@link
      *     Manifest#WEIGHT_BYTES})

@@ -134,7 +134,11 @@ public final class ArtifactWriter {
         BlockFactory factory = BaseArchitecture.forExport(baseFactory);
         Block base =
                 BaseArchitecture.build(
-                        factory, baseFactory, model, model.getModelPath(), new HashMap<>(arguments));
+                        factory,
+                        baseFactory,
+                        model,
+                        model.getModelPath(),
+                        new HashMap<>(arguments));
         return TreeRewrites.diff(BlockTree.walk(base), quantized, baseFactory);
     }
 
@@ -147,7 +151,8 @@ public final class ArtifactWriter {
                 quantized.getRoot().getBlock());
         Files.writeString(
                 tmp.resolve(ArtifactFormat.SERVING_PROPERTIES_FILE),
-                ServingProperties.text(engine, baseFactory, translatorFactory, arguments, modelName),
+                ServingProperties.text(
+                        engine, baseFactory, translatorFactory, arguments, modelName),
                 StandardCharsets.UTF_8);
         for (Path extra : extraFiles) {
             Files.copy(extra, tmp.resolve(extra.getFileName().toString()));
@@ -343,7 +348,10 @@ public final class ArtifactWriter {
             }
             if (translatorFactory != null && !CLASS_NAME.matcher(translatorFactory).matches()) {
                 throw new IllegalArgumentException(
-                        "translatorFactory must be a class name, got " + translatorFactory + ".");
+                        ArtifactFormat.Serving.TRANSLATOR_FACTORY
+                                + " must be a class name, got "
+                                + translatorFactory
+                                + ".");
             }
             String name = modelName != null ? modelName : model.getName();
             if (name == null || !ArtifactFiles.isPlainName(name)) {

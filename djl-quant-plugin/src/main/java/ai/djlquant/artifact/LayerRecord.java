@@ -138,7 +138,8 @@ record LayerRecord(
         JsonArray s = Json.array(Json.object(o, LayerFields.WEIGHT, where), LayerFields.SCALES, wt);
         float[] scales = new float[s.size()];
         for (int i = 0; i < scales.length; i++) {
-            scales[i] = Json.finiteFloat(s.get(i), wt + "." + LayerFields.SCALES + "[" + i + "]");
+            String at = wt + "." + LayerFields.SCALES + "[" + i + "]";
+            scales[i] = Json.finiteFloat(s.get(i), at);
         }
         return new LayerRecord(path, type, dynamic, relu, bits, scale, zp, scales);
     }

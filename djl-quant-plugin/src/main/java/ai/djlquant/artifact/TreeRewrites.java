@@ -55,32 +55,13 @@ final class TreeRewrites {
             throws ArtifactException {
         Map<String, String> b = architecture(base);
         Map<String, String> q = architecture(quantized);
-        for (Map.Entry<String, String> e : q.entrySet()) {
-            if (!b.containsKey(e.getKey())) {
-                throw new ArtifactException(
-                        "the block factory "
-                                + factory
-                                + " builds no block at "
-                                + display(e.getKey())
-                                + ", where the quantized model has a "
-                                + e.getValue()
-                                + "; name the factory that builds this model's float"
-                                + " architecture.");
-            }
-        }
-        for (Map.Entry<String, String> e : b.entrySet()) {
-            if (!q.containsKey(e.getKey())) {
-                throw new ArtifactException(
-                        "the block factory "
-                                + factory
-                                + " builds a "
-                                + e.getValue()
-                                + " at "
-                                + display(e.getKey())
-                                + ", which the quantized model does not have; name the factory"
-                                + " that builds this model's float architecture.");
-            }
-        }
+        samePlaces(
+                b,
+                q,
+                false,
+                factory,
+                "quantized model",
+                "; name the factory that builds this model's float architecture.");
         List<Rewrite> rewrites = new ArrayList<>();
         for (BlockNode n : quantized.getNodes()) {
             String was = b.get(n.getPath());
@@ -232,23 +213,53 @@ final class TreeRewrites {
      */
     static void check(Block root, Map<String, String> recorded, String factory)
             throws ArtifactException {
-        Map<String, String> built = architecture(BlockTree.walk(root));
-        for (Map.Entry<String, String> e : recorded.entrySet()) {
+        samePlaces(
+                architecture(BlockTree.walk(root)),
+                recorded,
+                true,
+                factory,
+                "artifact",
+                ": the factory's architecture changed since the export.");
+    }
+
+    /**
+     * Fails at the first place that only one of two architectures has or, with {@code sameBlocks},
+     * that holds another block in the other.
+     *
+     * @param built what the base factory builds
+     * @param other the architecture it must match, in the order to report places
+     * @param sameBlocks whether each place must also hold the same block
+     * @param factory the base factory's class name, for messages
+     * @param otherName what the other architecture is, for messages ("artifact")
+     * @param advice the end of the message, what to do
+     * @throws ArtifactException naming the place
+     */
+    private static void samePlaces(
+            Map<String, String> built,
+            Map<String, String> other,
+            boolean sameBlocks,
+            String factory,
+            String otherName,
+            String advice)
+            throws ArtifactException {
+        for (Map.Entry<String, String> e : other.entrySet()) {
             String b = built.get(e.getKey());
-            if (!e.getValue().equals(b)) {
+            if (b == null || (sameBlocks && !b.equals(e.getValue()))) {
                 throw new ArtifactException(
                         "the block factory "
                                 + factory
                                 + (b == null
                                         ? " builds no block at " + display(e.getKey())
                                         : " builds a " + b + " at " + display(e.getKey()))
-                                + ", where the artifact has a "
+                                + ", where the "
+                                + otherName
+                                + " has a "
                                 + e.getValue()
-                                + ": the factory's architecture changed since the export.");
+                                + advice);
             }
         }
         for (Map.Entry<String, String> e : built.entrySet()) {
-            if (!recorded.containsKey(e.getKey())) {
+            if (!other.containsKey(e.getKey())) {
                 throw new ArtifactException(
                         "the block factory "
                                 + factory
@@ -256,12 +267,15 @@ final class TreeRewrites {
                                 + e.getValue()
                                 + " at "
                                 + display(e.getKey())
-                                + ", which the artifact does not have: the factory's"
-                                + " architecture changed since the export.");
+                                + ", which the "
+                                + otherName
+                                + " does not have"
+                                + advice);
             }
         }
     }
 
+    /** A path for messages: the root has the empty path. */
     static String display(String path) {
         return path.isEmpty() ? "the root" : path;
     }
