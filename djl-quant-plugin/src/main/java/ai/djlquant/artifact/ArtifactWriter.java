@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  *
  * <p>The directory holds {@code <name>-0000.params} (DJL's format; int8 weights as INT8 parameters,
  * quantization parameters in the int8 blocks' metadata), {@code serving.properties} ({@code
- * blockFactory=}{@link QuantizedBlockFactory}, {@value ArtifactLoader#BASE_BLOCK_FACTORY}, the
+ * blockFactory=}{@link QuantizedBlockFactory}, {@value ArtifactFormat.Serving#BASE_BLOCK_FACTORY}, the
  * model name, {@code option.hasParameter=false}) and {@code quantization.json} (see {@link
  * ArtifactManifest}).
  *
