@@ -77,7 +77,7 @@ final class ServingProperties {
     }
 
     /** Escapes text for a properties file (java.util.Properties syntax), ASCII only. */
-    static String escape(String s, boolean key) {
+    private static String escape(String s, boolean key) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
