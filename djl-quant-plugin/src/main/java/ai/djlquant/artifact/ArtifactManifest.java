@@ -13,7 +13,6 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -94,8 +93,8 @@ public final class ArtifactManifest {
         for (int i = 0; i < ls.size(); i++) {
             layers.add(LayerRecord.fromJson(ls.get(i), field(Manifest.LAYERS) + "[" + i + "]"));
         }
-        architecture = strings(json, Manifest.ARCHITECTURE);
-        parameters = strings(json, Manifest.PARAMETERS);
+        architecture = Json.strings(json, Manifest.ARCHITECTURE, w);
+        parameters = Json.strings(json, Manifest.PARAMETERS, w);
         files =
                 ArtifactFiles.fromJson(
                         Json.object(json, Manifest.FILES, w), field(Manifest.FILES));
@@ -124,15 +123,6 @@ public final class ArtifactManifest {
 
     private static IllegalArgumentException invalid(String key, String what) {
         return new IllegalArgumentException(field(key) + " " + what);
-    }
-
-    private static Map<String, String> strings(JsonObject json, String key) {
-        String where = field(key);
-        Map<String, String> m = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonElement> e : Json.object(json, key, FILE_NAME).entrySet()) {
-            m.put(e.getKey(), Json.string(e.getValue(), where + "." + e.getKey()));
-        }
-        return m;
     }
 
     /**
