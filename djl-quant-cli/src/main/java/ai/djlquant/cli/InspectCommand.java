@@ -1,6 +1,11 @@
 package ai.djlquant.cli;
 
 import ai.djl.Model;
+import ai.djlquant.artifact.ArtifactFormat;
+import ai.djlquant.artifact.ArtifactFormat.Accuracy;
+import ai.djlquant.artifact.ArtifactFormat.Calibration;
+import ai.djlquant.artifact.ArtifactFormat.Manifest;
+import ai.djlquant.artifact.ArtifactFormat.WeightBytes;
 import ai.djlquant.artifact.ArtifactLoader;
 import ai.djlquant.artifact.ArtifactManifest;
 
@@ -43,7 +48,9 @@ final class InspectCommand implements Callable<Integer> {
             description = "Verify the files but do not load the model (no engine needed).")
     boolean checksumsOnly;
 
-    @Option(names = "--json", description = "Print the whole quantization.json instead.")
+    @Option(
+            names = "--json",
+            description = "Print the whole " + ArtifactFormat.MANIFEST_FILE + " instead.")
     boolean json;
 
     /** {@inheritDoc} */
@@ -70,17 +77,17 @@ final class InspectCommand implements Callable<Integer> {
                 "  %d int8 layers, %d places rewritten (int8 blocks, folded BatchNorms, fused"
                         + " ReLUs)%n",
                 m.getInt8LayerCount(), m.getRewriteCount());
-        String method = m.getText("calibration", "method");
-        Double samples = m.getNumber("calibration", "samples");
+        String method = m.getText(Manifest.CALIBRATION, Calibration.METHOD);
+        Double samples = m.getNumber(Manifest.CALIBRATION, Calibration.SAMPLES);
         if (method != null) {
             out.printf(
                     "  calibration: %s, %s samples%n",
                     method, samples == null ? "?" : String.valueOf(samples.longValue()));
         }
-        Double fp32 = m.getNumber("accuracy", "fp32Top1");
-        Double int8 = m.getNumber("accuracy", "int8Top1");
+        Double fp32 = m.getNumber(Manifest.ACCURACY, Accuracy.FP32_TOP1);
+        Double int8 = m.getNumber(Manifest.ACCURACY, Accuracy.INT8_TOP1);
         if (fp32 != null && int8 != null) {
-            Double n = m.getNumber("accuracy", "samples");
+            Double n = m.getNumber(Manifest.ACCURACY, Accuracy.SAMPLES);
             out.printf(
                     Locale.ROOT,
                     "  accuracy: top-1 fp32 %.2f%% -> int8 %.2f%% (%+.2f points) on %s images of"
@@ -89,12 +96,12 @@ final class InspectCommand implements Callable<Integer> {
                     int8 * 100,
                     (int8 - fp32) * 100,
                     n == null ? "?" : String.valueOf(n.longValue()),
-                    m.getText("accuracy", "dataset"));
+                    m.getText(Manifest.ACCURACY, Accuracy.DATASET));
         } else {
             out.println("  accuracy: not measured at export");
         }
-        Double wf = m.getNumber("weightBytes", "fp32");
-        Double wi = m.getNumber("weightBytes", "int8");
+        Double wf = m.getNumber(Manifest.WEIGHT_BYTES, WeightBytes.FP32);
+        Double wi = m.getNumber(Manifest.WEIGHT_BYTES, WeightBytes.INT8);
         if (wi != null) {
             out.printf(
                     Locale.ROOT,
@@ -107,14 +114,16 @@ final class InspectCommand implements Callable<Integer> {
         for (Map.Entry<String, ArtifactManifest.FileEntry> e : m.getFiles().entrySet()) {
             out.printf(
                     "  %-24s %,10d bytes  %s  ok%n",
-                    e.getKey(), e.getValue().getBytes(), e.getValue().getSha256());
+                    e.getKey(), e.getValue().bytes(), e.getValue().sha256());
         }
         printLayers(out, m.getReportJson());
         if (!checksumsOnly) {
             try (Model model = ArtifactLoader.load(dir)) {
                 out.printf(
                         "loaded: %s rebuilt the architecture; every parameter and every int8"
-                                + " layer's quantization matches quantization.json%n",
+                                + " layer's quantization matches "
+                                + ArtifactFormat.MANIFEST_FILE
+                                + "%n",
                         m.getBaseBlockFactory());
             }
         }

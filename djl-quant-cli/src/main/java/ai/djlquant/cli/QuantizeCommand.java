@@ -217,7 +217,7 @@ final class QuantizeCommand implements Callable<Integer> {
                     ArtifactWriter.builder()
                             .setModel(m)
                             .setBaseBlockFactory(factory)
-                            .optReport(report.toJson())
+                            .optReport(report)
                             .optOverwrite(overwrite);
             String tf =
                     factories.translatorFactory != null

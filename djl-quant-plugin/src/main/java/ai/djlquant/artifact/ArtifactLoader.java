@@ -4,15 +4,12 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.BlockFactory;
-import ai.djl.util.ClassLoaderUtils;
 import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockTree;
 
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 
 /**
  * Loads a quantized model artifact, checking everything before anything is used.
@@ -38,8 +35,11 @@ import java.util.Properties;
  */
 public final class ArtifactLoader {
 
-    /** The {@code serving.properties} key of the block factory of the float architecture. */
-    public static final String BASE_BLOCK_FACTORY = "baseBlockFactory";
+    /**
+     * The {@code serving.properties} key of the block factory of the float architecture ({@link
+     * ArtifactFormat.Serving#BASE_BLOCK_FACTORY}).
+     */
+    public static final String BASE_BLOCK_FACTORY = ArtifactFormat.Serving.BASE_BLOCK_FACTORY;
 
     private ArtifactLoader() {}
 
@@ -52,13 +52,8 @@ public final class ArtifactLoader {
      */
     public static Model load(Path dir) throws ArtifactException {
         ArtifactManifest m = verify(dir);
-        Properties serving = m.readServingProperties(dir);
-        Map<String, Object> arguments = new HashMap<>();
-        for (String key : serving.stringPropertyNames()) {
-            if (!key.startsWith("option.")) {
-                arguments.put(key, serving.getProperty(key));
-            }
-        }
+        Map<String, Object> arguments =
+                ServingProperties.arguments(ServingProperties.read(dir, m));
         Model model;
         try {
             model = Model.newInstance(m.getModelName(), m.getEngine());
@@ -91,32 +86,7 @@ public final class ArtifactLoader {
         Objects.requireNonNull(dir, "dir");
         ArtifactManifest m = ArtifactManifest.read(dir);
         m.verifyFiles(dir);
-        Properties serving = m.readServingProperties(dir);
-        Path file = dir.resolve(ArtifactManifest.SERVING_PROPERTIES);
-        String factory = serving.getProperty("blockFactory");
-        if (!QuantizedBlockFactory.class.getName().equals(factory)) {
-            throw new ArtifactException(
-                    file
-                            + " names blockFactory="
-                            + factory
-                            + "; an artifact names "
-                            + QuantizedBlockFactory.class.getName()
-                            + ".");
-        }
-        String base = serving.getProperty(BASE_BLOCK_FACTORY);
-        if (!m.getBaseBlockFactory().equals(base)) {
-            throw new ArtifactException(
-                    file
-                            + " names "
-                            + BASE_BLOCK_FACTORY
-                            + "="
-                            + base
-                            + " but "
-                            + ArtifactManifest.FILE_NAME
-                            + " records "
-                            + m.getBaseBlockFactory()
-                            + ".");
-        }
+        ServingProperties.read(dir, m);
         return m;
     }
 
@@ -134,25 +104,16 @@ public final class ArtifactLoader {
     static Block rebuild(Model model, Path dir, ArtifactManifest m, Map<String, ?> arguments)
             throws ArtifactException {
         String name = m.getBaseBlockFactory();
-        BlockFactory factory = baseFactory(dir, name);
-        Block base;
-        try {
-            base = factory.newBlock(model, dir, arguments);
-        } catch (Exception e) {
-            throw new ArtifactException(
-                    "the block factory " + name + " failed to build the architecture: " + e, e);
-        }
-        if (base == null) {
-            throw new ArtifactException("the block factory " + name + " built no block (null).");
-        }
+        BlockFactory factory = BaseArchitecture.forArtifact(dir, name);
+        Block base = BaseArchitecture.build(factory, name, model, dir, arguments);
         NDManager params = model.getNDManager().newSubManager();
         params.setName("djl-quant artifact " + m.getModelName());
         try {
-            Block root = TreeRewrites.apply(model, base, m.rewrites, name);
-            TreeRewrites.check(root, m.architecture, name);
+            Block root = TreeRewrites.apply(model, base, m.rewrites(), name);
+            TreeRewrites.check(root, m.architecture(), name);
             ParamsFile.load(
                     dir.resolve(m.getParametersFile()), m.getModelName(), root, params, name);
-            checkLoaded(root, m, dir.resolve(m.getParametersFile()).getFileName().toString());
+            checkLoaded(root, m, m.getParametersFile());
             return root;
         } catch (ArtifactException | RuntimeException | Error e) {
             params.close();
@@ -161,39 +122,11 @@ public final class ArtifactLoader {
         }
     }
 
-    private static BlockFactory baseFactory(Path dir, String name) throws ArtifactException {
-        if (name.equals(QuantizedBlockFactory.class.getName())) {
-            throw new ArtifactException(
-                    ArtifactManifest.FILE_NAME
-                            + " names "
-                            + name
-                            + " as its own base block factory.");
-        }
-        BlockFactory factory;
-        try {
-            // as DJL finds a blockFactory: the classpath, the artifact's classes/ and jars
-            factory = ClassLoaderUtils.findImplementation(dir, BlockFactory.class, name);
-        } catch (RuntimeException | LinkageError e) {
-            throw new ArtifactException(
-                    "the block factory " + name + " cannot be created: " + e, e);
-        }
-        if (factory == null) {
-            throw new ArtifactException(
-                    "the block factory "
-                            + name
-                            + " named in "
-                            + ArtifactManifest.SERVING_PROPERTIES
-                            + " is not on the classpath (or is not a public BlockFactory with a"
-                            + " public no-argument constructor).");
-        }
-        return factory;
-    }
-
     /** Everything the parameter file gave must be what the manifest recorded. */
     private static void checkLoaded(Block root, ArtifactManifest m, String file)
             throws ArtifactException {
         Map<String, String> loaded = ParamsFile.describeParameters(root);
-        for (Map.Entry<String, String> e : m.parameters.entrySet()) {
+        for (Map.Entry<String, String> e : m.parameters().entrySet()) {
             String got = loaded.get(e.getKey());
             if (!e.getValue().equals(got)) {
                 throw new ArtifactException(
@@ -207,13 +140,13 @@ public final class ArtifactLoader {
                                 + ".");
             }
         }
-        if (loaded.size() != m.parameters.size()) {
+        if (loaded.size() != m.parameters().size()) {
             throw new ArtifactException(
                     file
                             + " gives "
                             + loaded.size()
                             + " parameters, the artifact records "
-                            + m.parameters.size()
+                            + m.parameters().size()
                             + ".");
         }
         BlockTree tree = BlockTree.walk(root);
@@ -223,32 +156,32 @@ public final class ArtifactLoader {
                 int8++;
             }
         }
-        if (int8 != m.layers.size()) {
+        if (int8 != m.layers().size()) {
             throw new ArtifactException(
                     "the loaded tree has "
                             + int8
                             + " int8 layers, "
-                            + ArtifactManifest.FILE_NAME
+                            + ArtifactFormat.MANIFEST_FILE
                             + " records "
-                            + m.layers.size()
+                            + m.layers().size()
                             + ".");
         }
-        for (LayerRecord r : m.layers) {
-            BlockNode n = tree.find(r.path);
+        for (LayerRecord r : m.layers()) {
+            BlockNode n = tree.find(r.path());
             if (n == null || !LayerRecord.isInt8(n.getBlock())) {
                 throw new ArtifactException(
-                        ArtifactManifest.FILE_NAME
+                        ArtifactFormat.MANIFEST_FILE
                                 + " records an int8 layer at "
-                                + TreeRewrites.display(r.path)
+                                + TreeRewrites.display(r.path())
                                 + ", but the loaded tree has "
                                 + (n == null ? "no block" : "a " + n.getType())
                                 + " there.");
             }
-            String diff = r.differenceFrom(LayerRecord.of(r.path, n.getBlock()));
+            String diff = r.differenceFrom(LayerRecord.of(r.path(), n.getBlock()));
             if (diff != null) {
                 throw new ArtifactException(
                         "layer "
-                                + TreeRewrites.display(r.path)
+                                + TreeRewrites.display(r.path())
                                 + " in "
                                 + file
                                 + ": "

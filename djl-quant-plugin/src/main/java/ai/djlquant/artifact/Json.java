@@ -5,6 +5,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * Strict readers of JSON fields: each throws {@link IllegalArgumentException} naming the field (as
  * {@code where.key}) and what is wrong with it, instead of Gson's silent conversions.
@@ -33,11 +36,7 @@ final class Json {
     }
 
     static String string(JsonObject o, String key, String where) {
-        JsonElement e = required(o, key, where);
-        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-            throw new IllegalArgumentException(where + "." + key + " is not a string");
-        }
-        return e.getAsString();
+        return string(required(o, key, where), where + "." + key);
     }
 
     static String string(JsonElement e, String where) {
@@ -45,6 +44,14 @@ final class Json {
             throw new IllegalArgumentException(where + " is not a string");
         }
         return e.getAsString();
+    }
+
+    static Map<String, String> strings(JsonObject o, String key, String where) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> e : object(o, key, where).entrySet()) {
+            m.put(e.getKey(), string(e.getValue(), where + "." + key + "." + e.getKey()));
+        }
+        return m;
     }
 
     static boolean bool(JsonObject o, String key, String where) {

@@ -1,6 +1,7 @@
 package ai.djlquant.artifact;
 
 import ai.djl.nn.Block;
+import ai.djlquant.artifact.ArtifactFormat.LayerFields;
 import ai.djlquant.nn.QuantizedBlock;
 import ai.djlquant.quant.QuantParams;
 
@@ -15,36 +16,30 @@ import java.util.Arrays;
  * (static or dynamic), fused ReLU, activation parameters (bits, scale, zero point) and per-channel
  * weight scales. The same numbers are in the parameter file (the blocks' metadata); loading checks
  * that both agree.
+ *
+ * <p>Compare records with {@link #differenceFrom}, not {@code equals}: the weight scales are an
+ * array, which a record compares by identity.
+ *
+ * @param path the layer's path in the tree
+ * @param type the int8 block's class name ("QuantizedConv2d")
+ * @param dynamic whether activations are quantized at run time (no activation parameters)
+ * @param fusedRelu whether the block applies the ReLU that followed it
+ * @param bits the activation bits (0 when dynamic)
+ * @param scale the activation scale (0 when dynamic)
+ * @param zeroPoint the activation zero point (0 when dynamic)
+ * @param weightScales the per-channel weight scales
  */
-final class LayerRecord {
+record LayerRecord(
+        String path,
+        String type,
+        boolean dynamic,
+        boolean fusedRelu,
+        int bits,
+        float scale,
+        int zeroPoint,
+        float[] weightScales) {
 
-    final String path;
-    final String type;
-    final boolean dynamic;
-    final boolean fusedRelu;
-    final int bits;
-    final float scale;
-    final int zeroPoint;
-    final float[] weightScales;
-
-    private LayerRecord(
-            String path,
-            String type,
-            boolean dynamic,
-            boolean fusedRelu,
-            int bits,
-            float scale,
-            int zeroPoint,
-            float[] weightScales) {
-        this.path = path;
-        this.type = type;
-        this.dynamic = dynamic;
-        this.fusedRelu = fusedRelu;
-        this.bits = bits;
-        this.scale = scale;
-        this.zeroPoint = zeroPoint;
-        this.weightScales = weightScales;
-    }
+    private static final String RECORDS = ", " + ArtifactFormat.MANIFEST_FILE + " records ";
 
     /** Whether a block is one of the int8 blocks. */
     static boolean isInt8(Block b) {
@@ -75,56 +70,76 @@ final class LayerRecord {
                 q.getWeightParams().getScales());
     }
 
+    /** The layer as an entry of the manifest's {@code layers} array. */
     JsonObject toJson() {
         JsonObject o = new JsonObject();
-        o.addProperty("path", path);
-        o.addProperty("type", type);
-        o.addProperty("mode", dynamic ? "DYNAMIC" : "STATIC");
-        o.addProperty("fusedRelu", fusedRelu);
+        o.addProperty(LayerFields.PATH, path);
+        o.addProperty(LayerFields.TYPE, type);
+        o.addProperty(LayerFields.MODE, mode());
+        o.addProperty(LayerFields.FUSED_RELU, fusedRelu);
         if (!dynamic) {
             JsonObject a = new JsonObject();
-            a.addProperty("scheme", "uint" + bits + " asymmetric per-tensor");
-            a.addProperty("bits", bits);
-            a.addProperty("scale", scale);
-            a.addProperty("zeroPoint", zeroPoint);
-            o.add("activation", a);
+            a.addProperty(LayerFields.SCHEME, LayerFields.activationScheme(bits));
+            a.addProperty(LayerFields.BITS, bits);
+            a.addProperty(LayerFields.SCALE, scale);
+            a.addProperty(LayerFields.ZERO_POINT, zeroPoint);
+            o.add(LayerFields.ACTIVATION, a);
         }
         JsonObject w = new JsonObject();
-        w.addProperty("scheme", "int8 symmetric per-channel [-127, 127]");
-        w.addProperty("channels", weightScales.length);
+        w.addProperty(LayerFields.SCHEME, LayerFields.WEIGHT_SCHEME);
+        w.addProperty(LayerFields.CHANNELS, weightScales.length);
         JsonArray scales = new JsonArray();
         for (float f : weightScales) {
             scales.add(f);
         }
-        w.add("scales", scales);
-        o.add("weight", w);
+        w.add(LayerFields.SCALES, scales);
+        o.add(LayerFields.WEIGHT, w);
         return o;
     }
 
+    /**
+     * Reads an entry written by {@link #toJson()}.
+     *
+     * @param e the entry
+     * @param where its place in the manifest, for messages
+     * @return the record
+     * @throws IllegalArgumentException naming the field that is missing or wrong
+     */
     static LayerRecord fromJson(JsonElement e, String where) {
         JsonObject o = Json.object(e, where);
-        String path = Json.string(o, "path", where);
-        String type = Json.string(o, "type", where);
-        String mode = Json.string(o, "mode", where);
-        if (!mode.equals("STATIC") && !mode.equals("DYNAMIC")) {
+        String path = Json.string(o, LayerFields.PATH, where);
+        String type = Json.string(o, LayerFields.TYPE, where);
+        String mode = Json.string(o, LayerFields.MODE, where);
+        if (!mode.equals(LayerFields.STATIC) && !mode.equals(LayerFields.DYNAMIC)) {
             throw new IllegalArgumentException(
-                    where + ".mode is '" + mode + "', expected STATIC or DYNAMIC");
+                    where
+                            + "."
+                            + LayerFields.MODE
+                            + " is '"
+                            + mode
+                            + "', expected "
+                            + LayerFields.STATIC
+                            + " or "
+                            + LayerFields.DYNAMIC);
         }
-        boolean dynamic = mode.equals("DYNAMIC");
-        boolean relu = Json.bool(o, "fusedRelu", where);
+        boolean dynamic = mode.equals(LayerFields.DYNAMIC);
+        boolean relu = Json.bool(o, LayerFields.FUSED_RELU, where);
         int bits = 0;
         float scale = 0f;
         int zp = 0;
         if (!dynamic) {
-            JsonObject a = Json.object(o, "activation", where);
-            bits = (int) Json.integer(a, "bits", where + ".activation");
-            scale = Json.finiteFloat(a.get("scale"), where + ".activation.scale");
-            zp = (int) Json.integer(a, "zeroPoint", where + ".activation");
+            JsonObject a = Json.object(o, LayerFields.ACTIVATION, where);
+            String at = where + "." + LayerFields.ACTIVATION;
+            bits = (int) Json.integer(a, LayerFields.BITS, at);
+            scale = Json.finiteFloat(a.get(LayerFields.SCALE), at + "." + LayerFields.SCALE);
+            zp = (int) Json.integer(a, LayerFields.ZERO_POINT, at);
         }
-        JsonArray s = Json.array(Json.object(o, "weight", where), "scales", where + ".weight");
+        String wt = where + "." + LayerFields.WEIGHT;
+        JsonArray s = Json.array(Json.object(o, LayerFields.WEIGHT, where), LayerFields.SCALES, wt);
         float[] scales = new float[s.size()];
         for (int i = 0; i < scales.length; i++) {
-            scales[i] = Json.finiteFloat(s.get(i), where + ".weight.scales[" + i + "]");
+            String at = wt + "." + LayerFields.SCALES + "[" + i + "]";
+            scales[i] = Json.finiteFloat(s.get(i), at);
         }
         return new LayerRecord(path, type, dynamic, relu, bits, scale, zp, scales);
     }
@@ -137,12 +152,12 @@ final class LayerRecord {
      */
     String differenceFrom(LayerRecord loaded) {
         if (!type.equals(loaded.type)) {
-            return "it is a " + loaded.type + ", quantization.json records a " + type;
+            return "it is a " + loaded.type + RECORDS + "a " + type;
         }
         if (dynamic != loaded.dynamic || fusedRelu != loaded.fusedRelu) {
             return "its mode is "
                     + loaded.describeMode()
-                    + ", quantization.json records "
+                    + RECORDS
                     + describeMode();
         }
         if (!dynamic
@@ -155,7 +170,9 @@ final class LayerRecord {
                     + loaded.scale
                     + ", zero point "
                     + loaded.zeroPoint
-                    + "), quantization.json records ("
+                    + ")"
+                    + RECORDS
+                    + "("
                     + bits
                     + " bits, scale "
                     + scale
@@ -168,12 +185,18 @@ final class LayerRecord {
                     + loaded.weightScales.length
                     + " weight scales differ from the "
                     + weightScales.length
-                    + " that quantization.json records";
+                    + " that "
+                    + ArtifactFormat.MANIFEST_FILE
+                    + " records";
         }
         return null;
     }
 
-    String describeMode() {
-        return (dynamic ? "DYNAMIC" : "STATIC") + (fusedRelu ? " with fused ReLU" : "");
+    private String mode() {
+        return dynamic ? LayerFields.DYNAMIC : LayerFields.STATIC;
+    }
+
+    private String describeMode() {
+        return mode() + (fusedRelu ? " with fused ReLU" : "");
     }
 }

@@ -38,16 +38,6 @@ final class ParamsFile {
     private ParamsFile() {}
 
     /**
-     * The file name of a model's parameters (epoch 0).
-     *
-     * @param modelName the model name
-     * @return {@code <name>-0000.params}
-     */
-    static String fileName(String modelName) {
-        return modelName + "-0000.params";
-    }
-
-    /**
      * Writes a block's parameters.
      *
      * @param file the file to create

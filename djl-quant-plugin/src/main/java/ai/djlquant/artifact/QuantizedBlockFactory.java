@@ -13,7 +13,7 @@ import java.util.Map;
  *
  * <p>DJL calls {@link #newBlock} with the artifact directory. It verifies the artifact (manifest,
  * checksums, {@code serving.properties}), builds the float architecture with the block factory the
- * artifact names as {@value ArtifactLoader#BASE_BLOCK_FACTORY} (the user's own, or a reference
+ * artifact names as {@value ArtifactFormat.Serving#BASE_BLOCK_FACTORY} (the user's own, or a reference
  * model's), puts empty int8 blocks and pass-throughs at the recorded places, and loads the
  * parameter file into that tree (see {@link ArtifactLoader}). The artifact's {@code
  * serving.properties} sets {@code option.hasParameter=false}, so DJL does not load the file a

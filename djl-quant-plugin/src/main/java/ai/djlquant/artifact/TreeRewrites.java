@@ -26,20 +26,6 @@ import java.util.Map;
  */
 final class TreeRewrites {
 
-    /** One place whose block is replaced. */
-    static final class Rewrite {
-
-        final String path;
-        final String base;
-        final BlockSpec spec;
-
-        Rewrite(String path, String base, BlockSpec spec) {
-            this.path = path;
-            this.base = base;
-            this.spec = spec;
-        }
-    }
-
     private TreeRewrites() {}
 
     /**
@@ -69,32 +55,13 @@ final class TreeRewrites {
             throws ArtifactException {
         Map<String, String> b = architecture(base);
         Map<String, String> q = architecture(quantized);
-        for (Map.Entry<String, String> e : q.entrySet()) {
-            if (!b.containsKey(e.getKey())) {
-                throw new ArtifactException(
-                        "the block factory "
-                                + factory
-                                + " builds no block at "
-                                + display(e.getKey())
-                                + ", where the quantized model has a "
-                                + e.getValue()
-                                + "; name the factory that builds this model's float"
-                                + " architecture.");
-            }
-        }
-        for (Map.Entry<String, String> e : b.entrySet()) {
-            if (!q.containsKey(e.getKey())) {
-                throw new ArtifactException(
-                        "the block factory "
-                                + factory
-                                + " builds a "
-                                + e.getValue()
-                                + " at "
-                                + display(e.getKey())
-                                + ", which the quantized model does not have; name the factory"
-                                + " that builds this model's float architecture.");
-            }
-        }
+        samePlaces(
+                b,
+                q,
+                false,
+                factory,
+                "quantized model",
+                "; name the factory that builds this model's float architecture.");
         List<Rewrite> rewrites = new ArrayList<>();
         for (BlockNode n : quantized.getNodes()) {
             String was = b.get(n.getPath());
@@ -167,38 +134,38 @@ final class TreeRewrites {
         Map<Block, BlockSpec> specs = new IdentityHashMap<>();
         List<Replacement> replacements = new ArrayList<>();
         for (Rewrite r : rewrites) {
-            BlockNode node = tree.find(r.path);
+            BlockNode node = tree.find(r.path());
             if (node == null) {
                 throw new ArtifactException(
                         "the block factory "
                                 + factory
                                 + " builds no block at "
-                                + display(r.path)
+                                + display(r.path())
                                 + ", where the artifact replaces a "
-                                + r.base
+                                + r.base()
                                 + ": the factory's architecture changed since the export.");
             }
             String now = BlockSpec.describe(node.getBlock());
-            if (!now.equals(r.base)) {
+            if (!now.equals(r.base())) {
                 throw new ArtifactException(
                         "the block factory "
                                 + factory
                                 + " builds a "
                                 + now
                                 + " at "
-                                + display(r.path)
+                                + display(r.path())
                                 + ", but the artifact was exported from a "
-                                + r.base
+                                + r.base()
                                 + " there: the factory's architecture changed since the export.");
             }
-            String why = r.spec.whyNotInPlaceOf(node.getBlock());
+            String why = r.spec().whyNotInPlaceOf(node.getBlock());
             if (why != null) {
                 throw new ArtifactException(
-                        ArtifactManifest.FILE_NAME
+                        ArtifactFormat.MANIFEST_FILE
                                 + " puts a "
-                                + r.spec
+                                + r.spec()
                                 + " at "
-                                + display(r.path)
+                                + display(r.path())
                                 + " in place of a "
                                 + now
                                 + ": "
@@ -207,21 +174,21 @@ final class TreeRewrites {
             }
             BlockSpec earlier = specs.get(node.getBlock());
             if (earlier != null) {
-                if (!earlier.equals(r.spec)) {
+                if (!earlier.equals(r.spec())) {
                     throw new ArtifactException(
                             "the block at "
-                                    + display(r.path)
+                                    + display(r.path())
                                     + " is shared with another place that the artifact rebuilds"
                                     + " as a "
                                     + earlier
                                     + ", not a "
-                                    + r.spec
+                                    + r.spec()
                                     + ".");
                 }
                 continue; // a shared block: one replacement covers all its places
             }
-            specs.put(node.getBlock(), r.spec);
-            replacements.add(new Replacement(node.getBlock(), r.spec.newBlock()));
+            specs.put(node.getBlock(), r.spec());
+            replacements.add(new Replacement(node.getBlock(), r.spec().newBlock()));
         }
         try {
             BlockRewriter.forLoading(model).apply(tree, replacements, new RewriteLog());
@@ -246,23 +213,53 @@ final class TreeRewrites {
      */
     static void check(Block root, Map<String, String> recorded, String factory)
             throws ArtifactException {
-        Map<String, String> built = architecture(BlockTree.walk(root));
-        for (Map.Entry<String, String> e : recorded.entrySet()) {
+        samePlaces(
+                architecture(BlockTree.walk(root)),
+                recorded,
+                true,
+                factory,
+                "artifact",
+                ": the factory's architecture changed since the export.");
+    }
+
+    /**
+     * Fails at the first place that only one of two architectures has or, with {@code sameBlocks},
+     * that holds another block in the other.
+     *
+     * @param built what the base factory builds
+     * @param other the architecture it must match, in the order to report places
+     * @param sameBlocks whether each place must also hold the same block
+     * @param factory the base factory's class name, for messages
+     * @param otherName what the other architecture is, for messages ("artifact")
+     * @param advice the end of the message, what to do
+     * @throws ArtifactException naming the place
+     */
+    private static void samePlaces(
+            Map<String, String> built,
+            Map<String, String> other,
+            boolean sameBlocks,
+            String factory,
+            String otherName,
+            String advice)
+            throws ArtifactException {
+        for (Map.Entry<String, String> e : other.entrySet()) {
             String b = built.get(e.getKey());
-            if (!e.getValue().equals(b)) {
+            if (b == null || (sameBlocks && !b.equals(e.getValue()))) {
                 throw new ArtifactException(
                         "the block factory "
                                 + factory
                                 + (b == null
                                         ? " builds no block at " + display(e.getKey())
                                         : " builds a " + b + " at " + display(e.getKey()))
-                                + ", where the artifact has a "
+                                + ", where the "
+                                + otherName
+                                + " has a "
                                 + e.getValue()
-                                + ": the factory's architecture changed since the export.");
+                                + advice);
             }
         }
         for (Map.Entry<String, String> e : built.entrySet()) {
-            if (!recorded.containsKey(e.getKey())) {
+            if (!other.containsKey(e.getKey())) {
                 throw new ArtifactException(
                         "the block factory "
                                 + factory
@@ -270,12 +267,15 @@ final class TreeRewrites {
                                 + e.getValue()
                                 + " at "
                                 + display(e.getKey())
-                                + ", which the artifact does not have: the factory's"
-                                + " architecture changed since the export.");
+                                + ", which the "
+                                + otherName
+                                + " does not have"
+                                + advice);
             }
         }
     }
 
+    /** A path for messages: the root has the empty path. */
     static String display(String path) {
         return path.isEmpty() ? "the root" : path;
     }

@@ -62,7 +62,7 @@ class ArtifactRoundTripTest {
         ArtifactWriter.builder()
                 .setModel(quantized)
                 .setBaseBlockFactory(TestNets.ResidualNet.class)
-                .optReport(report.toJson())
+                .optReport(report)
                 .optAccuracy("seeded noise", 8, 0.5, 0.5)
                 .build()
                 .write(artifact);
@@ -121,8 +121,8 @@ class ArtifactRoundTripTest {
         assertTrue(json.contains("\"mode\": \"STATIC\"") || json.contains("\"mode\": \"DYNAMIC\""));
         // identity pass-throughs where the 4 BatchNorms were and where ReLUs were fused
         long identities =
-                m.rewrites.stream()
-                        .filter(r -> r.spec.isPassThrough())
+                m.rewrites().stream()
+                        .filter(r -> r.spec().isPassThrough())
                         .count();
         assertTrue(identities >= 4, "rewrites: " + identities + " pass-throughs");
     }

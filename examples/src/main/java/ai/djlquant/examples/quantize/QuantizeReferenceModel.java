@@ -184,7 +184,7 @@ public final class QuantizeReferenceModel {
                             .setModel(model)
                             .setBaseBlockFactory(ref.getBlockFactory())
                             .optTranslatorFactory(FashionMnistTranslatorFactory.class.getName())
-                            .optReport(report.toJson())
+                            .optReport(report)
                             .optAccuracy(
                                     "Fashion-MNIST test split",
                                     s.int8.getSamples(),

@@ -85,7 +85,7 @@ class ArtifactFuzzTest {
                     .setModel(model)
                     .setBaseBlockFactory(ReferenceModel.RESNET.getBlockFactory())
                     .optTranslatorFactory(FashionMnistTranslatorFactory.class.getName())
-                    .optReport(report.toJson())
+                    .optReport(report)
                     .build()
                     .write(pristine);
             expected = run(model);
