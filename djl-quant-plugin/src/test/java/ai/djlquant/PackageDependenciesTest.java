@@ -31,7 +31,9 @@ class PackageDependenciesTest {
 
     /** The order of docs/architecture.md; "" is the top-level package. */
     private static final List<String> ORDER =
-            Arrays.asList("quant", "observe", "kernel", "nn", "kind", "transform", "plan", "", "artifact");
+            Arrays.asList(
+                    "annotations", "quant", "observe", "kernel", "nn", "kind", "transform", "plan", "",
+                    "artifact");
 
     /** A reference to one of our packages ({@code ai.djlquant.nn.}) or top-level classes. */
     private static final Pattern REFERENCE =

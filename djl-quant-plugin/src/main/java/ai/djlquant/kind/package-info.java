@@ -3,4 +3,7 @@
  * needs for observation, BatchNorm folding, quantization and artifact rebuilding ({@link
  * ai.djlquant.kind.LayerKinds}). Internal.
  */
+@Internal
 package ai.djlquant.kind;
+
+import ai.djlquant.annotations.Internal;

@@ -1,5 +1,7 @@
 package ai.djlquant.plan;
 
+import ai.djlquant.annotations.Internal;
+
 import java.util.Locale;
 
 /**
@@ -27,6 +29,7 @@ import java.util.Locale;
  * with a finite value (there is nothing to fix its parameters from): that layer stays FP32 and
  * the decision says so.
  */
+@Internal
 public final class ModeChooser {
 
     /** Default margin by which static may trail dynamic and still be chosen, in dB. */

@@ -1,8 +1,11 @@
 package ai.djlquant.plan;
 
+import ai.djlquant.annotations.Internal;
+
 import java.util.Objects;
 
 /** The mode chosen for one layer and why, with the measurements it was chosen from. */
+@Internal
 public final class ModeDecision {
 
     private final QuantizationMode mode;

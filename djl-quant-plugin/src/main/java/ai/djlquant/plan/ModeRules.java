@@ -1,6 +1,7 @@
 package ai.djlquant.plan;
 
 import ai.djl.nn.Block;
+import ai.djlquant.annotations.Internal;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,6 +18,7 @@ import java.util.Objects;
  *
  * <p>Immutable; built by {@link #builder()}.
  */
+@Internal
 public final class ModeRules {
 
     private final QuantizationMode defaultMode;

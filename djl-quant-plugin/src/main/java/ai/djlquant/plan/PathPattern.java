@@ -1,5 +1,7 @@
 package ai.djlquant.plan;
 
+import ai.djlquant.annotations.Internal;
+
 import java.util.Objects;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -12,6 +14,7 @@ import java.util.regex.PatternSyntaxException;
  * <p>Examples: {@code **}{@code /01Conv2d} (every first Conv2d), {@code 05transformer_0/**}
  * (everything under one encoder), {@code **Linear} (every layer whose key ends in Linear).
  */
+@Internal
 public final class PathPattern {
 
     private final String glob;

@@ -1,12 +1,14 @@
 package ai.djlquant.plan;
 
 import ai.djl.ndarray.NDArray;
+import ai.djlquant.annotations.Internal;
 import ai.djlquant.quant.Sqnr;
 
 /**
  * Accumulates the SQNR of an approximation against its reference over many batches: {@code 10
  * log10(sum ref^2 / sum (ref - approx)^2)} over all of them, the sums in float64 on the engine.
  */
+@Internal
 public final class SqnrMeter {
 
     private double signal;

@@ -9,4 +9,7 @@
  *
  * <p>This package knows nothing about kernels, observers or plans.
  */
+@Internal
 package ai.djlquant.transform;
+
+import ai.djlquant.annotations.Internal;
