@@ -20,6 +20,14 @@ public final class Sqnr {
     private Sqnr() {}
 
     /**
+     * The two sums SQNR is the ratio of.
+     *
+     * @param signal {@code sum(ref^2)}
+     * @param noise {@code sum((ref - approx)^2)}
+     */
+    public record Powers(double signal, double noise) {}
+
+    /**
      * Returns the SQNR of {@code approximation} against {@code reference}, summed in double.
      *
      * @param reference the reference values
@@ -59,8 +67,8 @@ public final class Sqnr {
      * @throws IllegalArgumentException if the shapes differ or a value is NaN or infinite
      */
     public static double decibels(NDArray reference, NDArray approximation) {
-        double[] p = powers(reference, approximation);
-        return fromPowers(p[0], p[1]);
+        Powers p = powers(reference, approximation);
+        return fromPowers(p.signal(), p.noise());
     }
 
     /**
@@ -70,10 +78,10 @@ public final class Sqnr {
      *
      * @param reference the reference values
      * @param approximation the approximate values, same shape
-     * @return {signal power, noise power}; not finite if a value is NaN or infinite
+     * @return the signal and noise powers; not finite if a value is NaN or infinite
      * @throws IllegalArgumentException if the shapes differ
      */
-    public static double[] powers(NDArray reference, NDArray approximation) {
+    public static Powers powers(NDArray reference, NDArray approximation) {
         Objects.requireNonNull(reference, "reference");
         Objects.requireNonNull(approximation, "approximation");
         if (!reference.getShape().equals(approximation.getShape())) {
@@ -89,9 +97,8 @@ public final class Sqnr {
             approximation.tempAttach(scope);
             NDArray r64 = reference.toType(DataType.FLOAT64, false);
             NDArray a64 = approximation.toType(DataType.FLOAT64, false);
-            return new double[] {
-                r64.square().sum().getDouble(), r64.sub(a64).square().sum().getDouble()
-            };
+            return new Powers(
+                    r64.square().sum().getDouble(), r64.sub(a64).square().sum().getDouble());
         }
     }
 
