@@ -350,10 +350,10 @@ public final class QuantizationConfig {
          */
         public Builder optMode(Class<? extends Block> layerType, QuantizationMode mode) {
             if (layerType == null || mode == null) {
-                defer("modeByType needs a layer type and a mode, got " + layerType + " and "
-                        + mode + ".", null);
+                defer("optMode(Class, QuantizationMode) needs a layer type and a mode, got "
+                        + layerType + " and " + mode + ".", null);
             } else if (LayerKinds.ofFloatType(layerType) == null) {
-                defer("modeByType: " + layerType.getSimpleName()
+                defer("optMode(Class, QuantizationMode): " + layerType.getSimpleName()
                         + " is not a quantizable layer type (" + LayerKinds.names() + ").", null);
             } else {
                 rules.optMode(layerType, mode);
@@ -372,14 +372,14 @@ public final class QuantizationConfig {
          */
         public Builder optMode(String pathGlob, QuantizationMode mode) {
             if (pathGlob == null || mode == null) {
-                defer("modeByPath needs a pattern and a mode, got " + pathGlob + " and " + mode
-                        + ".", null);
+                defer("optMode(String, QuantizationMode) needs a pattern and a mode, got "
+                        + pathGlob + " and " + mode + ".", null);
                 return this;
             }
             try {
                 rules.optMode(pathGlob, mode);
             } catch (IllegalArgumentException e) {
-                defer("modeByPath: " + e.getMessage(), e);
+                defer("optMode(String, QuantizationMode): " + e.getMessage(), e);
             }
             return this;
         }
@@ -393,13 +393,13 @@ public final class QuantizationConfig {
          */
         public Builder optExclude(String pathGlob) {
             if (pathGlob == null) {
-                defer("exclude needs a pattern, got null.", null);
+                defer("optExclude(String) needs a pattern, got null.", null);
                 return this;
             }
             try {
                 rules.optExclude(pathGlob);
             } catch (IllegalArgumentException e) {
-                defer("exclude: " + e.getMessage(), e);
+                defer("optExclude(String): " + e.getMessage(), e);
             }
             return this;
         }

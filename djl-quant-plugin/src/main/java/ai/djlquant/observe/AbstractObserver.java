@@ -3,16 +3,11 @@ package ai.djlquant.observe;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Objects;
 
 /**
- * Shared plumbing of the observers: counting, temporaries of an update, the serialised header.
- * Subclasses live in this package only.
+ * Shared plumbing of the observers: counting and the temporaries of an update. Subclasses live in
+ * this package only.
  */
 public abstract class AbstractObserver implements Observer {
 
@@ -45,51 +40,6 @@ public abstract class AbstractObserver implements Observer {
     @Override
     public final long getNonFiniteCount() {
         return nonFinite;
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public final byte[] toBytes() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(Observers.MAGIC);
-            out.writeByte(typeTag());
-            out.writeByte(version());
-            out.writeLong(count);
-            out.writeLong(nonFinite);
-            writeState(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
-    }
-
-    /** The tag {@link Observers#fromBytes(byte[])} dispatches on. */
-    abstract byte typeTag();
-
-    /** The version of the state format written by {@link #writeState}. */
-    abstract byte version();
-
-    abstract void writeState(DataOutputStream out) throws IOException;
-
-    /** Reads the counts written by {@link #toBytes()} after the header. */
-    final void readCounts(DataInputStream in) throws IOException {
-        count = Observers.nonNegative(in.readLong(), "count");
-        nonFinite = Observers.nonNegative(in.readLong(), "nonFiniteCount");
-    }
-
-    /** Checks that {@code other} has this observer's class and returns it cast. */
-    final <T extends AbstractObserver> T sameType(Observer other, Class<T> type) {
-        Objects.requireNonNull(other, "other");
-        if (other.getClass() != type) {
-            throw new IllegalArgumentException(
-                    "cannot merge a "
-                            + other.getClass().getSimpleName()
-                            + " into a "
-                            + type.getSimpleName()
-                            + ".");
-        }
-        return type.cast(other);
     }
 
     /** Throws {@link IllegalStateException} if no finite value has been seen. */

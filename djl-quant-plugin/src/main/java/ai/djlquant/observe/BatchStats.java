@@ -6,27 +6,13 @@ import ai.djl.ndarray.types.DataType;
 /**
  * Finite minimum, maximum and counts of one batch, computed with engine reductions. The common case
  * (no NaN, no infinity) costs two reductions; only a batch with non-finite values pays for a mask.
+ *
+ * @param min smallest finite value, or +Inf when there is none
+ * @param max largest finite value, or -Inf when there is none
+ * @param count number of finite values
+ * @param nonFinite number of NaN and infinite values
  */
-final class BatchStats {
-
-    /** Smallest finite value, or +Inf when there is none. */
-    final float min;
-
-    /** Largest finite value, or -Inf when there is none. */
-    final float max;
-
-    /** Number of finite values. */
-    final long count;
-
-    /** Number of NaN and infinite values. */
-    final long nonFinite;
-
-    private BatchStats(float min, float max, long count, long nonFinite) {
-        this.min = min;
-        this.max = max;
-        this.count = count;
-        this.nonFinite = nonFinite;
-    }
+record BatchStats(float min, float max, long count, long nonFinite) {
 
     /**
      * Statistics of {@code x}, which must be FLOAT32 (the caller converts and owns temporaries).
@@ -56,7 +42,7 @@ final class BatchStats {
     }
 
     /** True where the value is finite (NaN fails every comparison). */
-    static NDArray finiteMask(NDArray x) {
+    private static NDArray finiteMask(NDArray x) {
         return x.abs().lte(Float.MAX_VALUE);
     }
 

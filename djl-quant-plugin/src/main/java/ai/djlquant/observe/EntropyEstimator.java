@@ -53,11 +53,11 @@ public final class EntropyEstimator extends HistogramRangeEstimator {
     }
 
     @Override
-    double[] asymmetricRange(BinnedValues v, QuantScheme scheme) {
+    Bounds asymmetricRange(BinnedValues v, QuantScheme scheme) {
         int levels = scheme.qmax() - scheme.qmin() + 1;
         int last = v.size() - 1;
         if (last + 1 <= levels) {
-            return new double[] {v.min, v.max};
+            return new Bounds(v.min, v.max);
         }
         double[] prefix = prefix(v.counts);
         // an end that does not extend past 0 stays where it is
@@ -67,27 +67,32 @@ public final class EntropyEstimator extends HistogramRangeEstimator {
         // coarse grid of about 64 x 64 ranges, then every range within one coarse step of the
         // best: KL costs O(bins) per range, so the full grid of O(bins^2) ranges is too slow
         int stride = Math.max(1, Math.max(aMax + 1, last - bMin + 1) / 64);
-        int[] best = {0, last};
-        double[] bestD = {divergence(v.counts, prefix, 0, last, levels)};
-        scan(v, prefix, levels, 0, aMax, bMin, last, stride, best, bestD);
-        int a0 = best[0];
-        int b0 = best[1];
-        scan(
-                v,
-                prefix,
-                levels,
-                Math.max(0, a0 - stride),
-                Math.min(aMax, a0 + stride),
-                Math.max(bMin, b0 - stride),
-                Math.min(last, b0 + stride),
-                1,
-                best,
-                bestD);
-        return new double[] {v.low(best[0]), v.high(best[1])};
+        Cut best = new Cut(0, last, divergence(v.counts, prefix, 0, last, levels));
+        best = scan(v, prefix, levels, 0, aMax, bMin, last, stride, best);
+        int a0 = best.a();
+        int b0 = best.b();
+        best =
+                scan(
+                        v,
+                        prefix,
+                        levels,
+                        Math.max(0, a0 - stride),
+                        Math.min(aMax, a0 + stride),
+                        Math.max(bMin, b0 - stride),
+                        Math.min(last, b0 + stride),
+                        1,
+                        best);
+        return new Bounds(v.low(best.a()), v.high(best.b()));
     }
 
-    /** Tries the ranges [a, b] on a grid; keeps the one of smallest divergence in best. */
-    private static void scan(
+    /** The bins {@code [a, b]} kept, and the divergence of that choice. */
+    private record Cut(int a, int b, double divergence) {}
+
+    /**
+     * Tries the ranges [a, b] on a grid; returns the one of smallest divergence, {@code best} if
+     * none is smaller.
+     */
+    private static Cut scan(
             BinnedValues v,
             double[] prefix,
             int levels,
@@ -96,21 +101,19 @@ public final class EntropyEstimator extends HistogramRangeEstimator {
             int bFrom,
             int bTo,
             int stride,
-            int[] best,
-            double[] bestD) {
+            Cut best) {
         for (int a = aFrom; a <= aTo; a += stride) {
             for (int b = bTo; b >= bFrom; b -= stride) {
                 if (b - a + 1 < levels) {
                     break;
                 }
                 double d = divergence(v.counts, prefix, a, b, levels);
-                if (d < bestD[0]) {
-                    bestD[0] = d;
-                    best[0] = a;
-                    best[1] = b;
+                if (d < best.divergence()) {
+                    best = new Cut(a, b, d);
                 }
             }
         }
+        return best;
     }
 
     private static double[] prefix(double[] counts) {

@@ -2,9 +2,6 @@ package ai.djlquant.observe;
 
 import ai.djl.ndarray.NDArray;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -21,17 +18,14 @@ import java.util.Objects;
  * <p>When a batch falls outside, the width doubles as often as needed and neighbouring bins are
  * added in pairs: no count is lost or interpolated. Since the bin of a value at width {@code 2^e}
  * is exactly {@code floor(v / 2^e)} (a power-of-two division is exact), the state depends only on
- * the multiset of values seen, never on the order or on how they were split into batches: {@link
- * #merge(Observer)} gives a state {@link #equals(Object) equal} (field for field, count for count)
- * to that of one observer that saw all batches, and so does any order of updates.
+ * the multiset of values seen, never on the order or on how they were split into batches: any
+ * order of updates gives a state {@link #equals(Object) equal} (field for field, count for count)
+ * to that of one observer that saw all values in one batch.
  *
  * <p>Cost of an update: two engine reductions (min and max) and one pass over a zero-copy view of
  * the tensor's memory; no copy of the tensor is made for a contiguous CPU float32 tensor.
  */
 public final class HistogramObserver extends AbstractObserver implements TensorRangeObserver {
-
-    /** Version of the serialised state. */
-    public static final byte VERSION = 1;
 
     /** Default number of bins (TensorRT's choice). */
     public static final int DEFAULT_BINS = 2048;
@@ -71,15 +65,15 @@ public final class HistogramObserver extends AbstractObserver implements TensorR
     @Override
     void observe(NDArray x) {
         BatchStats b = BatchStats.of(x);
-        nonFinite += b.nonFinite;
+        nonFinite += b.nonFinite();
         if (b.isEmpty()) {
             return;
         }
-        float newMin = Math.min(min, b.min);
-        float newMax = Math.max(max, b.max);
+        float newMin = Math.min(min, b.min());
+        float newMax = Math.max(max, b.max());
         retarget(newMin, newMax);
         BinCounter.count(x, Math.scalb(1.0, -exponent), start, counts);
-        count += b.count;
+        count += b.count();
         min = newMin;
         max = newMax;
     }
@@ -135,39 +129,6 @@ public final class HistogramObserver extends AbstractObserver implements TensorR
         return (long) Math.floor(v * Math.scalb(1.0, -e));
     }
 
-    /** {@inheritDoc} */
-    @Override
-    public void merge(Observer other) {
-        HistogramObserver o = sameType(other, HistogramObserver.class);
-        if (o.bins != bins) {
-            throw new IllegalArgumentException(
-                    "cannot merge a HistogramObserver of "
-                            + o.bins
-                            + " bins into one of "
-                            + bins
-                            + " bins.");
-        }
-        // snapshot first: other may be this observer
-        long[] oCounts = o.counts.clone();
-        long oCount = o.count;
-        long oNonFinite = o.nonFinite;
-        long oStart = o.start;
-        int oExponent = o.exponent;
-        float oMin = o.min;
-        float oMax = o.max;
-        nonFinite += oNonFinite;
-        if (oCount == 0) {
-            return;
-        }
-        float newMin = Math.min(min, oMin);
-        float newMax = Math.max(max, oMax);
-        retarget(newMin, newMax);
-        addRebinned(oCounts, oStart, oExponent, exponent, start);
-        count += oCount;
-        min = newMin;
-        max = newMax;
-    }
-
     /**
      * Returns the number of bins.
      *
@@ -220,70 +181,6 @@ public final class HistogramObserver extends AbstractObserver implements TensorR
     public float getMax() {
         requireSeen();
         return max;
-    }
-
-    @Override
-    byte typeTag() {
-        return Observers.HISTOGRAM;
-    }
-
-    @Override
-    byte version() {
-        return VERSION;
-    }
-
-    @Override
-    void writeState(DataOutputStream out) throws IOException {
-        out.writeInt(bins);
-        out.writeInt(exponent);
-        out.writeLong(start);
-        out.writeFloat(min);
-        out.writeFloat(max);
-        for (long c : counts) {
-            out.writeLong(c);
-        }
-    }
-
-    static HistogramObserver read(DataInputStream in, byte version) throws IOException {
-        Observers.checkVersion(version, VERSION, "HistogramObserver");
-        long count = Observers.nonNegative(in.readLong(), "count");
-        long nonFinite = Observers.nonNegative(in.readLong(), "nonFiniteCount");
-        int bins = in.readInt();
-        if (bins > in.available() / 8 + 1) {
-            throw new IllegalArgumentException(
-                    "HistogramObserver bytes are truncated or hold an invalid bin count "
-                            + bins
-                            + ".");
-        }
-        HistogramObserver o = builder().optBins(bins).build();
-        o.count = count;
-        o.nonFinite = nonFinite;
-        o.exponent = in.readInt();
-        o.start = in.readLong();
-        o.min = in.readFloat();
-        o.max = in.readFloat();
-        long sum = 0;
-        for (int k = 0; k < bins; k++) {
-            o.counts[k] = Observers.nonNegative(in.readLong(), "bin count");
-            sum += o.counts[k];
-        }
-        MinMaxObserver.checkRange(count, o.min, o.max, "HistogramObserver");
-        // only the canonical window is a valid state: it is what makes equal states comparable
-        boolean canonical =
-                sum == count
-                        && (count == 0
-                                ? o.exponent == 0 && o.start == 0
-                                : o.exponent == exponentFor(o.min, o.max, bins)
-                                        && o.start == latticeIndex(o.min, o.exponent));
-        if (!canonical) {
-            throw new IllegalArgumentException(
-                    "HistogramObserver bytes hold an inconsistent state (counts sum to "
-                            + sum
-                            + " for "
-                            + count
-                            + " values, or the bins do not match the range).");
-        }
-        return o;
     }
 
     /** {@inheritDoc} */

@@ -17,11 +17,22 @@ public abstract class HistogramRangeEstimator implements RangeEstimator {
 
     HistogramRangeEstimator() {}
 
+    /**
+     * The range an estimator keeps.
+     *
+     * @param low the low end
+     * @param high the high end, not below {@code low}
+     */
+    public record Range(float low, float high) {}
+
+    /** A range searched for an asymmetric scheme, before it is clamped to the values seen. */
+    record Bounds(double low, double high) {}
+
     /** {@inheritDoc} */
     @Override
     public final QuantParams estimate(Observer observer, QuantScheme scheme) {
-        float[] r = range(observer, scheme);
-        return AffineQuantizer.fromRange(scheme, r[0], r[1]);
+        Range r = range(observer, scheme);
+        return AffineQuantizer.fromRange(scheme, r.low(), r.high());
     }
 
     /**
@@ -30,12 +41,12 @@ public abstract class HistogramRangeEstimator implements RangeEstimator {
      *
      * @param observer a non-empty histogram observer
      * @param scheme a per-tensor scheme
-     * @return {@code {low, high}}
+     * @return the range
      * @throws IllegalArgumentException if the observer is not a histogram or the scheme is not per
      *     tensor
      * @throws IllegalStateException if the observer has seen no finite value
      */
-    public final float[] range(Observer observer, QuantScheme scheme) {
+    public final Range range(Observer observer, QuantScheme scheme) {
         Objects.requireNonNull(observer, "observer");
         Objects.requireNonNull(scheme, "scheme");
         if (!(observer instanceof HistogramObserver)) {
@@ -57,17 +68,17 @@ public abstract class HistogramRangeEstimator implements RangeEstimator {
         if (scheme.isSymmetric()) {
             BinnedValues abs = v.folded(h.getBins());
             float t = (float) Math.min(symmetricThreshold(abs, scheme), abs.max);
-            return new float[] {-t, t};
+            return new Range(-t, t);
         }
-        double[] lh = asymmetricRange(v, scheme);
-        float lo = (float) Math.max(v.min, lh[0]);
-        float hi = (float) Math.min(v.max, lh[1]);
-        return new float[] {lo, Math.max(lo, hi)};
+        Bounds lh = asymmetricRange(v, scheme);
+        float lo = (float) Math.max(v.min, lh.low());
+        float hi = (float) Math.min(v.max, lh.high());
+        return new Range(lo, Math.max(lo, hi));
     }
 
     /** Chooses {@code t} for a symmetric scheme from the histogram of {@code |x|}. */
     abstract double symmetricThreshold(BinnedValues abs, QuantScheme scheme);
 
-    /** Chooses {@code {low, high}} for an asymmetric scheme. */
-    abstract double[] asymmetricRange(BinnedValues values, QuantScheme scheme);
+    /** Chooses the low and high ends for an asymmetric scheme. */
+    abstract Bounds asymmetricRange(BinnedValues values, QuantScheme scheme);
 }

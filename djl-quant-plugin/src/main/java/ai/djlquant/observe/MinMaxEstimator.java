@@ -8,9 +8,8 @@ import ai.djlquant.quant.QuantScheme;
 import java.util.Objects;
 
 /**
- * The grid covers everything seen: the observed minimum and maximum, per tensor from any {@link
- * TensorRangeObserver}, per channel from a {@link PerChannelMinMaxObserver} on the scheme's axis.
- * Nothing is clipped; one outlier stretches the grid for all values.
+ * The grid covers everything seen: the observed minimum and maximum, per tensor, from any {@link
+ * TensorRangeObserver}. Nothing is clipped; one outlier stretches the grid for all values.
  */
 public final class MinMaxEstimator implements RangeEstimator {
 
@@ -26,19 +25,6 @@ public final class MinMaxEstimator implements RangeEstimator {
                 && observer instanceof TensorRangeObserver) {
             TensorRangeObserver o = (TensorRangeObserver) observer;
             return AffineQuantizer.fromRange(scheme, o.getMin(), o.getMax());
-        }
-        if (scheme.getGranularity() == Granularity.PER_CHANNEL
-                && observer instanceof PerChannelMinMaxObserver) {
-            PerChannelMinMaxObserver o = (PerChannelMinMaxObserver) observer;
-            if (o.getAxis() != scheme.getAxis()) {
-                throw new IllegalArgumentException(
-                        "the observer's axis "
-                                + o.getAxis()
-                                + " differs from the scheme's axis "
-                                + scheme.getAxis()
-                                + ".");
-            }
-            return AffineQuantizer.fromChannelRanges(scheme, o.getMins(), o.getMaxs());
         }
         throw new IllegalArgumentException(
                 "min-max cannot make "

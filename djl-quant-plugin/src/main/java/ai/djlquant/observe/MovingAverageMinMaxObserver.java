@@ -2,9 +2,6 @@ package ai.djlquant.observe;
 
 import ai.djl.ndarray.NDArray;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.util.Objects;
 
 /**
@@ -12,28 +9,14 @@ import java.util.Objects;
  * MovingAverageMinMaxObserver}): the first batch sets the range, each later batch moves it by
  * {@code momentum * (batchMin - min)}. Less sensitive than {@link MinMaxObserver} to one unusual
  * batch. Batches without finite values are skipped.
- *
- * <p>Merge: the average is order dependent, so {@code a.merge(b)} gives the state of one observer
- * that saw {@code a}'s batches, then {@code b}'s. It is exact in real arithmetic: a state keeps its
- * first batch's range and the factor {@code (1 - momentum)^batches}, and the merged average is
- * {@code b.avg + (1 - momentum)^b.batches * (a.avg - b.first)}. In doubles it matches the
- * sequential observer to rounding (about 1e-15 relative), not bit for bit.
  */
 public final class MovingAverageMinMaxObserver extends AbstractObserver
         implements TensorRangeObserver {
-
-    /** Version of the serialised state. */
-    public static final byte VERSION = 1;
 
     private final double momentum;
     private long batches;
     private double avgMin;
     private double avgMax;
-    private double firstMin;
-    private double firstMax;
-
-    /** {@code (1 - momentum)^batches}: how much of the state before this stream survives. */
-    private double decay = 1;
 
     private MovingAverageMinMaxObserver(double momentum) {
         this.momentum = momentum;
@@ -69,54 +52,19 @@ public final class MovingAverageMinMaxObserver extends AbstractObserver
     @Override
     void observe(NDArray x) {
         BatchStats b = BatchStats.of(x);
-        nonFinite += b.nonFinite;
+        nonFinite += b.nonFinite();
         if (b.isEmpty()) {
             return;
         }
-        count += b.count;
+        count += b.count();
         if (batches == 0) {
-            firstMin = b.min;
-            firstMax = b.max;
-            avgMin = b.min;
-            avgMax = b.max;
+            avgMin = b.min();
+            avgMax = b.max();
         } else {
-            avgMin += momentum * (b.min - avgMin);
-            avgMax += momentum * (b.max - avgMax);
+            avgMin += momentum * (b.min() - avgMin);
+            avgMax += momentum * (b.max() - avgMax);
         }
         batches++;
-        decay *= 1 - momentum;
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public void merge(Observer other) {
-        MovingAverageMinMaxObserver o = sameType(other, MovingAverageMinMaxObserver.class);
-        if (o.momentum != momentum) {
-            throw new IllegalArgumentException(
-                    "cannot merge a MovingAverageMinMaxObserver with momentum "
-                            + o.momentum
-                            + " into one with momentum "
-                            + momentum
-                            + ".");
-        }
-        count += o.count;
-        nonFinite += o.nonFinite;
-        if (o.batches == 0) {
-            return;
-        }
-        if (batches == 0) {
-            firstMin = o.firstMin;
-            firstMax = o.firstMax;
-            avgMin = o.avgMin;
-            avgMax = o.avgMax;
-        } else {
-            // the average after o's batches is affine in the value they start from, with slope
-            // o.decay: starting from this average instead of o's first batch shifts it by this
-            avgMin = o.avgMin + o.decay * (avgMin - o.firstMin);
-            avgMax = o.avgMax + o.decay * (avgMax - o.firstMax);
-        }
-        batches += o.batches;
-        decay *= o.decay;
     }
 
     /** {@inheritDoc} */
@@ -133,49 +81,6 @@ public final class MovingAverageMinMaxObserver extends AbstractObserver
         return (float) avgMax;
     }
 
-    @Override
-    byte typeTag() {
-        return Observers.MOVING_AVERAGE;
-    }
-
-    @Override
-    byte version() {
-        return VERSION;
-    }
-
-    @Override
-    void writeState(DataOutputStream out) throws IOException {
-        out.writeDouble(momentum);
-        out.writeLong(batches);
-        out.writeDouble(avgMin);
-        out.writeDouble(avgMax);
-        out.writeDouble(firstMin);
-        out.writeDouble(firstMax);
-        out.writeDouble(decay);
-    }
-
-    static MovingAverageMinMaxObserver read(DataInputStream in, byte version) throws IOException {
-        Observers.checkVersion(version, VERSION, "MovingAverageMinMaxObserver");
-        long count = Observers.nonNegative(in.readLong(), "count");
-        long nonFinite = Observers.nonNegative(in.readLong(), "nonFiniteCount");
-        MovingAverageMinMaxObserver o = builder().optMomentum(in.readDouble()).build();
-        o.count = count;
-        o.nonFinite = nonFinite;
-        o.batches = Observers.nonNegative(in.readLong(), "batches");
-        o.avgMin = in.readDouble();
-        o.avgMax = in.readDouble();
-        o.firstMin = in.readDouble();
-        o.firstMax = in.readDouble();
-        o.decay = in.readDouble();
-        if ((o.batches == 0) != (o.count == 0)
-                || !(o.decay >= 0 && o.decay <= 1)
-                || !Double.isFinite(o.avgMin + o.avgMax + o.firstMin + o.firstMax)) {
-            throw new IllegalArgumentException(
-                    "MovingAverageMinMaxObserver bytes hold an invalid state.");
-        }
-        return o;
-    }
-
     /** {@inheritDoc} */
     @Override
     public boolean equals(Object o) {
@@ -188,16 +93,13 @@ public final class MovingAverageMinMaxObserver extends AbstractObserver
                 && Double.compare(momentum, m.momentum) == 0
                 && batches == m.batches
                 && Double.compare(avgMin, m.avgMin) == 0
-                && Double.compare(avgMax, m.avgMax) == 0
-                && Double.compare(firstMin, m.firstMin) == 0
-                && Double.compare(firstMax, m.firstMax) == 0
-                && Double.compare(decay, m.decay) == 0;
+                && Double.compare(avgMax, m.avgMax) == 0;
     }
 
     /** {@inheritDoc} */
     @Override
     public int hashCode() {
-        return Objects.hash(count, nonFinite, momentum, batches, avgMin, avgMax, decay);
+        return Objects.hash(count, nonFinite, momentum, batches, avgMin, avgMax);
     }
 
     /** {@inheritDoc} */

@@ -41,7 +41,7 @@ public final class MseEstimator extends HistogramRangeEstimator {
     }
 
     @Override
-    double[] asymmetricRange(BinnedValues v, QuantScheme scheme) {
+    Bounds asymmetricRange(BinnedValues v, QuantScheme scheme) {
         Sums sums = new Sums(v);
         int last = v.size() - 1;
         int z = v.zeroBin();
@@ -49,7 +49,7 @@ public final class MseEstimator extends HistogramRangeEstimator {
         int bMin = v.max > 0 ? z : last;
         int levels = scheme.qmax() - scheme.qmin();
         double best = Double.POSITIVE_INFINITY;
-        double[] bestRange = {v.min, v.max};
+        Bounds bestRange = new Bounds(v.min, v.max);
         for (int a = 0; a <= aMax; a++) {
             double lo = Math.min(v.low(a), 0);
             for (int b = last; b >= bMin; b--) {
@@ -65,7 +65,7 @@ public final class MseEstimator extends HistogramRangeEstimator {
                 double err = sums.error(gridHi + step / 2, gridHi, gridLo - step / 2, gridLo, step);
                 if (err < best) {
                     best = err;
-                    bestRange = new double[] {v.low(a), v.high(b)};
+                    bestRange = new Bounds(v.low(a), v.high(b));
                 }
             }
         }

@@ -14,14 +14,11 @@ import ai.djl.ndarray.NDArray;
  *   <li>memory is fixed by the configuration, whatever the number of batches;
  *   <li>NaN and infinite values are skipped and counted ({@link #getNonFiniteCount()}); they never
  *       reach a range;
- *   <li>{@link #merge(Observer)} makes this observer equal to one that saw this observer's stream
- *       followed by the other's, so calibration can be split across threads or machines;
- *   <li>{@link #toBytes()} and {@link Observers#fromBytes(byte[])} round-trip to an equal observer;
  *   <li>asking an observer that has seen no finite value for a range throws {@link
  *       IllegalStateException}.
  * </ul>
  *
- * <p>Observers are not thread-safe: give each thread its own and merge them.
+ * <p>Observers are not thread-safe.
  */
 public interface Observer {
 
@@ -33,15 +30,6 @@ public interface Observer {
      *     example a per-channel axis the tensor does not have)
      */
     void update(NDArray x);
-
-    /**
-     * Folds in the statistics of another observer of the same type and configuration, as if this
-     * observer had seen the other's batches after its own. The other observer is unchanged.
-     *
-     * @param other the other observer
-     * @throws IllegalArgumentException if the other observer's type or configuration differs
-     */
-    void merge(Observer other);
 
     /**
      * Returns the number of finite values seen.
@@ -64,22 +52,5 @@ public interface Observer {
      */
     default boolean isEmpty() {
         return getCount() == 0;
-    }
-
-    /**
-     * Serialises the observer's configuration and state to versioned bytes; {@link
-     * Observers#fromBytes(byte[])} reads them back.
-     *
-     * @return the bytes
-     */
-    byte[] toBytes();
-
-    /**
-     * Returns an independent copy with the same configuration and state.
-     *
-     * @return the copy
-     */
-    default Observer copy() {
-        return Observers.fromBytes(toBytes());
     }
 }

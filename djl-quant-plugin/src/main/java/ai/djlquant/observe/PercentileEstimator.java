@@ -42,10 +42,10 @@ public final class PercentileEstimator extends HistogramRangeEstimator {
     }
 
     @Override
-    double[] asymmetricRange(BinnedValues values, QuantScheme scheme) {
+    Bounds asymmetricRange(BinnedValues values, QuantScheme scheme) {
         // the same share of values is cut as for a symmetric scheme, half from each tail
         double tail = (100 - percentile) / 200;
-        return new double[] {values.quantile(tail), values.quantile(1 - tail)};
+        return new Bounds(values.quantile(tail), values.quantile(1 - tail));
     }
 
     /** {@inheritDoc} */

@@ -3,11 +3,9 @@
  * becomes {@link ai.djlquant.quant.QuantParams}.
  *
  * <p>Observers ({@link ai.djlquant.observe.MinMaxObserver}, {@link
- * ai.djlquant.observe.MovingAverageMinMaxObserver}, {@link
- * ai.djlquant.observe.PerChannelMinMaxObserver}, {@link ai.djlquant.observe.HistogramObserver}) see
- * batches through {@code update(NDArray)}, keep a fixed amount of memory whatever the number of
- * batches, skip and count NaN and infinite values, merge with an observer that saw another stream,
- * and serialise to versioned bytes ({@link ai.djlquant.observe.Observers#fromBytes}).
+ * ai.djlquant.observe.MovingAverageMinMaxObserver}, {@link ai.djlquant.observe.HistogramObserver})
+ * see batches through {@code update(NDArray)}, keep a fixed amount of memory whatever the number of
+ * batches, and skip and count NaN and infinite values.
  *
  * <p>Range estimators ({@link ai.djlquant.observe.MinMaxEstimator}, {@link
  * ai.djlquant.observe.PercentileEstimator}, {@link ai.djlquant.observe.EntropyEstimator}, {@link

@@ -102,8 +102,8 @@ public final class ModeRules {
      */
     public Choice modeFor(String path, Class<?> type) {
         for (PathRule r : byPath) {
-            if (r.pattern.matches(path)) {
-                return new Choice(r.mode, "path pattern '" + r.pattern + "'");
+            if (r.pattern().matches(path)) {
+                return new Choice(r.mode(), "path pattern '" + r.pattern() + "'");
             }
         }
         QuantizationMode m = byType.get(type);
@@ -113,49 +113,25 @@ public final class ModeRules {
         return new Choice(defaultMode, "the default mode");
     }
 
-    /** A mode for the layers whose path matches a pattern. */
-    public static final class PathRule {
+    /**
+     * A mode for the layers whose path matches a pattern.
+     *
+     * @param pattern the pattern
+     * @param mode the mode
+     */
+    public record PathRule(PathPattern pattern, QuantizationMode mode) {}
 
-        private final PathPattern pattern;
-        private final QuantizationMode mode;
-
-        PathRule(PathPattern pattern, QuantizationMode mode) {
-            this.pattern = pattern;
-            this.mode = mode;
-        }
-
-        /**
-         * Returns the pattern.
-         *
-         * @return the pattern
-         */
-        public PathPattern getPattern() {
-            return pattern;
-        }
+    /**
+     * A mode and the rule it came from.
+     *
+     * @param mode the mode
+     * @param source the rule the mode came from, for example {@code path pattern '**}{@code
+     *     /03Linear'}
+     */
+    public record Choice(QuantizationMode mode, String source) {
 
         /**
-         * Returns the mode.
-         *
-         * @return the mode
-         */
-        public QuantizationMode getMode() {
-            return mode;
-        }
-    }
-
-    /** A mode and the rule it came from. */
-    public static final class Choice {
-
-        private final QuantizationMode mode;
-        private final String source;
-
-        Choice(QuantizationMode mode, String source) {
-            this.mode = mode;
-            this.source = source;
-        }
-
-        /**
-         * Returns the mode.
+         * Returns the mode; the same as {@link #mode()}, for the callers that predate the record.
          *
          * @return the mode
          */
@@ -164,8 +140,8 @@ public final class ModeRules {
         }
 
         /**
-         * Returns the rule the mode came from, for example {@code path pattern '**}{@code
-         * /03Linear'}.
+         * Returns the rule the mode came from; the same as {@link #source()}, for the callers that
+         * predate the record.
          *
          * @return the source
          */

@@ -26,9 +26,9 @@ public final class SqnrMeter {
      * @throws IllegalArgumentException if the shapes differ
      */
     public void add(NDArray reference, NDArray approximation) {
-        double[] p = Sqnr.powers(reference, approximation);
-        signal += p[0];
-        noise += p[1];
+        Sqnr.Powers p = Sqnr.powers(reference, approximation);
+        signal += p.signal();
+        noise += p.noise();
         values += reference.size();
     }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djlquant.annotations.Internal;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -36,6 +37,7 @@ import java.util.Objects;
  * for unsigned ones, whatever the bit width (a 4-bit grid uses the values [-8, 7] of an int8). In
  * {@code byte[]} form, unsigned values are read back with {@code b & 0xFF}.
  */
+@Internal
 public final class AffineQuantizer {
 
     /**
@@ -72,10 +74,8 @@ public final class AffineQuantizer {
     public static QuantParams fromRange(QuantScheme scheme, float min, float max) {
         Objects.requireNonNull(scheme, "scheme");
         requireGranularity(scheme, Granularity.PER_TENSOR, "fromRange");
-        float[] scales = new float[1];
-        int[] zeroPoints = new int[1];
-        fill(scheme, min, max, scales, zeroPoints, 0, "range");
-        return new QuantParams(scheme, scales, zeroPoints, new long[0]);
+        AffineParams.Pair p = AffineParams.forRange(scheme, min, max, "range");
+        return QuantParams.perTensor(scheme, p.scale(), p.zeroPoint());
     }
 
     /**
@@ -92,20 +92,19 @@ public final class AffineQuantizer {
     public static QuantParams fromChannelRanges(QuantScheme scheme, float[] mins, float[] maxs) {
         Objects.requireNonNull(scheme, "scheme");
         requireGranularity(scheme, Granularity.PER_CHANNEL, "fromChannelRanges");
-        return fromRanges(scheme, mins, maxs, new long[] {mins.length});
+        return AffineParams.fromRanges(scheme, mins, maxs, new long[] {mins.length});
     }
 
     /**
      * Returns parameters for a weight from its own ranges at the scheme's granularity: the whole
-     * tensor, each index of the axis, or each group of {@code groupSize} elements along the axis.
-     * The ranges are computed on the engine; only one (min, max) pair per parameter comes back to
-     * Java.
+     * tensor or each index of the axis. The ranges are computed on the engine; only one (min, max)
+     * pair per parameter comes back to Java.
      *
      * @param scheme the scheme
      * @param weight the weight, any floating-point type
      * @return the parameters
      * @throws IllegalArgumentException if the scheme does not fit the weight's shape (axis out of
-     *     range, group size not dividing the axis) or the weight holds NaN or infinite values
+     *     range) or the weight holds NaN or infinite values
      */
     public static QuantParams forWeight(QuantScheme scheme, NDArray weight) {
         Objects.requireNonNull(scheme, "scheme");
@@ -116,33 +115,8 @@ public final class AffineQuantizer {
             throw new IllegalArgumentException(
                     "weight of shape " + weight.getShape() + " has no elements.");
         }
-        float[] mins;
-        float[] maxs;
-        NDManager manager = weight.getManager();
-        try (NDManager scope = manager.newSubManager()) {
-            weight.tempAttach(scope);
-            NDArray w = weight.toType(DataType.FLOAT32, false);
-            switch (scheme.getGranularity()) {
-                case PER_TENSOR:
-                    mins = new float[] {w.min().getFloat()};
-                    maxs = new float[] {w.max().getFloat()};
-                    break;
-                case PER_CHANNEL:
-                    // PyTorch reduces over one axis at a time: view as [outer, dim, inner]
-                    NDArray v = w.reshape(layout.outer, layout.dim, layout.inner);
-                    mins = v.min(new int[] {2}).min(new int[] {0}).toFloatArray();
-                    maxs = v.max(new int[] {2}).max(new int[] {0}).toFloatArray();
-                    break;
-                default:
-                    NDArray view = w.reshape(new Shape(layout.valueViewShape()));
-                    int[] axes = {layout.groupReduceAxis()};
-                    mins = view.min(axes).toFloatArray();
-                    maxs = view.max(axes).toFloatArray();
-                    break;
-            }
-        }
-        checkWeightRanges(mins, maxs, scheme, weight.getShape().toString());
-        return fromRanges(scheme, mins, maxs, layout.paramShape());
+        AffineParams.Ranges r = AffineParams.weightRanges(layout, weight);
+        return AffineParams.forWeightRanges(scheme, layout, r, weight.getShape().toString());
     }
 
     /**
@@ -163,28 +137,8 @@ public final class AffineQuantizer {
             throw new IllegalArgumentException(
                     "weight of shape " + Arrays.toString(shape) + " has no elements.");
         }
-        int n = layout.paramCount();
-        float[] mins = new float[n];
-        float[] maxs = new float[n];
-        Arrays.fill(mins, Float.POSITIVE_INFINITY);
-        Arrays.fill(maxs, Float.NEGATIVE_INFINITY);
-        boolean[] nan = new boolean[n];
-        for (int i = 0; i < weight.length; i++) {
-            int k = layout.paramIndex(i);
-            float v = weight[i];
-            if (Float.isNaN(v)) {
-                nan[k] = true;
-            }
-            mins[k] = Math.min(mins[k], v);
-            maxs[k] = Math.max(maxs[k], v);
-        }
-        for (int k = 0; k < n; k++) {
-            if (nan[k]) {
-                mins[k] = Float.NaN;
-            }
-        }
-        checkWeightRanges(mins, maxs, scheme, Arrays.toString(shape));
-        return fromRanges(scheme, mins, maxs, layout.paramShape());
+        AffineParams.Ranges r = AffineParams.weightRanges(layout, weight);
+        return AffineParams.forWeightRanges(scheme, layout, r, Arrays.toString(shape));
     }
 
     /**
@@ -212,8 +166,7 @@ public final class AffineQuantizer {
         try (NDManager scope = manager.newSubManager()) {
             x.tempAttach(scope);
             Shape paramShape = new Shape(layout.paramViewShape());
-            NDArray v =
-                    x.toType(DataType.FLOAT32, false).reshape(new Shape(layout.valueViewShape()));
+            NDArray v = x.toType(DataType.FLOAT32, false);
             NDArray y = v.mul(scope.create(inverseScales(p), paramShape)).round();
             NDArray zp = scope.create(floatZeroPoints(p), paramShape);
             if (!s.isSymmetric()) {
@@ -260,8 +213,7 @@ public final class AffineQuantizer {
         try (NDManager scope = manager.newSubManager()) {
             q.tempAttach(scope);
             Shape paramShape = new Shape(layout.paramViewShape());
-            NDArray v =
-                    q.toType(DataType.FLOAT32, false).reshape(new Shape(layout.valueViewShape()));
+            NDArray v = q.toType(DataType.FLOAT32, false);
             if (!s.isSymmetric()) {
                 v = v.sub(scope.create(floatZeroPoints(p), paramShape));
             }
@@ -327,91 +279,6 @@ public final class AffineQuantizer {
             x[i] = ((float) v - zp[k]) * scales[k];
         }
         return x;
-    }
-
-    /**
-     * Parameters for ranges laid out as {@code paramShape} (per channel or per group), each
-     * computed as {@link #fromRange} does.
-     */
-    static QuantParams fromRanges(
-            QuantScheme scheme, float[] mins, float[] maxs, long[] paramShape) {
-        Objects.requireNonNull(mins, "mins");
-        Objects.requireNonNull(maxs, "maxs");
-        if (mins.length != maxs.length) {
-            throw new IllegalArgumentException(
-                    "mins and maxs must have the same length, got "
-                            + mins.length
-                            + " and "
-                            + maxs.length
-                            + ".");
-        }
-        if (mins.length == 0) {
-            throw new IllegalArgumentException("mins and maxs must not be empty.");
-        }
-        float[] scales = new float[mins.length];
-        int[] zeroPoints = new int[mins.length];
-        for (int i = 0; i < mins.length; i++) {
-            fill(scheme, mins[i], maxs[i], scales, zeroPoints, i, "range[" + i + "]");
-        }
-        return new QuantParams(scheme, scales, zeroPoints, paramShape);
-    }
-
-    private static void fill(
-            QuantScheme s,
-            float min,
-            float max,
-            float[] scales,
-            int[] zeroPoints,
-            int i,
-            String what) {
-        if (!Float.isFinite(min) || !Float.isFinite(max)) {
-            throw new IllegalArgumentException(
-                    what + " [" + min + ", " + max + "] must have finite ends.");
-        }
-        if (min > max) {
-            throw new IllegalArgumentException(
-                    what + " [" + min + ", " + max + "] has min greater than max.");
-        }
-        // 0 must be on the grid: zero padding and ReLU zeros stay exact
-        float lo = Math.min(min, 0f);
-        float hi = Math.max(max, 0f);
-        int qmin = s.qmin();
-        int qmax = s.qmax();
-        float scale;
-        if (s.isSymmetric()) {
-            scale = Math.max(-lo, hi) / ((qmax - qmin) / 2f);
-        } else {
-            float span = hi - lo;
-            // float32 as PyTorch; the double fallback only for spans beyond Float.MAX_VALUE
-            scale =
-                    Float.isInfinite(span)
-                            ? (float) (((double) hi - lo) / (qmax - qmin))
-                            : span / (qmax - qmin);
-        }
-        scale = Math.max(scale, MIN_SCALE);
-        int zp = 0;
-        if (!s.isSymmetric()) {
-            zp = (int) Math.max(qmin, Math.min(qmax, qmin - Math.rint(lo / scale)));
-        }
-        scales[i] = scale;
-        zeroPoints[i] = zp;
-    }
-
-    private static void checkWeightRanges(
-            float[] mins, float[] maxs, QuantScheme scheme, String shape) {
-        for (int i = 0; i < mins.length; i++) {
-            if (!Float.isFinite(mins[i]) || !Float.isFinite(maxs[i])) {
-                String where =
-                        scheme.getGranularity() == Granularity.PER_TENSOR
-                                ? ""
-                                : (scheme.getGranularity() == Granularity.PER_CHANNEL
-                                                ? " in channel "
-                                                : " in group ")
-                                        + i;
-                throw new IllegalArgumentException(
-                        "weight of shape " + shape + " holds NaN or infinite values" + where + ".");
-            }
-        }
     }
 
     private static ParamLayout layoutFor(QuantScheme s, int length, long[] shape, String name) {

@@ -14,13 +14,11 @@ final class ParamLayout {
     final long outer;
     final long dim;
     final long inner;
-    final int groupSize;
 
     private ParamLayout(QuantScheme scheme, long[] shape) {
         this.granularity = scheme.getGranularity();
         this.shape = shape.clone();
         this.axis = scheme.getAxis();
-        this.groupSize = scheme.getGroupSize();
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] < 0) {
                 throw new IllegalArgumentException(
@@ -46,25 +44,12 @@ final class ParamLayout {
         outer = product(shape, 0, axis);
         dim = shape[axis];
         inner = product(shape, axis + 1, shape.length);
-        if (granularity == Granularity.PER_GROUP && dim % groupSize != 0) {
-            throw new IllegalArgumentException(
-                    "groupSize "
-                            + groupSize
-                            + " does not divide dimension "
-                            + dim
-                            + " of axis "
-                            + axis
-                            + " of shape "
-                            + Arrays.toString(shape)
-                            + ".");
-        }
     }
 
     /**
      * Returns the layout of {@code scheme} over {@code shape}.
      *
-     * @throws IllegalArgumentException if the axis is out of range or the group size does not
-     *     divide the axis
+     * @throws IllegalArgumentException if a dimension is negative or the axis is out of range
      */
     static ParamLayout of(QuantScheme scheme, long[] shape) {
         return new ParamLayout(scheme, shape);
@@ -77,75 +62,28 @@ final class ParamLayout {
 
     /** Shape of the parameter arrays, as {@link QuantParams#getShape()} holds it. */
     long[] paramShape() {
-        switch (granularity) {
-            case PER_TENSOR:
-                return new long[0];
-            case PER_CHANNEL:
-                return new long[] {dim};
-            default:
-                long[] s = shape.clone();
-                s[axis] = dim / groupSize;
-                return s;
-        }
+        return granularity == Granularity.PER_TENSOR ? new long[0] : new long[] {dim};
     }
 
     /** Number of (scale, zero point) pairs. */
     int paramCount() {
-        long n = product(paramShape(), 0, paramShape().length);
-        return Math.toIntExact(n);
+        return granularity == Granularity.PER_TENSOR ? 1 : Math.toIntExact(dim);
     }
 
-    /**
-     * Shape to view the tensor in so that parameters broadcast: per channel the tensor itself; per
-     * group the axis split into {@code [dim / groupSize, groupSize]}.
-     */
-    long[] valueViewShape() {
-        if (granularity != Granularity.PER_GROUP) {
-            return shape.clone();
-        }
-        long[] s = new long[shape.length + 1];
-        System.arraycopy(shape, 0, s, 0, axis);
-        s[axis] = dim / groupSize;
-        s[axis + 1] = groupSize;
-        System.arraycopy(shape, axis + 1, s, axis + 2, shape.length - axis - 1);
-        return s;
-    }
-
-    /** Shape of the parameter arrays that broadcasts against {@link #valueViewShape()}. */
+    /** Shape of the parameter arrays that broadcasts against the tensor. */
     long[] paramViewShape() {
-        switch (granularity) {
-            case PER_TENSOR:
-                return new long[0];
-            case PER_CHANNEL:
-                long[] c = new long[shape.length];
-                Arrays.fill(c, 1);
-                c[axis] = dim;
-                return c;
-            default:
-                long[] g = valueViewShape();
-                g[axis + 1] = 1;
-                return g;
+        if (granularity == Granularity.PER_TENSOR) {
+            return new long[0];
         }
-    }
-
-    /** The axis of the value view that the reduction for per-group ranges runs along. */
-    int groupReduceAxis() {
-        return axis + 1;
+        long[] c = new long[shape.length];
+        Arrays.fill(c, 1);
+        c[axis] = dim;
+        return c;
     }
 
     /** Index of the parameter pair of the element at flat (row-major) index {@code i}. */
     int paramIndex(long i) {
-        switch (granularity) {
-            case PER_TENSOR:
-                return 0;
-            case PER_CHANNEL:
-                return (int) ((i / inner) % dim);
-            default:
-                long r = i % inner;
-                long c = (i / inner) % dim;
-                long o = i / (inner * dim);
-                return (int) ((o * (dim / groupSize) + c / groupSize) * inner + r);
-        }
+        return granularity == Granularity.PER_TENSOR ? 0 : (int) ((i / inner) % dim);
     }
 
     /** Checks that parameters were made for this layout. */

@@ -6,11 +6,10 @@ import java.util.Objects;
 /**
  * The numbers that map one tensor to its integer grid: {@code q = clamp(round(x / scale) +
  * zeroPoint, qmin, qmax)} and back {@code x' = (q - zeroPoint) * scale}, with one (scale, zero
- * point) pair per tensor, per channel or per group as the {@link QuantScheme} says.
+ * point) pair per tensor or per channel as the {@link QuantScheme} says.
  *
  * <p>Layout of the arrays: per tensor, one element; per channel, one element per index of the
- * scheme's axis; per group, one element per group in row-major order of the parameter shape,
- * which is the tensor's shape with the axis dimension divided by the group size.
+ * scheme's axis.
  *
  * <p>Instances are immutable (the arrays are copied in and out) and validated: scales are finite
  * and positive, zero points lie on the grid, and symmetric schemes have zero points of 0.
@@ -29,7 +28,7 @@ public final class QuantParams {
      * @param scales the scales, laid out as described in the class documentation
      * @param zeroPoints the zero points, same length as {@code scales}
      * @param shape the shape of the parameter arrays: {@code []} per tensor, {@code [channels]}
-     *     per channel, the grouped shape per group
+     *     per channel
      * @throws IllegalArgumentException naming the field at fault
      */
     public QuantParams(QuantScheme scheme, float[] scales, int[] zeroPoints, long[] shape) {

@@ -33,7 +33,6 @@ public final class QuantScheme {
     private final boolean restrictedRange;
     private final Granularity granularity;
     private final int axis;
-    private final int groupSize;
 
     private QuantScheme(Builder b) {
         bits = b.bits;
@@ -42,7 +41,6 @@ public final class QuantScheme {
         restrictedRange = b.restrictedRange;
         granularity = b.granularity;
         axis = b.axis;
-        groupSize = b.groupSize;
     }
 
     /**
@@ -94,7 +92,6 @@ public final class QuantScheme {
         b.restrictedRange = restrictedRange;
         b.granularity = granularity;
         b.axis = axis;
-        b.groupSize = groupSize;
         return b;
     }
 
@@ -144,21 +141,12 @@ public final class QuantScheme {
     }
 
     /**
-     * Returns the axis of per-channel or per-group parameters, or -1 for per tensor.
+     * Returns the axis of per-channel parameters, or -1 for per tensor.
      *
      * @return the axis, or -1
      */
     public int getAxis() {
         return axis;
-    }
-
-    /**
-     * Returns the group size of per-group parameters, or 0 for other granularities.
-     *
-     * @return the group size, or 0
-     */
-    public int getGroupSize() {
-        return groupSize;
     }
 
     /**
@@ -198,14 +186,13 @@ public final class QuantScheme {
                 && symmetric == s.symmetric
                 && restrictedRange == s.restrictedRange
                 && granularity == s.granularity
-                && axis == s.axis
-                && groupSize == s.groupSize;
+                && axis == s.axis;
     }
 
     /** {@inheritDoc} */
     @Override
     public int hashCode() {
-        return Objects.hash(bits, signed, symmetric, restrictedRange, granularity, axis, groupSize);
+        return Objects.hash(bits, signed, symmetric, restrictedRange, granularity, axis);
     }
 
     /** {@inheritDoc} */
@@ -218,19 +205,10 @@ public final class QuantScheme {
             sb.append(" restricted");
         }
         sb.append(" [").append(qmin()).append(", ").append(qmax()).append("] ");
-        switch (granularity) {
-            case PER_TENSOR:
-                sb.append("per-tensor");
-                break;
-            case PER_CHANNEL:
-                sb.append("per-channel(axis=").append(axis).append(')');
-                break;
-            default:
-                sb.append("per-group(axis=")
-                        .append(axis)
-                        .append(", size=")
-                        .append(groupSize)
-                        .append(')');
+        if (granularity == Granularity.PER_TENSOR) {
+            sb.append("per-tensor");
+        } else {
+            sb.append("per-channel(axis=").append(axis).append(')');
         }
         return sb.toString();
     }
@@ -244,7 +222,6 @@ public final class QuantScheme {
         private boolean restrictedRange;
         private Granularity granularity = Granularity.PER_TENSOR;
         private int axis = -1;
-        private int groupSize;
 
         private Builder() {}
 
@@ -301,7 +278,6 @@ public final class QuantScheme {
         public Builder optPerTensor() {
             granularity = Granularity.PER_TENSOR;
             axis = -1;
-            groupSize = 0;
             return this;
         }
 
@@ -314,25 +290,9 @@ public final class QuantScheme {
         public Builder optPerChannel(int axis) {
             granularity = Granularity.PER_CHANNEL;
             this.axis = axis;
-            groupSize = 0;
             return this;
         }
 
-        /**
-         * Uses one scale and zero point per {@code groupSize} consecutive elements along {@code
-         * axis}. Whether the group size divides the axis is checked against a tensor's shape when
-         * parameters are computed for it.
-         *
-         * @param axis the axis the groups run along (non-negative)
-         * @param groupSize elements per group (at least 2)
-         * @return this builder
-         */
-        public Builder optPerGroup(int axis, int groupSize) {
-            granularity = Granularity.PER_GROUP;
-            this.axis = axis;
-            this.groupSize = groupSize;
-            return this;
-        }
 
         /**
          * Validates the settings and builds the scheme.
@@ -367,10 +327,6 @@ public final class QuantScheme {
             if (granularity != Granularity.PER_TENSOR && axis < 0) {
                 throw new IllegalArgumentException(
                         "axis must be non-negative for " + granularity + ", got " + axis + ".");
-            }
-            if (granularity == Granularity.PER_GROUP && groupSize < 2) {
-                throw new IllegalArgumentException(
-                        "groupSize must be at least 2, got " + groupSize + ".");
             }
             return new QuantScheme(this);
         }

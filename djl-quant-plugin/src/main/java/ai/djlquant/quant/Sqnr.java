@@ -3,6 +3,7 @@ package ai.djlquant.quant;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djlquant.annotations.Internal;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -15,9 +16,18 @@ import java.util.Objects;
  * <p>Edge cases: identical inputs give {@code +Infinity} (no noise, including an all-zero
  * reference); noise on an all-zero reference gives {@code -Infinity}.
  */
+@Internal
 public final class Sqnr {
 
     private Sqnr() {}
+
+    /**
+     * The two sums SQNR is the ratio of.
+     *
+     * @param signal {@code sum(ref^2)}
+     * @param noise {@code sum((ref - approx)^2)}
+     */
+    public record Powers(double signal, double noise) {}
 
     /**
      * Returns the SQNR of {@code approximation} against {@code reference}, summed in double.
@@ -59,8 +69,8 @@ public final class Sqnr {
      * @throws IllegalArgumentException if the shapes differ or a value is NaN or infinite
      */
     public static double decibels(NDArray reference, NDArray approximation) {
-        double[] p = powers(reference, approximation);
-        return fromPowers(p[0], p[1]);
+        Powers p = powers(reference, approximation);
+        return fromPowers(p.signal(), p.noise());
     }
 
     /**
@@ -70,10 +80,10 @@ public final class Sqnr {
      *
      * @param reference the reference values
      * @param approximation the approximate values, same shape
-     * @return {signal power, noise power}; not finite if a value is NaN or infinite
+     * @return the signal and noise powers; not finite if a value is NaN or infinite
      * @throws IllegalArgumentException if the shapes differ
      */
-    public static double[] powers(NDArray reference, NDArray approximation) {
+    public static Powers powers(NDArray reference, NDArray approximation) {
         Objects.requireNonNull(reference, "reference");
         Objects.requireNonNull(approximation, "approximation");
         if (!reference.getShape().equals(approximation.getShape())) {
@@ -89,9 +99,8 @@ public final class Sqnr {
             approximation.tempAttach(scope);
             NDArray r64 = reference.toType(DataType.FLOAT64, false);
             NDArray a64 = approximation.toType(DataType.FLOAT64, false);
-            return new double[] {
-                r64.square().sum().getDouble(), r64.sub(a64).square().sum().getDouble()
-            };
+            return new Powers(
+                    r64.square().sum().getDouble(), r64.sub(a64).square().sum().getDouble());
         }
     }
 

@@ -3,8 +3,7 @@
  * ai.djlquant.quant.QuantParams} (scales and zero points for one tensor), and the quantize and
  * dequantize operations on float arrays and DJL NDArrays ({@link
  * ai.djlquant.quant.AffineQuantizer}); {@link ai.djlquant.quant.Sqnr} to compare an approximation
- * with its reference; codebook (non-uniform) quantizers for weight compression ({@link
- * ai.djlquant.quant.KMeansQuantizer}, {@link ai.djlquant.quant.QuantileQuantizer}).
+ * with its reference.
  *
  * <p>This package knows nothing about blocks, models or engines; every other package may use it.
  */

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -18,6 +19,7 @@ import java.util.Random;
  * the float epilogue (oneDNN folds the zero point into the bias): every output within {@code 1e-4}
  * of the largest output magnitude.
  */
+@ExtendWith(RequiresOneDnn.class)
 class KernelFloatPathTest {
 
     private static OneDnnBackend onednn;
@@ -25,8 +27,7 @@ class KernelFloatPathTest {
 
     @BeforeAll
     static void load() {
-        onednn = Int8Backends.oneDnn();
-        Assumptions.assumeTrue(onednn != null, "oneDNN does not load on this machine");
+        onednn = Int8Backends.oneDnn(); // null where it does not load: RequiresOneDnn skips
     }
 
     static ByteBuffer floats(float[] v) {
@@ -271,24 +272,37 @@ class KernelFloatPathTest {
         }
     }
 
+    /**
+     * Our activation width keeps the int8 products exact on every host: without VNNI, AVX2 sums
+     * pairs of u8 x s8 products in saturating 16 bits (vpmaddubsw), where 255 * 127 * 2 overflows
+     * and 127 * 127 * 2 does not, so the backend chooses 7-bit activations there; with VNNI it
+     * chooses 8 bits. The top of the chosen grid against the largest weights of both signs
+     * accumulates exactly as the reference does.
+     */
     @Test
-    void fullRangeActivationsSaturateWithoutVnni() {
-        // the evidence behind the 7-bit grid: u8 values up to 255 against large weights overflow
-        // the 16-bit pair sums of AVX2 (vpmaddubsw), so the integers come out wrong
-        Assumptions.assumeTrue(onednn.getActivationBits() == 7, "this CPU has VNNI");
+    void chosenActivationWidthAvoidsSaturation() {
+        int bits = onednn.getActivationBits();
+        int qmax = ActivationQuantization.dynamic(bits).getQmax();
+        Assertions.assertEquals((1 << bits) - 1, qmax);
         int k = 256;
         byte[] wv = new byte[4 * k];
-        java.util.Arrays.fill(wv, (byte) 127);
+        for (int i = 0; i < k; i++) {
+            wv[i] = 127;
+            wv[k + i] = -127;
+            wv[2 * k + i] = (byte) ((i & 1) == 0 ? 127 : -127);
+            wv[3 * k + i] = (byte) ((i & 2) == 0 ? 127 : -127);
+        }
         Int8Weights w = new Int8Weights(wv, new long[] {4, k}, new float[] {1, 1, 1, 1}, null);
         byte[] x = new byte[k];
-        java.util.Arrays.fill(x, (byte) 255);
+        java.util.Arrays.fill(x, (byte) qmax);
         try (Int8Kernel fast = onednn.newLinear(w, false);
                 Int8Kernel ref = REFERENCE.newLinear(w, false)) {
-            int want = ref.accumulate(x, new long[] {1, k}, 0)[0];
-            int got = fast.accumulate(x, new long[] {1, k}, 0)[0];
-            Assertions.assertEquals(255 * 127 * k, want);
-            Assertions.assertNotEquals(
-                    want, got, "full-range u8 was exact: revisit the 7-bit grid");
+            int[] want = ref.accumulate(x, new long[] {1, k}, 0);
+            Assertions.assertArrayEquals(new int[] {qmax * 127 * k, -qmax * 127 * k, 0, 0}, want);
+            Assertions.assertArrayEquals(
+                    want,
+                    fast.accumulate(x, new long[] {1, k}, 0),
+                    bits + "-bit activations at the top of the grid saturated");
         }
     }
 

@@ -264,12 +264,13 @@ class RangeEstimatorTest {
             h.update(a);
         }
         PercentileEstimator p99 = PercentileEstimator.builder().optPercentile(99).build();
-        float[] range = p99.range(h, QuantScheme.uint8Activation(8));
+        HistogramRangeEstimator.Range range = p99.range(h, QuantScheme.uint8Activation(8));
         // asymmetric: half of the 1% from each tail
-        assertEquals(50f, range[0], 8f);
-        assertEquals(9950f, range[1], 8f);
-        float[] sym = p99.range(h, QuantScheme.builder().optSymmetric(true).build());
-        assertEquals(9900f, sym[1], 8f);
-        assertEquals(-sym[1], sym[0]);
+        assertEquals(50f, range.low(), 8f);
+        assertEquals(9950f, range.high(), 8f);
+        HistogramRangeEstimator.Range sym =
+                p99.range(h, QuantScheme.builder().optSymmetric(true).build());
+        assertEquals(9900f, sym.high(), 8f);
+        assertEquals(-sym.high(), sym.low());
     }
 }

@@ -246,45 +246,14 @@ class AffineQuantizerTest {
     }
 
     @Test
-    void perGroupScalesFollowTheGroups() {
-        // shape [2, 8], groups of 4 along axis 1: parameter shape [2, 2]
-        float[] w = {1, -2, 3, -4, 10, 20, 30, 40, -5, 1, 1, 1, 0, 0, 0, 0.5f};
-        QuantScheme s =
-                QuantScheme.builder()
-                        .optBits(4)
-                        .optSymmetric(true)
-                        .optRestrictedRange(true)
-                        .optPerGroup(1, 4)
-                        .build();
-        QuantParams p = AffineQuantizer.forWeight(s, w, new long[] {2, 8});
-        assertArrayEquals(new long[] {2, 2}, p.getShape());
-        assertArrayEquals(new float[] {4f / 7f, 40f / 7f, 5f / 7f, 0.5f / 7f}, p.getScales());
-        // groups along axis 0: groups of 2 rows per column, parameter shape [1, 8]
-        QuantScheme rows = s.toBuilder().optPerGroup(0, 2).build();
-        QuantParams pr = AffineQuantizer.forWeight(rows, w, new long[] {2, 8});
-        assertArrayEquals(new long[] {1, 8}, pr.getShape());
-        assertEquals(5f / 7f, pr.getScales()[0]);
-        assertEquals(40f / 7f, pr.getScales()[7]);
-        try (NDArray nd = manager.create(w, new Shape(2, 8))) {
-            assertEquals(p, AffineQuantizer.forWeight(s, nd));
-            assertEquals(pr, AffineQuantizer.forWeight(rows, nd));
-        }
-    }
-
-    @Test
     void badInputIsRejectedWithTheFieldNamed() {
         assertMessage("bits", () -> QuantScheme.builder().optBits(1).build());
         assertMessage("bits", () -> QuantScheme.builder().optBits(9).build());
         assertMessage(
                 "symmetric",
                 () -> QuantScheme.builder().optBits(2).optSigned(false).optSymmetric(true).build());
-        assertMessage("groupSize", () -> QuantScheme.builder().optPerGroup(1, 1).build());
         assertMessage("axis", () -> QuantScheme.builder().optPerChannel(-1).build());
-        QuantScheme grouped = QuantScheme.builder().optPerGroup(1, 32).build();
         try (NDArray w = manager.ones(new Shape(4, 100))) {
-            assertMessage(
-                    "groupSize 32 does not divide dimension 100",
-                    () -> AffineQuantizer.forWeight(grouped, w));
             assertMessage(
                     "axis 2",
                     () -> AffineQuantizer.forWeight(QuantScheme.int8WeightPerChannel(2), w));
@@ -365,9 +334,7 @@ class AffineQuantizerTest {
                 QuantScheme.builder().optPerTensor(),
                 QuantScheme.builder().optPerChannel(0),
                 QuantScheme.builder().optPerChannel(1),
-                QuantScheme.builder().optPerChannel(2),
-                QuantScheme.builder().optPerGroup(1, 4),
-                QuantScheme.builder().optPerGroup(2, 2));
+                QuantScheme.builder().optPerChannel(2));
     }
 
     /** Every valid grid of bit widths 2..8 at the builder's granularity. */

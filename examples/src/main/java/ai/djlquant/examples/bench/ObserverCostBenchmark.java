@@ -11,7 +11,6 @@ import ai.djlquant.observe.HistogramObserver;
 import ai.djlquant.observe.MinMaxObserver;
 import ai.djlquant.observe.MovingAverageMinMaxObserver;
 import ai.djlquant.observe.Observer;
-import ai.djlquant.observe.PerChannelMinMaxObserver;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -79,9 +78,6 @@ public final class ObserverCostBenchmark {
             ops.put(
                     "MovingAverageMinMaxObserver.update",
                     updating(output, () -> MovingAverageMinMaxObserver.builder().build()));
-            ops.put(
-                    "PerChannelMinMaxObserver.update (axis 1)",
-                    updating(output, () -> PerChannelMinMaxObserver.builder().setAxis(1).build()));
             // what counting the bins with NDArray operations alone would cost (DJL has no
             // bincount / histc / scatter-add; unique with counts sorts the tensor)
             ops.put(
