@@ -27,7 +27,7 @@ record DecidedLayer(
 
     /** The mode the layer runs in now. */
     QuantizationMode mode() {
-        return decision.getMode();
+        return decision.mode();
     }
 
     /** The prepared layer. */

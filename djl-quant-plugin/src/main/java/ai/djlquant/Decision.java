@@ -75,7 +75,7 @@ final class Decision {
     private DecidedLayer unobserved(ObservedLayer o) {
         Candidate c = o.layer().candidate();
         ModeDecision d =
-                c.choice().getMode() == QuantizationMode.FP32
+                c.choice().mode() == QuantizationMode.FP32
                         ? chooser.decide(c.choice(), Double.NaN, Double.NaN, o.notObserved())
                         : new ModeDecision(QuantizationMode.FP32, o.notObserved(), Double.NaN, Double.NaN);
         return new DecidedLayer(o, d, null, o.layer().floatBlock(), null, 0);
@@ -115,7 +115,7 @@ final class Decision {
         }
         ModeDecision d = chooser.decide(layer.candidate().choice(), m.staticDb(), m.dynamicDb(), unmeasured);
         Block chosen =
-                switch (d.getMode()) {
+                switch (d.mode()) {
                     case STATIC -> staticBlock;
                     case DYNAMIC -> dynamicBlock;
                     default -> layer.floatBlock();

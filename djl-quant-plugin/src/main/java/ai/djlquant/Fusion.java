@@ -50,7 +50,7 @@ final class Fusion {
     private static BlockNode fusableRelu(
             BlockTree tree, PreparedLayer layer, Set<Block> passThrough, NDManager scratch) {
         Candidate c = layer.candidate();
-        if (c.places() != 1 || c.choice().getMode() == QuantizationMode.FP32) {
+        if (c.places() != 1 || c.choice().mode() == QuantizationMode.FP32) {
             return null;
         }
         List<BlockNode> nodes = tree.occurrencesOf(layer.floatBlock());

@@ -39,7 +39,7 @@ final class Observation {
         List<ObservedLayer> wanted = new ArrayList<>();
         List<Replacement> replacements = new ArrayList<>();
         for (PreparedLayer layer : layers) {
-            if (layer.candidate().choice().getMode() == QuantizationMode.FP32) {
+            if (layer.candidate().choice().mode() == QuantizationMode.FP32) {
                 wanted.add(new ObservedLayer(layer, null, null, "its rule says FP32"));
                 continue;
             }

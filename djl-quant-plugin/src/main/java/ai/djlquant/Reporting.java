@@ -171,8 +171,8 @@ final class Reporting {
         }
         LayerReport.Builder row =
                 LayerReport.builder(c.path(), c.type())
-                        .mode(d.mode(), d.decision().getReason())
-                        .sqnr(d.decision().getStaticSqnr(), d.decision().getDynamicSqnr())
+                        .mode(d.mode(), d.decision().reason())
+                        .sqnr(d.decision().staticSqnr(), d.decision().dynamicSqnr())
                         .fused(bnPath, d.fusesRelu() ? l.relu().getPath() : null)
                         .bytes(before, BlockTree.parameterBytes(d.finalBlock()))
                         .calibration(d.statistics(), d.measuredSamples());

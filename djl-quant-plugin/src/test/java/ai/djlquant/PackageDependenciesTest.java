@@ -75,8 +75,8 @@ class PackageDependenciesTest {
                 "package ai.djlquant.kernel;\nimport ai.djlquant.observe.Observer;\n"
                         + "import ai.djlquant.quant.QuantParams;\nclass Side {}\n");
         write(
-                root.resolve("Top.java"),
-                "package ai.djlquant;\nimport ai.djlquant.artifact.ArtifactWriter;\nclass Top {}\n");
+                root.resolve("artifact/Last.java"),
+                "package ai.djlquant.artifact;\nimport ai.djlquant.Quantizer;\nclass Last {}\n");
         List<String> violations = new ArrayList<>();
         assertEquals(4, scan(root, violations));
         assertEquals(

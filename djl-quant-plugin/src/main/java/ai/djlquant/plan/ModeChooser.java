@@ -90,30 +90,30 @@ public final class ModeChooser {
     public ModeDecision decide(
             ModeRules.Choice choice, double staticSqnr, double dynamicSqnr, String unmeasured) {
         String why = unmeasured == null ? "it could not be measured" : unmeasured;
-        switch (choice.getMode()) {
+        switch (choice.mode()) {
             case FP32:
                 return new ModeDecision(
                         QuantizationMode.FP32,
-                        "FP32 by " + choice.getSource(),
+                        "FP32 by " + choice.source(),
                         staticSqnr,
                         dynamicSqnr);
             case DYNAMIC:
                 return new ModeDecision(
                         QuantizationMode.DYNAMIC,
-                        "DYNAMIC by " + choice.getSource(),
+                        "DYNAMIC by " + choice.source(),
                         staticSqnr,
                         dynamicSqnr);
             case STATIC:
                 if (Double.isNaN(staticSqnr)) {
                     return new ModeDecision(
                             QuantizationMode.FP32,
-                            "STATIC by " + choice.getSource() + ", but " + why + "; left fp32",
+                            "STATIC by " + choice.source() + ", but " + why + "; left fp32",
                             staticSqnr,
                             dynamicSqnr);
                 }
                 return new ModeDecision(
                         QuantizationMode.STATIC,
-                        "STATIC by " + choice.getSource(),
+                        "STATIC by " + choice.source(),
                         staticSqnr,
                         dynamicSqnr);
             default:

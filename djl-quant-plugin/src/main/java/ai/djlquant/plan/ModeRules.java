@@ -128,27 +128,7 @@ public final class ModeRules {
      * @param source the rule the mode came from, for example {@code path pattern '**}{@code
      *     /03Linear'}
      */
-    public record Choice(QuantizationMode mode, String source) {
-
-        /**
-         * Returns the mode; the same as {@link #mode()}, for the callers that predate the record.
-         *
-         * @return the mode
-         */
-        public QuantizationMode getMode() {
-            return mode;
-        }
-
-        /**
-         * Returns the rule the mode came from; the same as {@link #source()}, for the callers that
-         * predate the record.
-         *
-         * @return the source
-         */
-        public String getSource() {
-            return source;
-        }
-    }
+    public record Choice(QuantizationMode mode, String source) {}
 
     /** Builds {@link ModeRules}. */
     public static final class Builder {
