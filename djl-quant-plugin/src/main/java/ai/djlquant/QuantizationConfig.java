@@ -1,3 +1,5 @@
+// Over 400 lines: the public configuration and its builder, one documented option each; splitting
+// the builder out would change the type users name (QuantizationConfig.Builder).
 package ai.djlquant;
 
 import ai.djl.nn.Block;
