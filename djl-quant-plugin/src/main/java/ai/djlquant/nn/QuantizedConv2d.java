@@ -1,7 +1,6 @@
 package ai.djlquant.nn;
 
 import ai.djl.MalformedModelException;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -44,23 +43,12 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
     QuantizedConv2d(Builder builder) {
         super(builder);
         version = VERSION;
-        parts = new Int8ConvParts(TYPE, this);
-        weight = Int8Core.int8Parameter("weight", Parameter.Type.WEIGHT);
-        parameters.put("weight", weight);
-        if (includeBias) {
-            bias = Int8Core.int8Parameter("bias", Parameter.Type.BIAS);
-            parameters.put("bias", bias);
-        }
+        parts = new Int8ConvParts(TYPE, this, Conv2d::conv2d);
+        Parameter[] wb = Int8Options.int8Parameters(parameters, includeBias);
+        weight = wb[0];
+        bias = wb[1];
         if (builder.floatBlock != null) {
-            inputShapes =
-                    parts.convert(
-                            builder.floatBlock,
-                            builder.activation,
-                            builder.dynamic,
-                            builder.fusedRelu,
-                            builder.perTensorWeights,
-                            weight,
-                            bias);
+            inputShapes = builder.options.convert(builder.floatBlock, parts.core, weight, bias);
         }
     }
 
@@ -104,26 +92,13 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
             NDList inputs,
             boolean training,
             PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        NDArray w = parameterStore.getValue(weight, x.getDevice(), false);
-        NDArray b = bias == null ? null : parameterStore.getValue(bias, x.getDevice(), false);
-        return new NDList(
-                parts.core.forward(
-                        x,
-                        w,
-                        b,
-                        (xq, wf, bf) ->
-                                Conv2d.conv2d(xq, wf, bf, stride, padding, dilation, groups)
-                                        .singletonOrThrow()));
+        return parts.forward(parameterStore, inputs, weight, bias);
     }
 
     /** {@inheritDoc} */
     @Override
     protected void prepare(Shape[] inputs) {
-        throw new IllegalStateException(
-                TYPE
-                        + " is not trained or initialised: build it from a float Conv2d or load its"
-                        + " parameters.");
+        throw parts.core.notInitialised("float Conv2d");
     }
 
     /** {@inheritDoc} */
@@ -148,13 +123,11 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
     }
 
     /** Builds a {@link QuantizedConv2d} from a float {@link Conv2d}, or empty for loading. */
-    public static final class Builder extends Conv2d.Builder {
+    public static final class Builder extends Conv2d.Builder
+            implements Int8BlockBuilder<Builder> {
 
         private Conv2d floatBlock;
-        private QuantParams activation;
-        private boolean dynamic;
-        private boolean fusedRelu;
-        private boolean perTensorWeights;
+        private final Int8Options options = new Int8Options();
 
         Builder() {}
 
@@ -170,50 +143,31 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
             return this;
         }
 
-        /**
-         * Uses static quantization with fixed activation parameters ({@code
-         * QuantScheme.uint8Activation(7 or 8)}, per tensor).
-         *
-         * @param params the activation parameters
-         * @return this builder
-         */
+        /** {@inheritDoc} */
+        @Override
         public Builder optActivationParams(QuantParams params) {
-            this.activation = params;
-            this.dynamic = false;
+            options.setActivationParams(params);
             return this;
         }
 
-        /**
-         * Uses dynamic quantization: activation parameters from each input's minimum and maximum.
-         *
-         * @return this builder
-         */
+        /** {@inheritDoc} */
+        @Override
         public Builder optDynamic() {
-            this.dynamic = true;
-            this.activation = null;
+            options.setDynamic();
             return this;
         }
 
-        /**
-         * Sets whether ReLU is applied to the output (default false).
-         *
-         * @param fusedRelu whether to fuse ReLU
-         * @return this builder
-         */
+        /** {@inheritDoc} */
+        @Override
         public Builder optFusedRelu(boolean fusedRelu) {
-            this.fusedRelu = fusedRelu;
+            options.setFusedRelu(fusedRelu);
             return this;
         }
 
-        /**
-         * Sets whether the weight gets one scale for the whole tensor instead of one per output
-         * channel (default false: per channel).
-         *
-         * @param perTensor whether to quantize the weight per tensor
-         * @return this builder
-         */
+        /** {@inheritDoc} */
+        @Override
         public Builder optPerTensorWeights(boolean perTensor) {
-            this.perTensorWeights = perTensor;
+            options.setPerTensorWeights(perTensor);
             return this;
         }
 
@@ -281,26 +235,9 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
          */
         @Override
         public QuantizedConv2d build() {
-            if (floatBlock != null) {
-                Int8ConvParts.checkConvertible(floatBlock, TYPE);
-                copyStructure(floatBlock);
-                if (!dynamic && activation == null) {
-                    throw new IllegalArgumentException(
-                            TYPE + " needs activation QuantParams (static mode) or optDynamic().");
-                }
-            }
+            Int8ConvParts.prepareBuild(floatBlock, this, options, TYPE);
             validate();
             return new QuantizedConv2d(this);
-        }
-
-        private void copyStructure(Conv2d c) {
-            setKernelShape(c.getKernelShape());
-            optStride(c.getStride());
-            optPadding(c.getPadding());
-            optDilation(c.getDilation());
-            setFilters(c.getFilters());
-            optGroups(c.getGroups());
-            optBias(c.isIncludeBias());
         }
     }
 }
