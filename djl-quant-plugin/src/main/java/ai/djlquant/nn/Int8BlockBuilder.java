@@ -36,8 +36,8 @@ interface Int8BlockBuilder<B> {
     B optFusedRelu(boolean fusedRelu);
 
     /**
-     * Sets whether the weight gets one scale for the whole tensor instead of one per output
-     * channel (default false: per channel).
+     * Sets whether the weight gets one scale for the whole tensor instead of one per output channel
+     * (default false: per channel).
      *
      * @param perTensor whether to quantize the weight per tensor
      * @return this builder

@@ -78,8 +78,8 @@ final class Int8ConvParts {
     }
 
     /**
-     * What the builders of both blocks do before they build: with a float block, check it, copy
-     * its structure into {@code builder} and check the mode was chosen.
+     * What the builders of both blocks do before they build: with a float block, check it, copy its
+     * structure into {@code builder} and check the mode was chosen.
      */
     static void prepareBuild(
             Convolution floatBlock,

@@ -27,8 +27,9 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * What the int8 blocks share: the activation quantization, the weight scales, the kernel built from
- * the block's int8 weight, the float fallback, and their part of the saved metadata.
+ * What the int8 blocks share: the forward, the activation quantization, the weight scales, the
+ * kernel built from the block's int8 weight, the float fallback, and their part of the saved
+ * metadata (with the header every block's starts with).
  *
  * <p>The kernel is built on the first forward from the weight array the ParameterStore returns and
  * rebuilt whenever that array is replaced (as {@code loadParameters} does).

@@ -12,9 +12,9 @@ import java.util.Map;
 
 /**
  * The quantization options every int8 block's builder collects (static or dynamic activations,
- * fused ReLU, per-tensor weights), and the conversion that applies them to a float block. The
- * three builders extend different DJL builders, so they hold one of these instead of sharing a
- * base class.
+ * fused ReLU, per-tensor weights), and the conversion that applies them to a float block. The three
+ * builders extend different DJL builders, so they hold one of these instead of sharing a base
+ * class.
  */
 final class Int8Options {
 
@@ -52,8 +52,8 @@ final class Int8Options {
     }
 
     /**
-     * Quantizes the float block's {@code weight} into {@code weight}, copies its {@code bias}
-     * into {@code bias} (where the block has one) and configures {@code core} with these options.
+     * Quantizes the float block's {@code weight} into {@code weight}, copies its {@code bias} into
+     * {@code bias} (where the block has one) and configures {@code core} with these options.
      *
      * @return the float block's input shapes
      */
@@ -70,9 +70,9 @@ final class Int8Options {
     }
 
     /**
-     * Quantizes a float weight per output channel, or per tensor: one scale for all channels
-     * (kept as equal per-channel scales, which is what the kernels and the metadata hold).
-     * Returns the INT8 array and stores its parameters.
+     * Quantizes a float weight per output channel, or per tensor: one scale for all channels (kept
+     * as equal per-channel scales, which is what the kernels and the metadata hold). Returns the
+     * INT8 array and stores its parameters.
      */
     static NDArray quantizeWeight(NDArray weight, boolean perTensor, QuantParams[] paramsOut) {
         QuantParams p = AffineQuantizer.forWeight(Int8Core.WEIGHT_SCHEME, weight);

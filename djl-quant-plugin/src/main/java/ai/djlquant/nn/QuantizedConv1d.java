@@ -20,8 +20,8 @@ import java.io.IOException;
  * dilation, groups, depthwise) with exact int32 accumulation, float32 NCW output.
  *
  * <p>It is a {@link Convolution}, not a {@link Conv1d}: DJL's Conv1d has only a package-private
- * constructor, so no class outside DJL can extend it (a package-private base class gives it the
- * NCW layout Conv1d has). It fits wherever a Convolution is typed.
+ * constructor, so no class outside DJL can extend it (a package-private base class gives it the NCW
+ * layout Conv1d has). It fits wherever a Convolution is typed.
  *
  * <p>Parameters keep the float block's names ({@code weight} INT8, {@code bias} FLOAT32); the
  * quantization parameters are saved in the block's metadata.

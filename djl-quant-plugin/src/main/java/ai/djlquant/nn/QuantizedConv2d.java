@@ -123,8 +123,7 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
     }
 
     /** Builds a {@link QuantizedConv2d} from a float {@link Conv2d}, or empty for loading. */
-    public static final class Builder extends Conv2d.Builder
-            implements Int8BlockBuilder<Builder> {
+    public static final class Builder extends Conv2d.Builder implements Int8BlockBuilder<Builder> {
 
         private Conv2d floatBlock;
         private final Int8Options options = new Int8Options();

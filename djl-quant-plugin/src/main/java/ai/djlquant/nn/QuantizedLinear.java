@@ -183,8 +183,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
     }
 
     /** Builds a {@link QuantizedLinear} from a float {@link Linear}, or empty for loading. */
-    public static final class Builder extends Linear.Builder
-            implements Int8BlockBuilder<Builder> {
+    public static final class Builder extends Linear.Builder implements Int8BlockBuilder<Builder> {
 
         private Linear floatBlock;
         private boolean bias = true;
