@@ -123,7 +123,7 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
     }
 
     /** Builds a {@link QuantizedConv2d} from a float {@link Conv2d}, or empty for loading. */
-    public static final class Builder extends Conv2d.Builder implements Int8BlockBuilder<Builder> {
+    public static final class Builder extends Conv2d.Builder {
 
         private Conv2d floatBlock;
         private final Int8Options options = new Int8Options();
@@ -142,29 +142,46 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
             return this;
         }
 
-        /** {@inheritDoc} */
-        @Override
+        /**
+         * Uses static quantization with fixed activation parameters ({@code
+         * QuantScheme.uint8Activation(7 or 8)}, per tensor).
+         *
+         * @param params the activation parameters
+         * @return this builder
+         */
         public Builder optActivationParams(QuantParams params) {
             options.setActivationParams(params);
             return this;
         }
 
-        /** {@inheritDoc} */
-        @Override
+        /**
+         * Uses dynamic quantization: activation parameters from each input's minimum and maximum.
+         *
+         * @return this builder
+         */
         public Builder optDynamic() {
             options.setDynamic();
             return this;
         }
 
-        /** {@inheritDoc} */
-        @Override
+        /**
+         * Sets whether ReLU is applied to the output (default false).
+         *
+         * @param fusedRelu whether to fuse ReLU
+         * @return this builder
+         */
         public Builder optFusedRelu(boolean fusedRelu) {
             options.setFusedRelu(fusedRelu);
             return this;
         }
 
-        /** {@inheritDoc} */
-        @Override
+        /**
+         * Sets whether the weight gets one scale for the whole tensor instead of one per output
+         * channel (default false: per channel).
+         *
+         * @param perTensor whether to quantize the weight per tensor
+         * @return this builder
+         */
         public Builder optPerTensorWeights(boolean perTensor) {
             options.setPerTensorWeights(perTensor);
             return this;

@@ -183,7 +183,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
     }
 
     /** Builds a {@link QuantizedLinear} from a float {@link Linear}, or empty for loading. */
-    public static final class Builder extends Linear.Builder implements Int8BlockBuilder<Builder> {
+    public static final class Builder extends Linear.Builder {
 
         private Linear floatBlock;
         private boolean bias = true;
@@ -229,29 +229,46 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
             return this;
         }
 
-        /** {@inheritDoc} */
-        @Override
+        /**
+         * Uses static quantization with fixed activation parameters ({@code
+         * QuantScheme.uint8Activation(7 or 8)}, per tensor).
+         *
+         * @param params the activation parameters
+         * @return this builder
+         */
         public Builder optActivationParams(QuantParams params) {
             options.setActivationParams(params);
             return this;
         }
 
-        /** {@inheritDoc} */
-        @Override
+        /**
+         * Uses dynamic quantization: activation parameters from each input's minimum and maximum.
+         *
+         * @return this builder
+         */
         public Builder optDynamic() {
             options.setDynamic();
             return this;
         }
 
-        /** {@inheritDoc} */
-        @Override
+        /**
+         * Sets whether ReLU is applied to the output (default false).
+         *
+         * @param fusedRelu whether to fuse ReLU
+         * @return this builder
+         */
         public Builder optFusedRelu(boolean fusedRelu) {
             options.setFusedRelu(fusedRelu);
             return this;
         }
 
-        /** {@inheritDoc} */
-        @Override
+        /**
+         * Sets whether the weight gets one scale for the whole tensor instead of one per output
+         * channel (default false: per channel).
+         *
+         * @param perTensor whether to quantize the weight per tensor
+         * @return this builder
+         */
         public Builder optPerTensorWeights(boolean perTensor) {
             options.setPerTensorWeights(perTensor);
             return this;
