@@ -2,31 +2,42 @@ package ai.djlquant.nn;
 
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Convolution;
+import ai.djl.training.ParameterStore;
 import ai.djlquant.kernel.ConvGeometry;
-import ai.djlquant.quant.QuantParams;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 
 /**
- * The part of {@link QuantizedConv1d} and {@link QuantizedConv2d} that does not depend on the
- * number of spatial dimensions: conversion from the float block, the kernel geometry, and the
- * convolution's metadata. (The two blocks extend different DJL classes, so they share this by
- * composition.)
+ * The int8 convolution that {@link QuantizedConv1d} and {@link QuantizedConv2d} both are, whatever
+ * the number of spatial dimensions: conversion from the float block, the kernel geometry, the
+ * forward, the convolution's metadata and description. The two blocks extend different DJL classes
+ * ({@code Convolution} and {@code Conv2d}: DJL's {@code Conv1d} cannot be subclassed), so they hold
+ * this part instead of sharing a base class; what differs between them is the float op, the one
+ * hook ({@link ConvOp}), and the layout their DJL superclass gives them.
  */
 final class Int8ConvParts {
 
     private final String type;
     private final Convolution block;
+    private final ConvOp floatOp;
     final Int8Core core;
 
-    Int8ConvParts(String type, Convolution block) {
+    /**
+     * @param type the block's type name, as its metadata and messages carry it
+     * @param block the int8 block this part belongs to
+     * @param floatOp the float convolution of the block's rank ({@code Conv2d::conv2d}), which the
+     *     fallback runs on the dequantized weight
+     */
+    Int8ConvParts(String type, Convolution block, ConvOp floatOp) {
         this.type = type;
         this.block = block;
+        this.floatOp = floatOp;
         core =
                 new Int8Core(
                         type,
@@ -47,30 +58,43 @@ final class Int8ConvParts {
                 block.getDilation().getShape());
     }
 
+    /** The block's forward: its one input through the int8 convolution. */
+    NDList forward(ParameterStore store, NDList inputs, Parameter weight, Parameter bias) {
+        return core.forward(
+                store,
+                inputs,
+                weight,
+                bias,
+                (xq, wf, bf) ->
+                        floatOp.apply(
+                                        xq,
+                                        wf,
+                                        bf,
+                                        block.getStride(),
+                                        block.getPadding(),
+                                        block.getDilation(),
+                                        block.getGroups())
+                                .singletonOrThrow());
+    }
+
     /**
-     * Quantizes the float block's weight into {@code weight}, copies its bias into {@code bias}.
+     * What the builders of both blocks do before they build: with a float block, check it, copy its
+     * structure into {@code builder} and check the mode was chosen.
      */
-    Shape[] convert(
+    static void prepareBuild(
             Convolution floatBlock,
-            QuantParams activation,
-            boolean dynamic,
-            boolean fusedRelu,
-            boolean perTensorWeights,
-            Parameter weight,
-            Parameter bias) {
-        NDArray w = floatBlock.getParameters().get("weight").getArray();
-        QuantParams[] wp = new QuantParams[1];
-        NDArray wq = Int8Core.quantizeWeight(w, perTensorWeights, wp);
-        core.configure(activation, dynamic, fusedRelu, wp[0].getScales());
-        weight.setArray(wq);
-        if (bias != null) {
-            bias.setArray(floatBlock.getParameters().get("bias").getArray().duplicate());
+            Convolution.ConvolutionBuilder<?> builder,
+            Int8Options options,
+            String type) {
+        if (floatBlock != null) {
+            checkConvertible(floatBlock, type);
+            ConvStructure.copy(floatBlock, builder);
+            options.checkMode(type);
         }
-        return floatBlock.getInputShapes();
     }
 
     /** Checks that a float block can be converted into this block's structure. */
-    static void checkConvertible(Convolution floatBlock, String type) {
+    private static void checkConvertible(Convolution floatBlock, String type) {
         if (floatBlock instanceof QuantizedConv2d || floatBlock instanceof QuantizedConv1d) {
             throw new IllegalArgumentException("the convolution is already quantized.");
         }
@@ -99,20 +123,7 @@ final class Int8ConvParts {
 
     void loadMetadata(byte loadVersion, byte version, DataInputStream is)
             throws IOException, MalformedModelException {
-        if (loadVersion != version) {
-            throw new MalformedModelException(
-                    type
-                            + " cannot read parameters of version "
-                            + loadVersion
-                            + " (expected "
-                            + version
-                            + "): were they saved from a float convolution?");
-        }
-        String saved = is.readUTF();
-        if (!type.equals(saved)) {
-            throw new MalformedModelException(
-                    type + " cannot load the parameters of a " + saved + ".");
-        }
+        core.readHeader(loadVersion, version, is, "float convolution");
         int filters = is.readInt();
         int groups = is.readInt();
         boolean bias = is.readBoolean();
@@ -163,6 +174,18 @@ final class Int8ConvParts {
                             + ").");
         }
         core.loadMetadata(is);
+    }
+
+    /** The float op of the block's rank, as {@code Conv1d.conv1d} and {@code Conv2d.conv2d} are. */
+    interface ConvOp {
+        NDList apply(
+                NDArray x,
+                NDArray weight,
+                NDArray bias,
+                Shape stride,
+                Shape padding,
+                Shape dilation,
+                int groups);
     }
 
     String describe() {

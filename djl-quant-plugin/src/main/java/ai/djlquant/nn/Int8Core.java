@@ -3,18 +3,19 @@ package ai.djlquant.nn;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
 import ai.djlquant.kernel.ActivationQuantization;
 import ai.djlquant.kernel.Int8Backend;
 import ai.djlquant.kernel.Int8Backends;
 import ai.djlquant.kernel.Int8Kernel;
 import ai.djlquant.kernel.Int8Weights;
-import ai.djlquant.quant.AffineQuantizer;
 import ai.djlquant.quant.Granularity;
 import ai.djlquant.quant.QuantParams;
 import ai.djlquant.quant.QuantScheme;
@@ -26,8 +27,9 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * What the int8 blocks share: the activation quantization, the weight scales, the kernel built from
- * the block's int8 weight, the float fallback, and their part of the saved metadata.
+ * What the int8 blocks share: the forward, the activation quantization, the weight scales, the
+ * kernel built from the block's int8 weight, the float fallback, and their part of the saved
+ * metadata (with the header every block's starts with).
  *
  * <p>The kernel is built on the first forward from the weight array the ParameterStore returns and
  * rebuilt whenever that array is replaced (as {@code loadParameters} does).
@@ -124,28 +126,17 @@ final class Int8Core {
         return QuantParams.perChannel(WEIGHT_SCHEME, weightScales, new int[weightScales.length]);
     }
 
-    /**
-     * Quantizes a float weight per output channel, or per tensor: one scale for all channels
-     * (kept as equal per-channel scales, which is what the kernels and the metadata hold).
-     * Returns the INT8 array and stores its parameters.
-     */
-    static NDArray quantizeWeight(NDArray weight, boolean perTensor, QuantParams[] paramsOut) {
-        QuantParams p = AffineQuantizer.forWeight(WEIGHT_SCHEME, weight);
-        if (perTensor) {
-            float[] s = p.getScales();
-            float max = 0;
-            for (float v : s) {
-                max = Math.max(max, v);
-            }
-            Arrays.fill(s, max);
-            p = QuantParams.perChannel(WEIGHT_SCHEME, s, new int[s.length]);
-        }
-        paramsOut[0] = p;
-        return AffineQuantizer.quantize(weight, p);
-    }
-
     // ---------------------------------------------------------------------------------------
     // forward
+
+    /** An int8 block's forward: its one input, its weight and bias (or none) from the store. */
+    NDList forward(
+            ParameterStore store, NDList inputs, Parameter weight, Parameter bias, FloatOp op) {
+        NDArray x = inputs.singletonOrThrow();
+        NDArray w = store.getValue(weight, x.getDevice(), false);
+        NDArray b = bias == null ? null : store.getValue(bias, x.getDevice(), false);
+        return new NDList(forward(x, w, b, op));
+    }
 
     NDArray forward(NDArray x, NDArray weight, NDArray bias, FloatOp floatOp) {
         ActivationQuantization act = activation;
@@ -323,6 +314,36 @@ final class Int8Core {
     // ---------------------------------------------------------------------------------------
     // metadata
 
+    /** Checks the version DJL read, then reads the block type every int8 block saves first. */
+    void readHeader(byte loadVersion, byte version, DataInputStream is, String floatKind)
+            throws IOException, MalformedModelException {
+        if (loadVersion != version) {
+            throw new MalformedModelException(
+                    blockType
+                            + " cannot read parameters of version "
+                            + loadVersion
+                            + " (expected "
+                            + version
+                            + "): were they saved from a "
+                            + floatKind
+                            + "?");
+        }
+        String saved = is.readUTF();
+        if (!blockType.equals(saved)) {
+            throw new MalformedModelException(
+                    blockType + " cannot load the parameters of a " + saved + ".");
+        }
+    }
+
+    /** What {@code prepare} throws: an int8 block is only built from a float block or loaded. */
+    IllegalStateException notInitialised(String floatKind) {
+        return new IllegalStateException(
+                blockType
+                        + " is not trained or initialised: build it from a "
+                        + floatKind
+                        + " or load its parameters.");
+    }
+
     void saveMetadata(DataOutputStream os) throws IOException {
         os.writeBoolean(dynamic);
         os.writeBoolean(fusedRelu);
@@ -365,11 +386,6 @@ final class Int8Core {
         zeroPoint = z;
         weightScales = ws;
         activation = act;
-    }
-
-    /** Creates the int8 weight parameter (frozen: int8 arrays cannot carry gradients). */
-    static Parameter int8Parameter(String name, Parameter.Type type) {
-        return Parameter.builder().setName(name).setType(type).optRequiresGrad(false).build();
     }
 
     String describe() {

@@ -2,13 +2,9 @@ package ai.djlquant.nn;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
 import ai.djl.util.PairList;
-
-import java.util.Objects;
 
 /**
  * A {@link Linear} that runs a float Linear and reports its inputs and outputs to a {@link
@@ -16,8 +12,7 @@ import java.util.Objects;
  */
 public final class ObservedLinear extends Linear implements ObservedBlock {
 
-    private final Linear floatBlock;
-    private final LayerTap tap;
+    private final Observation observation;
 
     /**
      * Wraps an initialised float Linear.
@@ -27,12 +22,7 @@ public final class ObservedLinear extends Linear implements ObservedBlock {
      */
     public ObservedLinear(Linear floatBlock, LayerTap tap) {
         super(Linear.builder().setUnits(units(floatBlock)).optBias(hasBias(floatBlock)));
-        this.floatBlock = floatBlock;
-        this.tap = Objects.requireNonNull(tap, "tap");
-        parameters.clear(); // the float block's own Parameter objects, same names, same order
-        for (Pair<String, Parameter> p : floatBlock.getDirectParameters()) {
-            parameters.put(p.getKey(), p.getValue());
-        }
+        observation = new Observation(floatBlock, tap, parameters);
         inputShapes = floatBlock.getInputShapes();
     }
 
@@ -47,13 +37,13 @@ public final class ObservedLinear extends Linear implements ObservedBlock {
     /** {@inheritDoc} */
     @Override
     public Block getFloatBlock() {
-        return floatBlock;
+        return observation.floatBlock();
     }
 
     /** {@inheritDoc} */
     @Override
     public LayerTap getTap() {
-        return tap;
+        return observation.tap();
     }
 
     /** {@inheritDoc} */
@@ -63,13 +53,12 @@ public final class ObservedLinear extends Linear implements ObservedBlock {
             NDList inputs,
             boolean training,
             PairList<String, Object> params) {
-        return ObservedBlock.forwardThrough(
-                floatBlock, tap, parameterStore, inputs, training, params);
+        return observation.forward(parameterStore, inputs, training, params);
     }
 
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return "Observed(" + floatBlock + ")";
+        return observation.describe();
     }
 }

@@ -1,9 +1,7 @@
 package ai.djlquant.nn;
 
 import ai.djl.MalformedModelException;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.LayoutType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv1d;
@@ -21,8 +19,9 @@ import java.io.IOException;
  * quantized to unsigned integers (static or dynamic), oneDNN's int8 convolution (stride, padding,
  * dilation, groups, depthwise) with exact int32 accumulation, float32 NCW output.
  *
- * <p>It extends {@link Convolution}, not {@link Conv1d}: DJL's Conv1d has only a package-private
- * constructor, so no class outside DJL can extend it. It fits wherever a Convolution is typed.
+ * <p>It is a {@link Convolution}, not a {@link Conv1d}: DJL's Conv1d has only a package-private
+ * constructor, so no class outside DJL can extend it (a package-private base class gives it the NCW
+ * layout Conv1d has). It fits wherever a Convolution is typed.
  *
  * <p>Parameters keep the float block's names ({@code weight} INT8, {@code bias} FLOAT32); the
  * quantization parameters are saved in the block's metadata.
@@ -38,11 +37,7 @@ import java.io.IOException;
  * <p>For loading, build an empty block with the float block's structure ({@code setKernelShape},
  * {@code setFilters}, {@code optStride}, ...) and call {@code loadParameters}.
  */
-public class QuantizedConv1d extends Convolution implements QuantizedBlock {
-
-    private static final LayoutType[] EXPECTED_LAYOUT = {
-        LayoutType.BATCH, LayoutType.CHANNEL, LayoutType.WIDTH
-    };
+public class QuantizedConv1d extends NcwConvolution implements QuantizedBlock {
 
     private static final byte VERSION = 1;
     private static final String TYPE = "QuantizedConv1d";
@@ -52,23 +47,12 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
     QuantizedConv1d(Builder builder) {
         super(builder);
         version = VERSION;
-        parts = new Int8ConvParts(TYPE, this);
-        weight = Int8Core.int8Parameter("weight", Parameter.Type.WEIGHT);
-        parameters.put("weight", weight);
-        if (includeBias) {
-            bias = Int8Core.int8Parameter("bias", Parameter.Type.BIAS);
-            parameters.put("bias", bias);
-        }
+        parts = new Int8ConvParts(TYPE, this, Conv1d::conv1d);
+        Parameter[] wb = Int8Options.int8Parameters(parameters, includeBias);
+        weight = wb[0];
+        bias = wb[1];
         if (builder.floatBlock != null) {
-            inputShapes =
-                    parts.convert(
-                            builder.floatBlock,
-                            builder.activation,
-                            builder.dynamic,
-                            builder.fusedRelu,
-                            builder.perTensorWeights,
-                            weight,
-                            bias);
+            inputShapes = builder.options.convert(builder.floatBlock, parts.core, weight, bias);
         }
     }
 
@@ -112,44 +96,13 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
             NDList inputs,
             boolean training,
             PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        NDArray w = parameterStore.getValue(weight, x.getDevice(), false);
-        NDArray b = bias == null ? null : parameterStore.getValue(bias, x.getDevice(), false);
-        return new NDList(
-                parts.core.forward(
-                        x,
-                        w,
-                        b,
-                        (xq, wf, bf) ->
-                                Conv1d.conv1d(xq, wf, bf, stride, padding, dilation, groups)
-                                        .singletonOrThrow()));
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    protected LayoutType[] getExpectedLayout() {
-        return EXPECTED_LAYOUT;
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    protected String getStringLayout() {
-        return "NCW";
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    protected int numDimensions() {
-        return 3;
+        return parts.forward(parameterStore, inputs, weight, bias);
     }
 
     /** {@inheritDoc} */
     @Override
     protected void prepare(Shape[] inputs) {
-        throw new IllegalStateException(
-                TYPE
-                        + " is not trained or initialised: build it from a float Conv1d or load its"
-                        + " parameters.");
+        throw parts.core.notInitialised("float Conv1d");
     }
 
     /** {@inheritDoc} */
@@ -177,10 +130,7 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
     public static final class Builder extends Convolution.ConvolutionBuilder<Builder> {
 
         private Conv1d floatBlock;
-        private QuantParams activation;
-        private boolean dynamic;
-        private boolean fusedRelu;
-        private boolean perTensorWeights;
+        private final Int8Options options = new Int8Options();
 
         Builder() {
             stride = new Shape(1);
@@ -208,8 +158,7 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
          * @return this builder
          */
         public Builder optActivationParams(QuantParams params) {
-            this.activation = params;
-            this.dynamic = false;
+            options.setActivationParams(params);
             return this;
         }
 
@@ -219,8 +168,7 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
          * @return this builder
          */
         public Builder optDynamic() {
-            this.dynamic = true;
-            this.activation = null;
+            options.setDynamic();
             return this;
         }
 
@@ -231,7 +179,7 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
          * @return this builder
          */
         public Builder optFusedRelu(boolean fusedRelu) {
-            this.fusedRelu = fusedRelu;
+            options.setFusedRelu(fusedRelu);
             return this;
         }
 
@@ -243,7 +191,7 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
          * @return this builder
          */
         public Builder optPerTensorWeights(boolean perTensor) {
-            this.perTensorWeights = perTensor;
+            options.setPerTensorWeights(perTensor);
             return this;
         }
 
@@ -261,26 +209,9 @@ public class QuantizedConv1d extends Convolution implements QuantizedBlock {
          *     not fit, or an empty block lacks its kernel shape or filters
          */
         public QuantizedConv1d build() {
-            if (floatBlock != null) {
-                Int8ConvParts.checkConvertible(floatBlock, TYPE);
-                copyStructure(floatBlock);
-                if (!dynamic && activation == null) {
-                    throw new IllegalArgumentException(
-                            TYPE + " needs activation QuantParams (static mode) or optDynamic().");
-                }
-            }
+            Int8ConvParts.prepareBuild(floatBlock, this, options, TYPE);
             validate();
             return new QuantizedConv1d(this);
-        }
-
-        private void copyStructure(Conv1d c) {
-            setKernelShape(c.getKernelShape());
-            optStride(c.getStride());
-            optPadding(c.getPadding());
-            optDilation(c.getDilation());
-            setFilters(c.getFilters());
-            optGroups(c.getGroups());
-            optBias(c.isIncludeBias());
         }
     }
 }

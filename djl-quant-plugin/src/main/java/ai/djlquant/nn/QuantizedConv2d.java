@@ -1,7 +1,6 @@
 package ai.djlquant.nn;
 
 import ai.djl.MalformedModelException;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -44,23 +43,12 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
     QuantizedConv2d(Builder builder) {
         super(builder);
         version = VERSION;
-        parts = new Int8ConvParts(TYPE, this);
-        weight = Int8Core.int8Parameter("weight", Parameter.Type.WEIGHT);
-        parameters.put("weight", weight);
-        if (includeBias) {
-            bias = Int8Core.int8Parameter("bias", Parameter.Type.BIAS);
-            parameters.put("bias", bias);
-        }
+        parts = new Int8ConvParts(TYPE, this, Conv2d::conv2d);
+        Parameter[] wb = Int8Options.int8Parameters(parameters, includeBias);
+        weight = wb[0];
+        bias = wb[1];
         if (builder.floatBlock != null) {
-            inputShapes =
-                    parts.convert(
-                            builder.floatBlock,
-                            builder.activation,
-                            builder.dynamic,
-                            builder.fusedRelu,
-                            builder.perTensorWeights,
-                            weight,
-                            bias);
+            inputShapes = builder.options.convert(builder.floatBlock, parts.core, weight, bias);
         }
     }
 
@@ -104,26 +92,13 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
             NDList inputs,
             boolean training,
             PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        NDArray w = parameterStore.getValue(weight, x.getDevice(), false);
-        NDArray b = bias == null ? null : parameterStore.getValue(bias, x.getDevice(), false);
-        return new NDList(
-                parts.core.forward(
-                        x,
-                        w,
-                        b,
-                        (xq, wf, bf) ->
-                                Conv2d.conv2d(xq, wf, bf, stride, padding, dilation, groups)
-                                        .singletonOrThrow()));
+        return parts.forward(parameterStore, inputs, weight, bias);
     }
 
     /** {@inheritDoc} */
     @Override
     protected void prepare(Shape[] inputs) {
-        throw new IllegalStateException(
-                TYPE
-                        + " is not trained or initialised: build it from a float Conv2d or load its"
-                        + " parameters.");
+        throw parts.core.notInitialised("float Conv2d");
     }
 
     /** {@inheritDoc} */
@@ -151,10 +126,7 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
     public static final class Builder extends Conv2d.Builder {
 
         private Conv2d floatBlock;
-        private QuantParams activation;
-        private boolean dynamic;
-        private boolean fusedRelu;
-        private boolean perTensorWeights;
+        private final Int8Options options = new Int8Options();
 
         Builder() {}
 
@@ -178,8 +150,7 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
          * @return this builder
          */
         public Builder optActivationParams(QuantParams params) {
-            this.activation = params;
-            this.dynamic = false;
+            options.setActivationParams(params);
             return this;
         }
 
@@ -189,8 +160,7 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
          * @return this builder
          */
         public Builder optDynamic() {
-            this.dynamic = true;
-            this.activation = null;
+            options.setDynamic();
             return this;
         }
 
@@ -201,7 +171,7 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
          * @return this builder
          */
         public Builder optFusedRelu(boolean fusedRelu) {
-            this.fusedRelu = fusedRelu;
+            options.setFusedRelu(fusedRelu);
             return this;
         }
 
@@ -213,7 +183,7 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
          * @return this builder
          */
         public Builder optPerTensorWeights(boolean perTensor) {
-            this.perTensorWeights = perTensor;
+            options.setPerTensorWeights(perTensor);
             return this;
         }
 
@@ -281,26 +251,9 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
          */
         @Override
         public QuantizedConv2d build() {
-            if (floatBlock != null) {
-                Int8ConvParts.checkConvertible(floatBlock, TYPE);
-                copyStructure(floatBlock);
-                if (!dynamic && activation == null) {
-                    throw new IllegalArgumentException(
-                            TYPE + " needs activation QuantParams (static mode) or optDynamic().");
-                }
-            }
+            Int8ConvParts.prepareBuild(floatBlock, this, options, TYPE);
             validate();
             return new QuantizedConv2d(this);
-        }
-
-        private void copyStructure(Conv2d c) {
-            setKernelShape(c.getKernelShape());
-            optStride(c.getStride());
-            optPadding(c.getPadding());
-            optDilation(c.getDilation());
-            setFilters(c.getFilters());
-            optGroups(c.getGroups());
-            optBias(c.isIncludeBias());
         }
     }
 }

@@ -1,7 +1,6 @@
 package ai.djlquant.nn;
 
 import ai.djl.MalformedModelException;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -52,31 +51,15 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
         version = VERSION;
         units = builder.units();
         core = new Int8Core(TYPE, (backend, w, relu) -> backend.newLinear(w, relu), false);
-        int8Weight = Int8Core.int8Parameter("weight", Parameter.Type.WEIGHT);
-        parameters.put("weight", int8Weight); // same key, same position: files line up
-        if (builder.bias) { // Linear.Builder keeps its own flag private
-            floatBias = Int8Core.int8Parameter("bias", Parameter.Type.BIAS);
-            parameters.put("bias", floatBias);
-        } else {
-            floatBias = null;
+        // Linear.Builder keeps its own bias flag private; same keys, same positions: files line up
+        Parameter[] wb = Int8Options.int8Parameters(parameters, builder.bias);
+        int8Weight = wb[0];
+        floatBias = wb[1];
+        Linear f = builder.floatBlock;
+        if (f != null) {
+            inputShapes = builder.options.convert(f, core, int8Weight, floatBias);
+            inputFeatures = f.getParameters().get("weight").getArray().getShape().get(1);
         }
-        if (builder.floatBlock != null) {
-            convert(builder);
-        }
-    }
-
-    private void convert(Builder b) {
-        Linear f = b.floatBlock;
-        NDArray w = f.getParameters().get("weight").getArray();
-        QuantParams[] wp = new QuantParams[1];
-        NDArray wq = Int8Core.quantizeWeight(w, b.perTensorWeights, wp);
-        core.configure(b.activation, b.dynamic, b.fusedRelu, wp[0].getScales());
-        int8Weight.setArray(wq);
-        if (floatBias != null) {
-            floatBias.setArray(f.getParameters().get("bias").getArray().duplicate());
-        }
-        inputFeatures = w.getShape().get(1);
-        inputShapes = f.getInputShapes();
     }
 
     /**
@@ -119,13 +102,12 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
             NDList inputs,
             boolean training,
             PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        NDArray w = parameterStore.getValue(int8Weight, x.getDevice(), false);
-        NDArray b =
-                floatBias == null ? null : parameterStore.getValue(floatBias, x.getDevice(), false);
-        return new NDList(
-                core.forward(
-                        x, w, b, (xq, wf, bf) -> Linear.linear(xq, wf, bf).singletonOrThrow()));
+        return core.forward(
+                parameterStore,
+                inputs,
+                int8Weight,
+                floatBias,
+                (xq, wf, bf) -> Linear.linear(xq, wf, bf).singletonOrThrow());
     }
 
     /** {@inheritDoc} */
@@ -154,10 +136,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
     /** {@inheritDoc} */
     @Override
     public void prepare(Shape[] inputShapes) {
-        throw new IllegalStateException(
-                TYPE
-                        + " is not trained or initialised: build it from a float Linear or load its"
-                        + " parameters.");
+        throw core.notInitialised("float Linear");
     }
 
     /** {@inheritDoc} */
@@ -175,20 +154,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
     @Override
     public void loadMetadata(byte loadVersion, DataInputStream is)
             throws IOException, MalformedModelException {
-        if (loadVersion != VERSION) {
-            throw new MalformedModelException(
-                    TYPE
-                            + " cannot read parameters of version "
-                            + loadVersion
-                            + " (expected "
-                            + VERSION
-                            + "): were they saved from a float Linear?");
-        }
-        String type = is.readUTF();
-        if (!TYPE.equals(type)) {
-            throw new MalformedModelException(
-                    TYPE + " cannot load the parameters of a " + type + ".");
-        }
+        core.readHeader(loadVersion, VERSION, is, "float Linear");
         long u = is.readLong();
         long in = is.readLong();
         boolean hasBias = is.readBoolean();
@@ -221,10 +187,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
 
         private Linear floatBlock;
         private boolean bias = true;
-        private QuantParams activation;
-        private boolean dynamic;
-        private boolean fusedRelu;
-        private boolean perTensorWeights;
+        private final Int8Options options = new Int8Options();
 
         Builder() {
             super();
@@ -274,8 +237,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
          * @return this builder
          */
         public Builder optActivationParams(QuantParams params) {
-            this.activation = params;
-            this.dynamic = false;
+            options.setActivationParams(params);
             return this;
         }
 
@@ -285,8 +247,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
          * @return this builder
          */
         public Builder optDynamic() {
-            this.dynamic = true;
-            this.activation = null;
+            options.setDynamic();
             return this;
         }
 
@@ -297,7 +258,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
          * @return this builder
          */
         public Builder optFusedRelu(boolean fusedRelu) {
-            this.fusedRelu = fusedRelu;
+            options.setFusedRelu(fusedRelu);
             return this;
         }
 
@@ -309,7 +270,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
          * @return this builder
          */
         public Builder optPerTensorWeights(boolean perTensor) {
-            this.perTensorWeights = perTensor;
+            options.setPerTensorWeights(perTensor);
             return this;
         }
 
@@ -337,11 +298,7 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
                 Parameter b = floatBlock.getDirectParameters().get("bias");
                 optBias(b != null);
                 setUnits(floatBlock.getParameters().get("weight").getArray().getShape().get(0));
-                if (!dynamic && activation == null) {
-                    throw new IllegalArgumentException(
-                            "QuantizedLinear needs activation QuantParams (static mode) or"
-                                    + " optDynamic().");
-                }
+                options.checkMode(TYPE);
             } else if (units <= 0) {
                 throw new IllegalArgumentException(
                         "QuantizedLinear needs setFloatBlock, or setUnits for an empty block.");
