@@ -2,6 +2,9 @@ package ai.djlquant.kind;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv1d;
+import ai.djlquant.nn.LayerTap;
+import ai.djlquant.nn.ObservedBlock;
+import ai.djlquant.nn.ObservedConv1d;
 import ai.djlquant.nn.QuantizedConv1d;
 import ai.djlquant.quant.QuantParams;
 
@@ -39,6 +42,12 @@ final class Conv1dKind extends ConvolutionKind {
     @Override
     Block buildInt8(ConvStructure s) {
         return s.applyTo(QuantizedConv1d.builder()).build();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public ObservedBlock observe(Block floatBlock, LayerTap tap) {
+        return new ObservedConv1d((Conv1d) floatBlock, tap);
     }
 
     /** {@inheritDoc} */

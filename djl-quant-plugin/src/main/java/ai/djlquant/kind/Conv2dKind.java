@@ -2,6 +2,9 @@ package ai.djlquant.kind;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
+import ai.djlquant.nn.LayerTap;
+import ai.djlquant.nn.ObservedBlock;
+import ai.djlquant.nn.ObservedConv2d;
 import ai.djlquant.nn.QuantizedConv2d;
 import ai.djlquant.quant.QuantParams;
 
@@ -39,6 +42,12 @@ final class Conv2dKind extends ConvolutionKind {
     @Override
     Block buildInt8(ConvStructure s) {
         return s.applyTo(QuantizedConv2d.builder()).build();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public ObservedBlock observe(Block floatBlock, LayerTap tap) {
+        return new ObservedConv2d((Conv2d) floatBlock, tap);
     }
 
     /** {@inheritDoc} */

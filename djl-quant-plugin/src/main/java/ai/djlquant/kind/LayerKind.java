@@ -49,9 +49,7 @@ public abstract class LayerKind {
      * @param tap what the wrapper calls around each forward
      * @return the observer block
      */
-    public ObservedBlock observe(Block floatBlock, LayerTap tap) {
-        return ObservedBlock.wrap(floatBlock, tap);
-    }
+    public abstract ObservedBlock observe(Block floatBlock, LayerTap tap);
 
     /**
      * Builds the int8 block of an initialised float layer of this kind.

@@ -3,6 +3,9 @@ package ai.djlquant.kind;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
+import ai.djlquant.nn.LayerTap;
+import ai.djlquant.nn.ObservedBlock;
+import ai.djlquant.nn.ObservedLinear;
 import ai.djlquant.nn.QuantizedLinear;
 import ai.djlquant.quant.QuantParams;
 
@@ -25,6 +28,12 @@ final class LinearKind extends LayerKind {
     @Override
     public Class<? extends Block> int8Type() {
         return QuantizedLinear.class;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public ObservedBlock observe(Block floatBlock, LayerTap tap) {
+        return new ObservedLinear((Linear) floatBlock, tap);
     }
 
     /** {@inheritDoc} */

@@ -88,14 +88,14 @@ final class Int8ConvParts {
             String type) {
         if (floatBlock != null) {
             checkConvertible(floatBlock, type);
-            ConvStructure.copy(floatBlock, builder);
+            ConvBuilders.copy(floatBlock, builder);
             options.checkMode(type);
         }
     }
 
     /** Checks that a float block can be converted into this block's structure. */
     private static void checkConvertible(Convolution floatBlock, String type) {
-        if (floatBlock instanceof QuantizedConv2d || floatBlock instanceof QuantizedConv1d) {
+        if (floatBlock instanceof QuantizedBlock) {
             throw new IllegalArgumentException("the convolution is already quantized.");
         }
         if (!floatBlock.isInitialized()) {

@@ -1,6 +1,7 @@
 package ai.djlquant.nn;
 
 import ai.djl.ndarray.NDList;
+import ai.djlquant.annotations.Internal;
 
 /**
  * Receives what an {@link ObservedBlock} sees: DJL has no forward hooks and {@code forward} is
@@ -8,6 +9,7 @@ import ai.djl.ndarray.NDList;
  *
  * <p>A tap must not close or modify the arrays it is given; it copies what it keeps.
  */
+@Internal
 public interface LayerTap {
 
     /**

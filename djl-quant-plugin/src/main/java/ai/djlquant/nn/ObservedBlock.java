@@ -7,6 +7,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.djlquant.annotations.Internal;
 
 /**
  * A float layer wrapped so that calibration sees its inputs and outputs: the wrapper runs the float
@@ -19,6 +20,7 @@ import ai.djl.util.PairList;
  * blocks; {@link ObservedConv1d} is a {@code Convolution} only, as DJL's {@link Conv1d} cannot be
  * subclassed outside DJL.
  */
+@Internal
 public interface ObservedBlock extends Block {
 
     /**
@@ -34,36 +36,6 @@ public interface ObservedBlock extends Block {
      * @return the tap
      */
     LayerTap getTap();
-
-    /**
-     * Wraps a float layer: an exact {@link Linear}, {@link Conv2d} or {@link Conv1d} (subclasses
-     * may change {@code forward}, so they are not wrapped).
-     *
-     * @param floatBlock an initialised float layer
-     * @param tap the tap to call
-     * @return the wrapper
-     * @throws IllegalArgumentException if the block is of another type or not initialised
-     */
-    static ObservedBlock wrap(Block floatBlock, LayerTap tap) {
-        if (!floatBlock.isInitialized()) {
-            throw new IllegalArgumentException(
-                    "the "
-                            + floatBlock.getClass().getSimpleName()
-                            + " must be initialised before it is observed.");
-        }
-        Class<?> type = floatBlock.getClass();
-        if (type == Linear.class) {
-            return new ObservedLinear((Linear) floatBlock, tap);
-        }
-        if (type == Conv2d.class) {
-            return new ObservedConv2d((Conv2d) floatBlock, tap);
-        }
-        if (type == Conv1d.class) {
-            return new ObservedConv1d((Conv1d) floatBlock, tap);
-        }
-        throw new IllegalArgumentException(
-                "only Linear, Conv1d and Conv2d can be observed, got " + type.getName() + ".");
-    }
 
     /**
      * Runs {@code floatBlock} between the tap's two calls (the body of every wrapper's forward).

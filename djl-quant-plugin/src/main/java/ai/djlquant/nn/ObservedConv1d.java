@@ -6,15 +6,17 @@ import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.djlquant.annotations.Internal;
 
 /**
  * A {@link Convolution} that runs a float {@link Conv1d} and reports its inputs and outputs to a
  * {@link LayerTap} (see {@link ObservedBlock}). It is not a {@code Conv1d}: DJL's Conv1d cannot be
  * subclassed outside DJL (a package-private base class gives it Conv1d's NCW layout).
  */
+@Internal
 public final class ObservedConv1d extends NcwConvolution implements ObservedBlock {
 
-    private final Observation observation;
+    private final ObserverCore observation;
 
     /**
      * Wraps an initialised float Conv1d.
@@ -23,8 +25,8 @@ public final class ObservedConv1d extends NcwConvolution implements ObservedBloc
      * @param tap the tap to call on every forward
      */
     public ObservedConv1d(Conv1d floatBlock, LayerTap tap) {
-        super(ConvStructure.copy(floatBlock, Conv1d.builder()));
-        observation = new Observation(floatBlock, tap, parameters);
+        super(ConvBuilders.copy(floatBlock, Conv1d.builder()));
+        observation = new ObserverCore(floatBlock, tap, parameters);
         weight = parameters.get("weight");
         bias = parameters.get("bias");
         inputShapes = floatBlock.getInputShapes();

@@ -5,14 +5,16 @@ import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.djlquant.annotations.Internal;
 
 /**
  * A {@link Conv2d} that runs a float Conv2d and reports its inputs and outputs to a {@link
  * LayerTap} (see {@link ObservedBlock}).
  */
+@Internal
 public final class ObservedConv2d extends Conv2d implements ObservedBlock {
 
-    private final Observation observation;
+    private final ObserverCore observation;
 
     /**
      * Wraps an initialised float Conv2d.
@@ -21,8 +23,8 @@ public final class ObservedConv2d extends Conv2d implements ObservedBlock {
      * @param tap the tap to call on every forward
      */
     public ObservedConv2d(Conv2d floatBlock, LayerTap tap) {
-        super(ConvStructure.copy(floatBlock, Conv2d.builder()));
-        observation = new Observation(floatBlock, tap, parameters);
+        super(ConvBuilders.copy(floatBlock, Conv2d.builder()));
+        observation = new ObserverCore(floatBlock, tap, parameters);
         weight = parameters.get("weight");
         bias = parameters.get("bias");
         inputShapes = floatBlock.getInputShapes();

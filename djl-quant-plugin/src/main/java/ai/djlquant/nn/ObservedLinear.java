@@ -5,14 +5,16 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.djlquant.annotations.Internal;
 
 /**
  * A {@link Linear} that runs a float Linear and reports its inputs and outputs to a {@link
  * LayerTap} (see {@link ObservedBlock}). Calibration puts it in the tree; conversion takes it out.
  */
+@Internal
 public final class ObservedLinear extends Linear implements ObservedBlock {
 
-    private final Observation observation;
+    private final ObserverCore observation;
 
     /**
      * Wraps an initialised float Linear.
@@ -22,7 +24,7 @@ public final class ObservedLinear extends Linear implements ObservedBlock {
      */
     public ObservedLinear(Linear floatBlock, LayerTap tap) {
         super(Linear.builder().setUnits(units(floatBlock)).optBias(hasBias(floatBlock)));
-        observation = new Observation(floatBlock, tap, parameters);
+        observation = new ObserverCore(floatBlock, tap, parameters);
         inputShapes = floatBlock.getInputShapes();
     }
 

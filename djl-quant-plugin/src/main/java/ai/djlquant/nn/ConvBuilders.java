@@ -7,9 +7,9 @@ import ai.djl.nn.convolutional.Convolution;
  * a builder: what the int8 convolutions' builders and the observed convolutions do with the float
  * block they are built from.
  */
-final class ConvStructure {
+final class ConvBuilders {
 
-    private ConvStructure() {}
+    private ConvBuilders() {}
 
     /**
      * Sets {@code to}'s structure to {@code from}'s.

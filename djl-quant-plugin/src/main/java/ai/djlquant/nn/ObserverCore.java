@@ -16,7 +16,7 @@ import java.util.Objects;
  * wrappers subclass different DJL types ({@link ObservedBlock} says why), so they hold one of these
  * instead of sharing a base class.
  */
-final class Observation {
+final class ObserverCore {
 
     private final Block floatBlock;
     private final LayerTap tap;
@@ -27,7 +27,7 @@ final class Observation {
      *
      * @throws NullPointerException if {@code tap} is null
      */
-    Observation(Block floatBlock, LayerTap tap, Map<String, Parameter> wrapperParameters) {
+    ObserverCore(Block floatBlock, LayerTap tap, Map<String, Parameter> wrapperParameters) {
         this.floatBlock = floatBlock;
         this.tap = Objects.requireNonNull(tap, "tap");
         wrapperParameters.clear();
