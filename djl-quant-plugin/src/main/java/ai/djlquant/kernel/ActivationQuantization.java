@@ -14,9 +14,10 @@ import ai.djlquant.quant.AffineQuantizer;
  * {@code x / scale} differs in 0.4% of them). {@code AffineQuantizer.quantize} adds the zero point
  * after rounding, which differs only on exact ties. Dynamic parameters follow {@code
  * AffineQuantizer.fromRange} for an unsigned asymmetric grid (range widened to include 0, {@code
- * scale = (max - min) / qmax} at least {@link AffineQuantizer#MIN_SCALE}, {@code zeroPoint = clamp(-rint(min /
- * scale), 0, qmax)}), then the scale is nudged up by a few ulps if rounding would put the input's
- * maximum above {@code qmax}: every value of the input then lands on the grid without clamping.
+ * scale = (max - min) / qmax} at least {@link AffineQuantizer#MIN_SCALE}, {@code zeroPoint =
+ * clamp(-rint(min / scale), 0, qmax)}), then the scale is nudged up by a few ulps if rounding would
+ * put the input's maximum above {@code qmax}: every value of the input then lands on the grid
+ * without clamping.
  *
  * <p>Instances are immutable.
  */
