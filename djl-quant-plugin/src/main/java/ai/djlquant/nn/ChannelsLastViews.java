@@ -15,13 +15,13 @@ import java.lang.reflect.Method;
  * that memory as it is instead of having it copied to NCHW and transposed back.
  *
  * <p>The answer is PyTorch's own: the tensor is channels-last when it is not contiguous but its
- * permutation to {@code [N, (H,) W, C]} is ({@code Tensor.is_contiguous()} on the strides). It is
- * a property of the tensor, read without any shared state or lock, and true for any tensor laid
- * out so (PyTorch's {@code channels_last} ones too), not only for the views this package made.
- * DJL exposes no strides, so the check calls the engine's {@code torchIsContiguous}, which DJL's
- * own {@code toByteBuffer(true)} calls, through a method handle found once. Where that handle
- * cannot be found (another DJL version, another engine) every tensor reads as not channels-last:
- * the convolution then copies the view to NCHW, slower but with the same result.
+ * permutation to {@code [N, (H,) W, C]} is ({@code Tensor.is_contiguous()} on the strides). It is a
+ * property of the tensor, read without any shared state or lock, and true for any tensor laid out
+ * so (PyTorch's {@code channels_last} ones too), not only for the views this package made. DJL
+ * exposes no strides, so the check calls the engine's {@code torchIsContiguous}, which DJL's own
+ * {@code toByteBuffer(true)} calls, through a method handle found once. Where that handle cannot be
+ * found (another DJL version, another engine) every tensor reads as not channels-last: the
+ * convolution then copies the view to NCHW, slower but with the same result.
  */
 final class ChannelsLastViews {
 
@@ -57,7 +57,8 @@ final class ChannelsLastViews {
     private static boolean isContiguous(NDArray x) {
         try {
             return (boolean) IS_CONTIGUOUS.invokeExact(((PtNDArray) x).getHandle().longValue());
-        } catch (Throwable t) { // NOPMD: invokeExact declares Throwable; the native call throws none
+        } catch (
+                Throwable t) { // NOPMD: invokeExact declares Throwable; the native call throws none
             throw new IllegalStateException("torchIsContiguous failed", t);
         }
     }

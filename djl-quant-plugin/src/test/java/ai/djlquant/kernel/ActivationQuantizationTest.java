@@ -11,8 +11,8 @@ import java.util.Random;
 /**
  * One formula for every path that quantizes activations: the engine-op version the int8 blocks run
  * without oneDNN ({@link ActivationQuantization#quantize(NDArray, float, int, int)}) gives the
- * integers of the scalar version, which the kernels use and which {@code KernelFloatPathTest}
- * holds to oneDNN's quantizing reorder bit for bit.
+ * integers of the scalar version, which the kernels use and which {@code KernelFloatPathTest} holds
+ * to oneDNN's quantizing reorder bit for bit.
  */
 class ActivationQuantizationTest {
 
@@ -34,8 +34,18 @@ class ActivationQuantizationTest {
                     // == : the engine's clip keeps -0.0, the same integer
                     Assertions.assertTrue(
                             fallback[i] == kernel,
-                            "x=" + x[i] + " scale=" + s + " zp=" + zp + " qmax=" + qmax + ": "
-                                    + fallback[i] + " vs " + kernel);
+                            "x="
+                                    + x[i]
+                                    + " scale="
+                                    + s
+                                    + " zp="
+                                    + zp
+                                    + " qmax="
+                                    + qmax
+                                    + ": "
+                                    + fallback[i]
+                                    + " vs "
+                                    + kernel);
                     float divided = (float) Math.rint(x[i] / s + zp);
                     if (divided >= 0 && divided <= qmax && divided != kernel) {
                         differsFromDivision++;
