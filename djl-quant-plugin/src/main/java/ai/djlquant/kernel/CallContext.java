@@ -78,13 +78,9 @@ final class CallContext {
         graph = p;
         stream = new stream(layer.rt.engine());
         Pointer none = new Pointer();
-        // float input is the caller's buffer; integer input of a convolution is copied in
-        userSrc =
-                p.integers && p.quantize != null
-                        ? new memory(p.userSrcMd, layer.rt.engine())
-                        : new memory(p.userSrcMd, layer.rt.engine(), none);
+        // the float input is the caller's buffer, set per call
+        userSrc = new memory(p.userSrcMd, layer.rt.engine(), none);
         clipped = p.clip != null ? new memory(p.userSrcMd, layer.rt.engine()) : null;
-        // for Linear the u8 copy of integer input goes straight into src
         src = new memory(p.convSrcMd, layer.rt.engine());
         srcWrite =
                 p.padded ? new memory(p.srcWriteMd, layer.rt.engine(), src.get_data_handle()) : src;
@@ -94,17 +90,12 @@ final class CallContext {
                                 .capacity(p.inputCount)
                                 .asByteBuffer()
                         : null;
-        boolean dstIsUser = p.userDstMd == null && !p.integers;
+        // the primitive writes the caller's buffer, or its own that a reorder copies out of
         dst =
-                dstIsUser
+                p.userDstMd == null
                         ? new memory(p.dstMd, layer.rt.engine(), none)
                         : new memory(p.dstMd, layer.rt.engine());
-        userDst =
-                p.userDstMd == null
-                        ? null
-                        : p.integers
-                                ? new memory(p.userDstMd, layer.rt.engine())
-                                : new memory(p.userDstMd, layer.rt.engine(), none);
+        userDst = p.userDstMd == null ? null : new memory(p.userDstMd, layer.rt.engine(), none);
         scale = layer.newMemory(new long[] {1}, memory.data_type.f32, memory.format_tag.a);
         zeroPoint = layer.newMemory(new long[] {1}, memory.data_type.s32, memory.format_tag.a);
         scaleView = new FloatPointer(scale.get_data_handle());
@@ -127,16 +118,11 @@ final class CallContext {
             minView = null;
             maxView = null;
         }
-        boolean fold = !p.integers;
         foldedBias =
-                fold
-                        ? layer.newMemory(
-                                new long[] {layer.outChannels},
-                                memory.data_type.f32,
-                                memory.format_tag.a)
-                        : null;
-        foldedBiasView = fold ? new FloatPointer(foldedBias.get_data_handle()) : null;
-        foldScratch = fold ? new float[layer.outChannels] : null;
+                layer.newMemory(
+                        new long[] {layer.outChannels}, memory.data_type.f32, memory.format_tag.a);
+        foldedBiasView = new FloatPointer(foldedBias.get_data_handle());
+        foldScratch = new float[layer.outChannels];
 
         quantized = p.quantizedMd == null ? null : new memory(p.quantizedMd, layer.rt.engine());
         scratch =
@@ -153,19 +139,15 @@ final class CallContext {
         if (p.quantize != null) {
             quantizeArgs.put(DNNL_ARG_FROM, clipped != null ? clipped : userSrc);
             quantizeArgs.put(DNNL_ARG_TO, quantized != null ? quantized : srcWrite);
-            if (!p.integers) {
-                quantizeArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST, scale);
-                quantizeArgs.put(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST, zeroPoint);
-            }
+            quantizeArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST, scale);
+            quantizeArgs.put(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST, zeroPoint);
         }
         mainArgs.put(DNNL_ARG_SRC, src);
         mainArgs.put(DNNL_ARG_WEIGHTS, p.weights);
         mainArgs.put(DNNL_ARG_DST, dst);
-        if (!p.integers) {
-            mainArgs.put(DNNL_ARG_BIAS, fold ? foldedBias : layer.biasMem);
-            mainArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC, scale);
-            mainArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS, layer.weightScalesMem);
-        }
+        mainArgs.put(DNNL_ARG_BIAS, foldedBias);
+        mainArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC, scale);
+        mainArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS, layer.weightScalesMem);
         if (p.toUserDst != null) {
             outArgs.put(DNNL_ARG_FROM, dst);
             outArgs.put(DNNL_ARG_TO, userDst);
@@ -247,15 +229,13 @@ final class CallContext {
         if (s != lastScale || z != lastZeroPoint) {
             scaleView.put(0, s);
             zeroPointView.put(0, z);
-            if (foldedBiasView != null) {
-                // zero point folded into the bias: b - s * ws * zp * sum(w)
-                for (int c = 0; c < layer.outChannels; c++) {
-                    foldScratch[c] =
-                            layer.bias[c]
-                                    - s * layer.weightScales[c] * z * (float) layer.channelSums[c];
-                }
-                foldedBiasView.put(foldScratch, 0, layer.outChannels);
+            // zero point folded into the bias: b - s * ws * zp * sum(w)
+            for (int c = 0; c < layer.outChannels; c++) {
+                foldScratch[c] =
+                        layer.bias[c]
+                                - s * layer.weightScales[c] * z * (float) layer.channelSums[c];
             }
+            foldedBiasView.put(foldScratch, 0, layer.outChannels);
             lastScale = s;
             lastZeroPoint = z;
         }
@@ -270,25 +250,6 @@ final class CallContext {
             graph.toUserDst.execute(stream, outArgs);
         }
         stream._wait();
-    }
-
-    int[] runIntegers(byte[] input) {
-        if (graph.quantize != null) {
-            new BytePointer(userSrc.get_data_handle()).put(input, 0, input.length);
-            graph.quantize.execute(stream, quantizeArgs);
-        } else {
-            new BytePointer(src.get_data_handle()).put(input, 0, input.length);
-        }
-        graph.main.execute(stream, mainArgs);
-        memory result = dst;
-        if (graph.toUserDst != null) {
-            graph.toUserDst.execute(stream, outArgs);
-            result = userDst;
-        }
-        stream._wait();
-        int[] acc = new int[(int) graph.outputCount];
-        new IntPointer(result.get_data_handle()).get(acc, 0, acc.length);
-        return acc;
     }
 
     void close() {

@@ -10,17 +10,17 @@ import java.util.List;
  * it creates it).
  *
  * @param shape the input shape
- * @param mode how the input becomes u8
+ * @param dynamic whether scale and zero point come from each input's range
  * @param scale the static scale (0 otherwise)
  * @param zeroPoint the static zero point (0 otherwise)
- * @param qmax the grid's largest integer (0 for {@link Mode#INTEGERS})
+ * @param qmax the grid's largest integer
  * @param inputNhwc whether a convolution's input memory is channels-last
  * @param outputNhwc whether a convolution writes channels-last memory
  * @param threads the caller's thread count
  */
 record GraphKey(
         List<Long> shape,
-        Mode mode,
+        boolean dynamic,
         float scale,
         int zeroPoint,
         int qmax,
@@ -28,35 +28,24 @@ record GraphKey(
         boolean outputNhwc,
         int threads) {
 
-    /** How a graph gets its u8 input. */
-    enum Mode {
-        /** Already quantized u8 input, int32 output, no scales (the integer core of the tests). */
-        INTEGERS,
-        /** Float input, fixed scale and zero point. */
-        STATIC,
-        /** Float input, scale and zero point from its minimum and maximum. */
-        DYNAMIC
-    }
-
     GraphKey {
         shape = List.copyOf(shape);
     }
 
-    /** Returns the key of a call; {@code act} null means {@link Mode#INTEGERS}. */
+    /** Returns the key of a call. */
     static GraphKey of(
             long[] shape,
             ActivationQuantization act,
             boolean inputNhwc,
             boolean outputNhwc,
             int threads) {
-        Mode mode = act == null ? Mode.INTEGERS : act.isDynamic() ? Mode.DYNAMIC : Mode.STATIC;
-        boolean fixed = mode == Mode.STATIC;
+        boolean fixed = !act.isDynamic();
         return new GraphKey(
                 Arrays.stream(shape).boxed().toList(),
-                mode,
+                act.isDynamic(),
                 fixed ? act.getScale() : 0f,
                 fixed ? act.getZeroPoint() : 0,
-                act == null ? 0 : act.getQmax(),
+                act.getQmax(),
                 inputNhwc,
                 outputNhwc,
                 threads);
@@ -67,13 +56,10 @@ record GraphKey(
         if (inNhwc != inputNhwc || outNhwc != outputNhwc || t != threads || !sameShape(s)) {
             return false;
         }
-        if (act == null) {
-            return mode == Mode.INTEGERS;
-        }
         if (act.isDynamic()) {
-            return mode == Mode.DYNAMIC && qmax == act.getQmax();
+            return dynamic && qmax == act.getQmax();
         }
-        return mode == Mode.STATIC
+        return !dynamic
                 && Float.compare(scale, act.getScale()) == 0
                 && zeroPoint == act.getZeroPoint()
                 && qmax == act.getQmax();

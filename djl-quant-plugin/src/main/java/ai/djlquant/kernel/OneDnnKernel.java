@@ -83,30 +83,6 @@ final class OneDnnKernel implements Int8Kernel {
 
     /** {@inheritDoc} */
     @Override
-    public int[] accumulate(byte[] input, long[] inputShape, int threads) {
-        PrimitiveGraph graph = graph(inputShape, null, false, false, threads);
-        if (input.length != graph.inputCount) {
-            throw new IllegalArgumentException(
-                    "input holds "
-                            + input.length
-                            + " values, its shape needs "
-                            + graph.inputCount
-                            + ".");
-        }
-        layer.rt.useThreads(graph.threads);
-        CallContext ctx = graph.acquire();
-        try {
-            return ctx.runIntegers(input);
-        } finally {
-            graph.release(ctx);
-            if (graph.threads != threads) {
-                layer.rt.useThreads(threads);
-            }
-        }
-    }
-
-    /** {@inheritDoc} */
-    @Override
     public String describe(long[] inputShape) {
         return graph(inputShape, ActivationQuantization.dynamic(maxBits), false, false, 0)
                 .description;

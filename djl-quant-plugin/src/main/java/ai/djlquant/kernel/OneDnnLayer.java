@@ -114,15 +114,11 @@ final class OneDnnLayer implements AutoCloseable {
     /**
      * Returns the descriptor of the int8 primitive: a convolution (the layer's, or a Linear as a
      * 1x1 convolution over {@code [1, K, 1, M]}) or an inner product, weights in the layout oneDNN
-     * picks ({@code any}), with {@link #mainAttr} unless the graph computes bare integers.
+     * picks ({@code any}), with {@link #mainAttr}.
      */
     primitive_desc_base mainDescriptor(
-            boolean conv,
-            boolean integers,
-            memory.desc convSrcMd,
-            memory.desc dstMd,
-            long[] convPad) {
-        primitive_attr attr = integers ? newAttr() : mainAttr();
+            boolean conv, memory.desc convSrcMd, memory.desc dstMd, long[] convPad) {
+        primitive_attr attr = mainAttr();
         memory.desc anyWeights =
                 conv
                         ? new memory.desc(weightDims(), memory.data_type.s8, memory.format_tag.any)
@@ -130,62 +126,34 @@ final class OneDnnLayer implements AutoCloseable {
                                 new long[] {outChannels, perChannel},
                                 memory.data_type.s8,
                                 memory.format_tag.any);
-        memory.desc biasMd = integers ? null : biasMem.get_desc();
         if (conv) {
             long[] st = PrimitiveGraph.spatial(geometry == null ? null : geometry.getStride(), 1);
             long[] dl = PrimitiveGraph.spatial(geometry == null ? null : geometry.getDilation(), 1);
             long[] dilates = {dl[0] - 1, dl[1] - 1}; // oneDNN counts the gaps
-            convolution_forward.primitive_desc pdesc =
-                    biasMd == null
-                            ? new convolution_forward.primitive_desc(
-                                    rt.engine(),
-                                    prop_kind.forward_inference,
-                                    algorithm.convolution_direct,
-                                    convSrcMd,
-                                    anyWeights,
-                                    dstMd,
-                                    st,
-                                    dilates,
-                                    convPad,
-                                    convPad,
-                                    attr,
-                                    false)
-                            : new convolution_forward.primitive_desc(
-                                    rt.engine(),
-                                    prop_kind.forward_inference,
-                                    algorithm.convolution_direct,
-                                    convSrcMd,
-                                    anyWeights,
-                                    biasMd,
-                                    dstMd,
-                                    st,
-                                    dilates,
-                                    convPad,
-                                    convPad,
-                                    attr,
-                                    false);
-            return pdesc;
+            return new convolution_forward.primitive_desc(
+                    rt.engine(),
+                    prop_kind.forward_inference,
+                    algorithm.convolution_direct,
+                    convSrcMd,
+                    anyWeights,
+                    biasMem.get_desc(),
+                    dstMd,
+                    st,
+                    dilates,
+                    convPad,
+                    convPad,
+                    attr,
+                    false);
         }
-        inner_product_forward.primitive_desc pdesc =
-                biasMd == null
-                        ? new inner_product_forward.primitive_desc(
-                                rt.engine(),
-                                prop_kind.forward_inference,
-                                convSrcMd,
-                                anyWeights,
-                                dstMd,
-                                attr,
-                                false)
-                        : new inner_product_forward.primitive_desc(
-                                rt.engine(),
-                                prop_kind.forward_inference,
-                                convSrcMd,
-                                anyWeights,
-                                biasMd,
-                                dstMd,
-                                attr,
-                                false);
-        return pdesc;
+        return new inner_product_forward.primitive_desc(
+                rt.engine(),
+                prop_kind.forward_inference,
+                convSrcMd,
+                anyWeights,
+                biasMem.get_desc(),
+                dstMd,
+                attr,
+                false);
     }
 
     /**

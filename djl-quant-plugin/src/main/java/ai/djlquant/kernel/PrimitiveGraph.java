@@ -64,7 +64,6 @@ final class PrimitiveGraph {
     final OneDnnLayer layer;
 
     final GraphKey key;
-    final boolean integers;
     final boolean dynamic;
     final boolean conv; // a convolution, or a Linear of at most smallM rows as a 1x1 one
     final boolean nchw; // a convolution whose caller's input is NCHW (oneDNN runs NHWC)
@@ -76,7 +75,7 @@ final class PrimitiveGraph {
     // PyTorch runs ops below its grain size: waking a second thread for each of the three or
     // four primitives costs more than it saves
     final int threads;
-    final memory.desc userSrcMd; // f32 (or u8 for integers) in the caller's layout
+    final memory.desc userSrcMd; // f32 in the caller's layout
     final memory.desc srcMd; // u8 in the primitive's layout
     final boolean padded; // the convolution reads a copy with a border of zero points
     final memory.desc convSrcMd; // what the primitive reads (srcMd, or srcMd with a border)
@@ -109,18 +108,17 @@ final class PrimitiveGraph {
     PrimitiveGraph(OneDnnLayer layer, GraphKey key) {
         this.layer = layer;
         this.key = key;
-        integers = key.mode() == GraphKey.Mode.INTEGERS;
-        dynamic = key.mode() == GraphKey.Mode.DYNAMIC;
+        dynamic = key.dynamic();
         long[] in = key.dims();
         long[] out = layer.outputShape(in);
         inputCount = KernelChecks.count(in);
         outputCount = KernelChecks.count(out);
         threads =
                 outputCount * layer.perChannel < TINY_WORK && key.threads() > 1 ? 1 : key.threads();
-        javaQuantize = layer.geometry == null && !integers && inputCount <= JAVA_QUANTIZE;
+        javaQuantize = layer.geometry == null && inputCount <= JAVA_QUANTIZE;
         layer.rt.useThreads(threads);
-        memory.data_type userSrcType = integers ? memory.data_type.u8 : memory.data_type.f32;
-        memory.data_type dstType = integers ? memory.data_type.s32 : memory.data_type.f32;
+        memory.data_type userSrcType = memory.data_type.f32;
+        memory.data_type dstType = memory.data_type.f32;
         long[] srcDims;
         long[] dstDims;
         if (layer.geometry == null) {
@@ -166,7 +164,7 @@ final class PrimitiveGraph {
                 layer.geometry == null
                         ? new long[] {0, 0}
                         : spatial(layer.geometry.getPadding(), 0);
-        padded = !integers && (pad[0] > 0 || pad[1] > 0);
+        padded = pad[0] > 0 || pad[1] > 0;
         if (padded) {
             long[] withBorder = {
                 srcDims[0], srcDims[1], srcDims[2] + 2 * pad[0], srcDims[3] + 2 * pad[1]
@@ -183,8 +181,7 @@ final class PrimitiveGraph {
         flatMd = new memory.desc(new long[] {1, inputCount}, userSrcType, memory.format_tag.ab);
         oneMd = new memory.desc(new long[] {1, 1}, memory.data_type.f32, memory.format_tag.ab);
 
-        primitive_desc_base mainPd =
-                layer.mainDescriptor(conv, integers, convSrcMd, dstMd, convPad);
+        primitive_desc_base mainPd = layer.mainDescriptor(conv, convSrcMd, dstMd, convPad);
         main =
                 conv
                         ? new convolution_forward((convolution_forward.primitive_desc) mainPd)
@@ -199,23 +196,10 @@ final class PrimitiveGraph {
         primitive_desc_base quantizePd = null;
         primitive_desc_base transposePd = null;
         quantizedMd =
-                nchw && !integers
-                        ? new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nchw)
-                        : null;
+                nchw ? new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nchw) : null;
         if (javaQuantize) {
             // nothing: CallContext.run quantizes with ActivationQuantization.quantize, the formula
             // the reorder computes (KernelFloatPathTest checks them against each other)
-        } else if (integers) {
-            if (nchw) {
-                quantizePd =
-                        new reorder.primitive_desc(
-                                layer.rt.engine(),
-                                userSrcMd,
-                                layer.rt.engine(),
-                                srcMd,
-                                OneDnnLayer.newAttr(),
-                                false);
-            }
         } else {
             if (dynamic && inputCount > 1) {
                 minPd =

@@ -129,8 +129,18 @@ class KernelFloatPathTest {
                 for (int i = 0; i < q.length; i++) {
                     q[i] = (byte) rnd.nextInt(1 << bits);
                 }
-                Assertions.assertArrayEquals(
-                        ref.accumulate(q, shape, 0), fast.accumulate(q, shape, 0), "ip integers");
+                // the integer core alone: the same weights with unit scales and no bias
+                float[] one = new float[24];
+                java.util.Arrays.fill(one, 1f);
+                Int8Weights unit = new Int8Weights(w.getValues(), w.getShape(), one, null);
+                try (Int8Kernel fastUnit = ip.newLinear(unit, false);
+                        Int8Kernel refUnit = REFERENCE.newLinear(unit, false)) {
+                    Assertions.assertTrue(fastUnit.describe(shape).startsWith("inner product"));
+                    Assertions.assertArrayEquals(
+                            Accumulations.of(refUnit, q, shape, bits),
+                            Accumulations.of(fastUnit, q, shape, bits),
+                            "ip integers");
+                }
             }
         }
     }
@@ -282,10 +292,12 @@ class KernelFloatPathTest {
         Int8Weights w = new Int8Weights(wv, new long[] {4, k}, new float[] {1, 1, 1, 1}, null);
         byte[] x = new byte[k];
         java.util.Arrays.fill(x, (byte) 255);
-        try (Int8Kernel fast = onednn.newLinear(w, false);
+        // a kernel allowed 8 bits on this 7-bit CPU, so that u8 255 reaches the primitive
+        try (Int8Kernel fast =
+                        new OneDnnKernel(onednn.runtime(), null, w, false, 8, onednn.smallM());
                 Int8Kernel ref = REFERENCE.newLinear(w, false)) {
-            int want = ref.accumulate(x, new long[] {1, k}, 0)[0];
-            int got = fast.accumulate(x, new long[] {1, k}, 0)[0];
+            int want = Accumulations.of(ref, x, new long[] {1, k}, 8)[0];
+            int got = Accumulations.of(fast, x, new long[] {1, k}, 8)[0];
             Assertions.assertEquals(255 * 127 * k, want);
             Assertions.assertNotEquals(
                     want, got, "full-range u8 was exact: revisit the 7-bit grid");
