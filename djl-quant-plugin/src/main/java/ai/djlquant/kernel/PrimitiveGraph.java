@@ -202,26 +202,8 @@ final class PrimitiveGraph {
             // the reorder computes (KernelFloatPathTest checks them against each other)
         } else {
             if (dynamic && inputCount > 1) {
-                minPd =
-                        new reduction.primitive_desc(
-                                layer.rt.engine(),
-                                algorithm.reduction_min,
-                                flatMd,
-                                oneMd,
-                                0f,
-                                0f,
-                                OneDnnLayer.newAttr(),
-                                false);
-                maxPd =
-                        new reduction.primitive_desc(
-                                layer.rt.engine(),
-                                algorithm.reduction_max,
-                                flatMd,
-                                oneMd,
-                                0f,
-                                0f,
-                                OneDnnLayer.newAttr(),
-                                false);
+                minPd = reduce(algorithm.reduction_min);
+                maxPd = reduce(algorithm.reduction_max);
             } else if (!dynamic) {
                 // the float range the grid covers; everything above saturates to qmax
                 float lo = -key.zeroPoint() * key.scale();
@@ -335,6 +317,12 @@ final class PrimitiveGraph {
                 p.close();
             }
         }
+    }
+
+    /** The whole input (any dense layout, as a flat {@code [1, count]} array) to one value. */
+    private reduction.primitive_desc reduce(algorithm kind) {
+        return new reduction.primitive_desc(
+                layer.rt.engine(), kind, flatMd, oneMd, 0f, 0f, OneDnnLayer.newAttr(), false);
     }
 
     private static memory.desc scratchOf(primitive_desc_base pd) {
