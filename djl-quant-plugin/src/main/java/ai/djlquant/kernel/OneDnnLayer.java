@@ -23,8 +23,8 @@ import java.util.List;
 /**
  * What one oneDNN layer holds whatever its input: the int8 weights in the user layout and packed
  * into each layout a primitive chose (once per layout, shared by every {@link PrimitiveGraph} of
- * the layer), the per-channel weight scales and bias as oneDNN memory, and the sums the zero-point
- * fold needs.
+ * the layer), the per-channel weight scales as oneDNN memory, and the bias and channel sums {@code
+ * sum(w[c])} the zero-point fold {@code b[c] - s * ws[c] * zp * sum(w[c])} needs.
  *
  * <p>Weights as oneDNN sees them: {@code [N, K]} for an inner product, {@code oihw} for a
  * convolution (a Linear as a 1x1 convolution, a 1-D convolution with {@code kh = 1}), {@code goihw}
@@ -42,7 +42,10 @@ final class OneDnnLayer implements AutoCloseable {
     final boolean relu;
     final long smallM;
     final memory weightScalesMem;
-    final memory biasMem;
+
+    /** The bias as the primitive sees it; its values go per call, with the zero point folded in. */
+    private final memory.desc biasMd;
+
     private final memory userWeights;
     private final List<memory> packed = new ArrayList<>();
 
@@ -67,8 +70,9 @@ final class OneDnnLayer implements AutoCloseable {
         weightScalesMem =
                 newMemory(new long[] {outChannels}, memory.data_type.f32, memory.format_tag.a);
         new FloatPointer(weightScalesMem.get_data_handle()).put(weightScales, 0, outChannels);
-        biasMem = newMemory(new long[] {outChannels}, memory.data_type.f32, memory.format_tag.a);
-        new FloatPointer(biasMem.get_data_handle()).put(bias, 0, outChannels);
+        biasMd =
+                new memory.desc(
+                        new long[] {outChannels}, memory.data_type.f32, memory.format_tag.a);
     }
 
     private memory.desc userWeightsDesc() {
@@ -136,7 +140,7 @@ final class OneDnnLayer implements AutoCloseable {
                     algorithm.convolution_direct,
                     convSrcMd,
                     anyWeights,
-                    biasMem.get_desc(),
+                    biasMd,
                     dstMd,
                     st,
                     dilates,
@@ -150,7 +154,7 @@ final class OneDnnLayer implements AutoCloseable {
                 prop_kind.forward_inference,
                 convSrcMd,
                 anyWeights,
-                biasMem.get_desc(),
+                biasMd,
                 dstMd,
                 attr,
                 false);
@@ -218,6 +222,5 @@ final class OneDnnLayer implements AutoCloseable {
         }
         userWeights.close();
         weightScalesMem.close();
-        biasMem.close();
     }
 }
