@@ -197,10 +197,9 @@ final class PrimitiveGraph {
         primitive_desc_base transposePd = null;
         quantizedMd =
                 nchw ? new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nchw) : null;
-        if (javaQuantize) {
-            // nothing: CallContext.run quantizes with ActivationQuantization.quantize, the formula
-            // the reorder computes (KernelFloatPathTest checks them against each other)
-        } else {
+        // javaQuantize: no primitive before the int8 one, CallContext.run quantizes with
+        // ActivationQuantization.quantize, the reorder's formula (KernelFloatPathTest checks both)
+        if (!javaQuantize) {
             if (dynamic && inputCount > 1) {
                 minPd = reduce(algorithm.reduction_min);
                 maxPd = reduce(algorithm.reduction_max);
@@ -226,35 +225,13 @@ final class PrimitiveGraph {
             q.set_zero_points_mask(DNNL_ARG_DST, 0);
             // NCHW input: quantize in place of layout, then transpose bytes (twice as fast
             // as one reorder that converts and transposes 4-byte floats)
-            quantizePd =
-                    new reorder.primitive_desc(
-                            layer.rt.engine(),
-                            userSrcMd,
-                            layer.rt.engine(),
-                            nchw ? quantizedMd : srcWriteMd,
-                            q,
-                            false);
+            quantizePd = reorderOf(userSrcMd, nchw ? quantizedMd : srcWriteMd, q);
             if (nchw) {
-                transposePd =
-                        new reorder.primitive_desc(
-                                layer.rt.engine(),
-                                quantizedMd,
-                                layer.rt.engine(),
-                                srcWriteMd,
-                                OneDnnLayer.newAttr(),
-                                false);
+                transposePd = reorderOf(quantizedMd, srcWriteMd, OneDnnLayer.newAttr());
             }
         }
         primitive_desc_base outPd =
-                userDstMd == null
-                        ? null
-                        : new reorder.primitive_desc(
-                                layer.rt.engine(),
-                                dstMd,
-                                layer.rt.engine(),
-                                userDstMd,
-                                OneDnnLayer.newAttr(),
-                                false);
+                userDstMd == null ? null : reorderOf(dstMd, userDstMd, OneDnnLayer.newAttr());
         clip = clipPd == null ? null : new eltwise_forward((eltwise_forward.primitive_desc) clipPd);
         minimum = minPd == null ? null : new reduction((reduction.primitive_desc) minPd);
         maximum = maxPd == null ? null : new reduction((reduction.primitive_desc) maxPd);
@@ -317,6 +294,12 @@ final class PrimitiveGraph {
                 p.close();
             }
         }
+    }
+
+    private reorder.primitive_desc reorderOf(
+            memory.desc from, memory.desc to, primitive_attr attr) {
+        return new reorder.primitive_desc(
+                layer.rt.engine(), from, layer.rt.engine(), to, attr, false);
     }
 
     /** The whole input (any dense layout, as a flat {@code [1, count]} array) to one value. */
