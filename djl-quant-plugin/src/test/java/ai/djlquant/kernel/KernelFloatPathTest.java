@@ -1,3 +1,4 @@
+// Over 400 lines: every case of the oneDNN float path against the reference, on shared fixtures.
 package ai.djlquant.kernel;
 
 import org.junit.jupiter.api.Assertions;
