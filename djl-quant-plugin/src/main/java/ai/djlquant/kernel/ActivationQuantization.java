@@ -1,5 +1,8 @@
 package ai.djlquant.kernel;
 
+import ai.djl.ndarray.NDArray;
+import ai.djlquant.quant.AffineQuantizer;
+
 /**
  * How a kernel quantizes its float input to unsigned integers: with fixed parameters (static
  * quantization, from calibration) or with parameters computed from each input's own range (dynamic
@@ -11,16 +14,14 @@ package ai.djlquant.kernel;
  * {@code x / scale} differs in 0.4% of them). {@code AffineQuantizer.quantize} adds the zero point
  * after rounding, which differs only on exact ties. Dynamic parameters follow {@code
  * AffineQuantizer.fromRange} for an unsigned asymmetric grid (range widened to include 0, {@code
- * scale = (max - min) / qmax} at least {@link #MIN_SCALE}, {@code zeroPoint = clamp(-rint(min /
- * scale), 0, qmax)}), then the scale is nudged up by a few ulps if rounding would put the input's
- * maximum above {@code qmax}: every value of the input then lands on the grid without clamping.
+ * scale = (max - min) / qmax} at least {@link AffineQuantizer#MIN_SCALE}, {@code zeroPoint =
+ * clamp(-rint(min / scale), 0, qmax)}), then the scale is nudged up by a few ulps if rounding would
+ * put the input's maximum above {@code qmax}: every value of the input then lands on the grid
+ * without clamping.
  *
  * <p>Instances are immutable.
  */
 public final class ActivationQuantization {
-
-    /** The smallest scale (float32 machine epsilon, as PyTorch's observers use). */
-    public static final float MIN_SCALE = 0x1p-23f;
 
     private final boolean dynamic;
     private final float scale;
@@ -164,6 +165,23 @@ public final class ActivationQuantization {
     }
 
     /**
+     * Quantizes a tensor with the formula of {@link #quantize(float, float, int, int)}, on the
+     * engine's float32 ops: {@code clamp(rint(x * (1 / scale) + zeroPoint), 0, qmax)}, the integers
+     * as float32. It is how the int8 blocks quantize without oneDNN; NaN stays NaN (the scalar
+     * version returns 0).
+     *
+     * @param x the values, float32
+     * @param scale the scale
+     * @param zeroPoint the zero point
+     * @param qmax the largest integer
+     * @return the integers, as a float32 tensor of the same shape
+     */
+    public static NDArray quantize(NDArray x, float scale, int zeroPoint, int qmax) {
+        // 1 / scale rounded to float32 once, as the reorder does: x / scale differs on 0.4%
+        return x.mul(1f / scale).add(zeroPoint).round().clip(0, qmax);
+    }
+
+    /**
      * Returns the dynamic scale for an input range (see the class documentation).
      *
      * @param min the input's minimum
@@ -182,7 +200,7 @@ public final class ActivationQuantization {
                             + max
                             + "].");
         }
-        float scale = Math.max((hi - lo) / qmax, MIN_SCALE);
+        float scale = Math.max((hi - lo) / qmax, AffineQuantizer.MIN_SCALE);
         // rint(hi * (1 / s) + zp) can reach qmax + 1 on a tie or a rounding error: widen until
         // it fits
         for (int i = 0;

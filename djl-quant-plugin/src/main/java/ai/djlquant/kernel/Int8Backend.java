@@ -5,9 +5,10 @@ package ai.djlquant.kernel;
  * int8 weights.
  *
  * <p>Numerics shared by every backend: weights are signed 8-bit in [-127, 127] with one scale per
- * output channel; activations are unsigned, {@code q = clamp(rint(x / scale + zeroPoint), 0,
- * qmax)}; products are accumulated exactly in int32; the float output of channel {@code c} is
- * {@code scale * weightScale[c] * (acc - zeroPoint * sum(w[c])) + bias[c]}, then ReLU if fused.
+ * output channel; activations are unsigned, {@code q = clamp(rint(x * (1 / scale) + zeroPoint), 0,
+ * qmax)} ({@link ActivationQuantization#quantize(float, float, int, int)}); products are
+ * accumulated exactly in int32; the float output of channel {@code c} is {@code scale *
+ * weightScale[c] * (acc - zeroPoint * sum(w[c])) + bias[c]}, then ReLU if fused.
  */
 public interface Int8Backend {
 

@@ -68,17 +68,6 @@ public interface Int8Kernel extends AutoCloseable {
             int threads);
 
     /**
-     * Returns the exact int32 accumulations {@code sum(q * w)} for already quantized input, with no
-     * zero point, scale or bias applied (the integer core the tests compare across backends).
-     *
-     * @param input unsigned 8-bit activations, row-major in {@code inputShape}
-     * @param inputShape the input shape
-     * @param threads the number of native threads, or 0 for the default
-     * @return the accumulations, row-major in {@link #outputShape}
-     */
-    int[] accumulate(byte[] input, long[] inputShape, int threads);
-
-    /**
      * Describes how an input of this shape is computed (implementation names), for logs.
      *
      * @param inputShape the input shape

@@ -87,6 +87,16 @@ public final class OneDnnBackend implements Int8Backend {
         return runtime.openMpLibrary();
     }
 
+    /** The process-wide oneDNN state (tests build kernels with other activation bits). */
+    OneDnnRuntime runtime() {
+        return runtime;
+    }
+
+    /** Largest Linear row count run as a 1x1 convolution. */
+    long smallM() {
+        return smallM;
+    }
+
     /** {@inheritDoc} */
     @Override
     public Int8Kernel newLinear(Int8Weights weights, boolean fusedRelu) {

@@ -91,24 +91,6 @@ final class ReferenceKernel implements Int8Kernel {
         out.put(y);
     }
 
-    /** {@inheritDoc} */
-    @Override
-    public int[] accumulate(byte[] input, long[] inputShape, int threads) {
-        int[] q = new int[input.length];
-        for (int i = 0; i < q.length; i++) {
-            q[i] = input[i] & 0xFF;
-        }
-        if (q.length != KernelChecks.count(inputShape)) {
-            throw new IllegalArgumentException(
-                    "input holds "
-                            + q.length
-                            + " values, its shape needs "
-                            + KernelChecks.count(inputShape)
-                            + ".");
-        }
-        return accumulate(q, inputShape, 0);
-    }
-
     /** Elements per (batch, channel) pair of the output: 1 for Linear rows. */
     private int innerSize(long[] outShape) {
         if (geometry == null) {
@@ -121,8 +103,12 @@ final class ReferenceKernel implements Int8Kernel {
         return inner;
     }
 
-    /** sum((q - zp) * w) over the taps inside the input; padding contributes nothing. */
-    private int[] accumulate(int[] q, long[] inputShape, int zp) {
+    /**
+     * Returns the exact int32 {@code acc = sum((q - zp) * w)} over the taps inside the input
+     * (padding contributes nothing), row-major in the output shape; the tests hold oneDNN's
+     * integers to these.
+     */
+    int[] accumulate(int[] q, long[] inputShape, int zp) {
         long[] outShape = outputShape(inputShape);
         if (geometry == null) {
             int m = (int) KernelChecks.linearRows(inputShape, perChannel);

@@ -11,4 +11,7 @@
  * <p>This package knows nothing about blocks, models or observers; it works on native buffers and
  * plain arrays.
  */
+@Internal
 package ai.djlquant.kernel;
+
+import ai.djlquant.annotations.Internal;

@@ -1,67 +1,81 @@
 package ai.djlquant.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
 
-import java.lang.ref.ReferenceQueue;
-import java.lang.ref.WeakReference;
-import java.util.HashMap;
-import java.util.Map;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 
 /**
- * Remembers which NCHW-shaped outputs of the int8 convolutions are views of channels-last (NHWC)
- * memory, so that the next int8 convolution reads that memory as it is (permuting the view back
- * gives a contiguous NHWC tensor) instead of having it copied to NCHW and transposed back. DJL
- * exposes no strides, and its NDArrays compare by content, hence this identity set with weak keys.
+ * Tells whether an NCHW-shaped (or NCW-shaped) tensor is a view of channels-last (NHWC, NWC)
+ * memory, such as the outputs of the int8 convolutions, so that the next int8 convolution reads
+ * that memory as it is instead of having it copied to NCHW and transposed back.
+ *
+ * <p>The answer is PyTorch's own: the tensor is channels-last when it is not contiguous but its
+ * permutation to {@code [N, (H,) W, C]} is ({@code Tensor.is_contiguous()} on the strides). It is a
+ * property of the tensor, read without any shared state or lock, and true for any tensor laid out
+ * so (PyTorch's {@code channels_last} ones too), not only for the views this package made. DJL
+ * exposes no strides, so the check calls the engine's {@code torchIsContiguous}, which DJL's own
+ * {@code toByteBuffer(true)} calls, through a method handle found once. Where that handle cannot be
+ * found (another DJL version, another engine) every tensor reads as not channels-last: the
+ * convolution then copies the view to NCHW, slower but with the same result.
  */
 final class ChannelsLastViews {
 
-    private static final Map<Key, Boolean> VIEWS = new HashMap<>();
-    private static final ReferenceQueue<NDArray> GONE = new ReferenceQueue<>();
+    /** {@code PyTorchLibrary.LIB.torchIsContiguous(long)} bound to LIB, or null. */
+    private static final MethodHandle IS_CONTIGUOUS = findIsContiguous();
 
     private ChannelsLastViews() {}
 
-    /** Records that {@code view} is NHWC memory permuted to the NCHW (or NWC to NCW) shape. */
-    static synchronized void register(NDArray view) {
-        expunge();
-        VIEWS.put(new Key(view, GONE), Boolean.TRUE);
-    }
-
-    /** Returns whether {@code x} is such a view. */
-    static synchronized boolean isChannelsLast(NDArray x) {
-        return !VIEWS.isEmpty() && VIEWS.containsKey(new Key(x, null)) && !x.isReleased();
-    }
-
-    private static void expunge() {
-        Object k;
-        while ((k = GONE.poll()) != null) {
-            VIEWS.remove(k);
+    /**
+     * Returns whether {@code x}, shaped {@code [N, C, (H,) W]}, is channels-last memory.
+     *
+     * @param x the tensor
+     * @return whether {@code x.transpose(0, 2, (3,) 1)} is contiguous and {@code x} is not
+     */
+    static boolean isChannelsLast(NDArray x) {
+        if (IS_CONTIGUOUS == null || !(x instanceof PtNDArray) || x.isReleased()) {
+            return false;
+        }
+        int rank = x.getShape().dimension();
+        if (rank < 3 || isContiguous(x)) {
+            return false; // contiguous NCHW (or both layouts are the same bytes): read it as is
+        }
+        int[] toNhwc = new int[rank];
+        toNhwc[rank - 1] = 1;
+        for (int i = 2; i < rank; i++) {
+            toNhwc[i - 1] = i;
+        }
+        try (NDArray nhwc = x.transpose(toNhwc)) { // a view: PyTorch permutes strides only
+            return isContiguous(nhwc);
         }
     }
 
-    /** A weak reference compared by the identity of its referent. */
-    private static final class Key extends WeakReference<NDArray> {
-        private final int hash;
-
-        Key(NDArray a, ReferenceQueue<NDArray> q) {
-            super(a, q);
-            hash = System.identityHashCode(a);
+    private static boolean isContiguous(NDArray x) {
+        try {
+            return (boolean) IS_CONTIGUOUS.invokeExact(((PtNDArray) x).getHandle().longValue());
+        } catch (
+                Throwable t) { // NOPMD: invokeExact declares Throwable; the native call throws none
+            throw new IllegalStateException("torchIsContiguous failed", t);
         }
+    }
 
-        @Override
-        public boolean equals(Object o) {
-            if (this == o) {
-                return true;
-            }
-            if (!(o instanceof Key)) {
-                return false;
-            }
-            NDArray a = get();
-            return a != null && a == ((Key) o).get();
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
+    private static MethodHandle findIsContiguous() {
+        try {
+            Class<?> lib = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+            Field instance = lib.getDeclaredField("LIB");
+            instance.setAccessible(true);
+            Method m = lib.getDeclaredMethod("torchIsContiguous", long.class);
+            m.setAccessible(true);
+            return MethodHandles.lookup()
+                    .unreflect(m)
+                    .bindTo(instance.get(null))
+                    .asType(MethodType.methodType(boolean.class, long.class));
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return null;
         }
     }
 }

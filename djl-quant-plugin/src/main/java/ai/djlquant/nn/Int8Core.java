@@ -177,7 +177,7 @@ final class Int8Core {
         }
         // oneDNN's int8 convolutions run channels-last: write NHWC into a tensor PyTorch owns
         // and return it permuted to the NCHW shape (a view, as PyTorch's channels_last); read
-        // such a view from an earlier int8 convolution as the NHWC memory it is
+        // such a view (its strides say so, see ChannelsLastViews) as the NHWC memory it is
         int rank = outShape.length;
         int[] toNchw = new int[rank];
         int[] toNhwc = new int[rank];
@@ -202,7 +202,6 @@ final class Int8Core {
         if (nhwcIn != null) {
             nhwcIn.close();
         }
-        ChannelsLastViews.register(view);
         return view;
     }
 
@@ -299,7 +298,7 @@ final class Int8Core {
         try (NDManager scope = m.newSubManager()) {
             NDArray xs = x.duplicate();
             xs.attach(scope);
-            NDArray q = xs.div(s).add(z).round().clip(0, act.getQmax());
+            NDArray q = ActivationQuantization.quantize(xs, s, z, act.getQmax());
             NDArray xq = q.sub(z).mul(s);
             NDArray y = op.apply(xq, wf, bias);
             if (fusedRelu) {

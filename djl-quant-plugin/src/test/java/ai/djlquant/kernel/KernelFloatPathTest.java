@@ -1,3 +1,4 @@
+// Over 400 lines: every case of the oneDNN float path against the reference, on shared fixtures.
 package ai.djlquant.kernel;
 
 import org.junit.jupiter.api.Assertions;
@@ -130,8 +131,18 @@ class KernelFloatPathTest {
                 for (int i = 0; i < q.length; i++) {
                     q[i] = (byte) rnd.nextInt(1 << bits);
                 }
-                Assertions.assertArrayEquals(
-                        ref.accumulate(q, shape, 0), fast.accumulate(q, shape, 0), "ip integers");
+                // the integer core alone: the same weights with unit scales and no bias
+                float[] one = new float[24];
+                java.util.Arrays.fill(one, 1f);
+                Int8Weights unit = new Int8Weights(w.getValues(), w.getShape(), one, null);
+                try (Int8Kernel fastUnit = ip.newLinear(unit, false);
+                        Int8Kernel refUnit = REFERENCE.newLinear(unit, false)) {
+                    Assertions.assertTrue(fastUnit.describe(shape).startsWith("inner product"));
+                    Assertions.assertArrayEquals(
+                            Accumulations.of(refUnit, q, shape, bits),
+                            Accumulations.of(fastUnit, q, shape, bits),
+                            "ip integers");
+                }
             }
         }
     }
@@ -297,11 +308,11 @@ class KernelFloatPathTest {
         java.util.Arrays.fill(x, (byte) qmax);
         try (Int8Kernel fast = onednn.newLinear(w, false);
                 Int8Kernel ref = REFERENCE.newLinear(w, false)) {
-            int[] want = ref.accumulate(x, new long[] {1, k}, 0);
+            int[] want = Accumulations.of(ref, x, new long[] {1, k}, bits);
             Assertions.assertArrayEquals(new int[] {qmax * 127 * k, -qmax * 127 * k, 0, 0}, want);
             Assertions.assertArrayEquals(
                     want,
-                    fast.accumulate(x, new long[] {1, k}, 0),
+                    Accumulations.of(fast, x, new long[] {1, k}, bits),
                     bits + "-bit activations at the top of the grid saturated");
         }
     }
@@ -441,6 +452,6 @@ class KernelFloatPathTest {
             }
         }
         float s = ActivationQuantization.dynamicScale(0f, 0f, 127);
-        Assertions.assertEquals(ActivationQuantization.MIN_SCALE, s);
+        Assertions.assertEquals(ai.djlquant.quant.AffineQuantizer.MIN_SCALE, s);
     }
 }

@@ -185,6 +185,10 @@ class QuantizedBlocksTest {
         // the same values as a fresh contiguous NCHW tensor take the other path
         NDArray copy = manager.create(y1.toFloatArray(), y1.getShape());
         Assertions.assertFalse(ChannelsLastViews.isChannelsLast(copy));
+        // the strides decide, not where the tensor came from
+        NDArray permuted = manager.randomNormal(new Shape(2, 13, 13, 16)).transpose(0, 3, 1, 2);
+        Assertions.assertTrue(ChannelsLastViews.isChannelsLast(permuted));
+        Assertions.assertFalse(ChannelsLastViews.isChannelsLast(y1.transpose(0, 1, 3, 2)));
         float[] viaView = BlockFixtures.run(q2, manager, y1).toFloatArray();
         float[] viaCopy = BlockFixtures.run(q2, manager, copy).toFloatArray();
         Assertions.assertArrayEquals(viaCopy, viaView);
