@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djlquant.nn.LayerTap;
+import ai.djlquant.nn.ForwardTap;
 import ai.djlquant.observe.MinMaxObserver;
 import ai.djlquant.observe.Observer;
 import ai.djlquant.observe.TensorRangeObserver;
@@ -20,7 +20,7 @@ import java.util.Random;
  * in bytes and rows; at least one batch) on which the decide step then measures the layer's int8
  * choices against fp32. {@link #statistics()} gives the result as a value.
  */
-final class CalibrationRecorder implements LayerTap {
+final class CalibrationRecorder implements ForwardTap {
 
     private final ForwardTracker.Layer layer;
     private final Observer activation;

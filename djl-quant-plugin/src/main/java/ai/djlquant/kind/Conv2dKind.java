@@ -2,7 +2,7 @@ package ai.djlquant.kind;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djlquant.nn.LayerTap;
+import ai.djlquant.nn.ForwardTap;
 import ai.djlquant.nn.ObservedBlock;
 import ai.djlquant.nn.ObservedConv2d;
 import ai.djlquant.nn.QuantizedConv2d;
@@ -46,7 +46,7 @@ final class Conv2dKind extends ConvolutionKind {
 
     /** {@inheritDoc} */
     @Override
-    public ObservedBlock observe(Block floatBlock, LayerTap tap) {
+    public ObservedBlock observe(Block floatBlock, ForwardTap tap) {
         return new ObservedConv2d((Conv2d) floatBlock, tap);
     }
 

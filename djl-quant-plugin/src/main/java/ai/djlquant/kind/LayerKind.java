@@ -1,7 +1,7 @@
 package ai.djlquant.kind;
 
 import ai.djl.nn.Block;
-import ai.djlquant.nn.LayerTap;
+import ai.djlquant.nn.ForwardTap;
 import ai.djlquant.nn.ObservedBlock;
 import ai.djlquant.quant.QuantParams;
 
@@ -49,7 +49,7 @@ public abstract class LayerKind {
      * @param tap what the wrapper calls around each forward
      * @return the observer block
      */
-    public abstract ObservedBlock observe(Block floatBlock, LayerTap tap);
+    public abstract ObservedBlock observe(Block floatBlock, ForwardTap tap);
 
     /**
      * Builds the int8 block of an initialised float layer of this kind.

@@ -3,7 +3,7 @@ package ai.djlquant.kind;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
-import ai.djlquant.nn.LayerTap;
+import ai.djlquant.nn.ForwardTap;
 import ai.djlquant.nn.ObservedBlock;
 import ai.djlquant.nn.ObservedLinear;
 import ai.djlquant.nn.QuantizedLinear;
@@ -32,7 +32,7 @@ final class LinearKind extends LayerKind {
 
     /** {@inheritDoc} */
     @Override
-    public ObservedBlock observe(Block floatBlock, LayerTap tap) {
+    public ObservedBlock observe(Block floatBlock, ForwardTap tap) {
         return new ObservedLinear((Linear) floatBlock, tap);
     }
 

@@ -11,7 +11,7 @@ import ai.djlquant.annotations.Internal;
 
 /**
  * A float layer wrapped so that calibration sees its inputs and outputs: the wrapper runs the float
- * block and calls its {@link LayerTap}. It holds the float block's own {@code Parameter} objects
+ * block and calls its {@link ForwardTap}. It holds the float block's own {@code Parameter} objects
  * under the same names, so parameter names, initialisation state and the arrays predictors use are
  * unchanged while it is in the tree.
  *
@@ -35,7 +35,7 @@ public interface ObservedBlock extends Block {
      *
      * @return the tap
      */
-    LayerTap getTap();
+    ForwardTap getTap();
 
     /**
      * Runs {@code floatBlock} between the tap's two calls (the body of every wrapper's forward).
@@ -50,7 +50,7 @@ public interface ObservedBlock extends Block {
      */
     static NDList forwardThrough(
             Block floatBlock,
-            LayerTap tap,
+            ForwardTap tap,
             ParameterStore store,
             NDList inputs,
             boolean training,

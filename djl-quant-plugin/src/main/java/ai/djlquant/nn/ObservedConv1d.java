@@ -10,7 +10,7 @@ import ai.djlquant.annotations.Internal;
 
 /**
  * A {@link Convolution} that runs a float {@link Conv1d} and reports its inputs and outputs to a
- * {@link LayerTap} (see {@link ObservedBlock}). It is not a {@code Conv1d}: DJL's Conv1d cannot be
+ * {@link ForwardTap} (see {@link ObservedBlock}). It is not a {@code Conv1d}: DJL's Conv1d cannot be
  * subclassed outside DJL (a package-private base class gives it Conv1d's NCW layout).
  */
 @Internal
@@ -24,7 +24,7 @@ public final class ObservedConv1d extends NcwConvolution implements ObservedBloc
      * @param floatBlock the float block
      * @param tap the tap to call on every forward
      */
-    public ObservedConv1d(Conv1d floatBlock, LayerTap tap) {
+    public ObservedConv1d(Conv1d floatBlock, ForwardTap tap) {
         super(ConvBuilders.copy(floatBlock, Conv1d.builder()));
         observation = new ObserverCore(floatBlock, tap, parameters);
         weight = parameters.get("weight");
@@ -40,7 +40,7 @@ public final class ObservedConv1d extends NcwConvolution implements ObservedBloc
 
     /** {@inheritDoc} */
     @Override
-    public LayerTap getTap() {
+    public ForwardTap getTap() {
         return observation.tap();
     }
 

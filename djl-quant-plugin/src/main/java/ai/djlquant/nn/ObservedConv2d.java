@@ -9,7 +9,7 @@ import ai.djlquant.annotations.Internal;
 
 /**
  * A {@link Conv2d} that runs a float Conv2d and reports its inputs and outputs to a {@link
- * LayerTap} (see {@link ObservedBlock}).
+ * ForwardTap} (see {@link ObservedBlock}).
  */
 @Internal
 public final class ObservedConv2d extends Conv2d implements ObservedBlock {
@@ -22,7 +22,7 @@ public final class ObservedConv2d extends Conv2d implements ObservedBlock {
      * @param floatBlock the float block
      * @param tap the tap to call on every forward
      */
-    public ObservedConv2d(Conv2d floatBlock, LayerTap tap) {
+    public ObservedConv2d(Conv2d floatBlock, ForwardTap tap) {
         super(ConvBuilders.copy(floatBlock, Conv2d.builder()));
         observation = new ObserverCore(floatBlock, tap, parameters);
         weight = parameters.get("weight");
@@ -38,7 +38,7 @@ public final class ObservedConv2d extends Conv2d implements ObservedBlock {
 
     /** {@inheritDoc} */
     @Override
-    public LayerTap getTap() {
+    public ForwardTap getTap() {
         return observation.tap();
     }
 

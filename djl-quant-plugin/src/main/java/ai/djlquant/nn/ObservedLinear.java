@@ -9,7 +9,7 @@ import ai.djlquant.annotations.Internal;
 
 /**
  * A {@link Linear} that runs a float Linear and reports its inputs and outputs to a {@link
- * LayerTap} (see {@link ObservedBlock}). Calibration puts it in the tree; conversion takes it out.
+ * ForwardTap} (see {@link ObservedBlock}). Calibration puts it in the tree; conversion takes it out.
  */
 @Internal
 public final class ObservedLinear extends Linear implements ObservedBlock {
@@ -22,7 +22,7 @@ public final class ObservedLinear extends Linear implements ObservedBlock {
      * @param floatBlock the float block
      * @param tap the tap to call on every forward
      */
-    public ObservedLinear(Linear floatBlock, LayerTap tap) {
+    public ObservedLinear(Linear floatBlock, ForwardTap tap) {
         super(Linear.builder().setUnits(units(floatBlock)).optBias(hasBias(floatBlock)));
         observation = new ObserverCore(floatBlock, tap, parameters);
         inputShapes = floatBlock.getInputShapes();
@@ -44,7 +44,7 @@ public final class ObservedLinear extends Linear implements ObservedBlock {
 
     /** {@inheritDoc} */
     @Override
-    public LayerTap getTap() {
+    public ForwardTap getTap() {
         return observation.tap();
     }
 

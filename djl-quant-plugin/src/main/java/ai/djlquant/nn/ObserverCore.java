@@ -19,7 +19,7 @@ import java.util.Objects;
 final class ObserverCore {
 
     private final Block floatBlock;
-    private final LayerTap tap;
+    private final ForwardTap tap;
 
     /**
      * Takes the float block's own {@code Parameter} objects into {@code wrapperParameters} (same
@@ -27,7 +27,7 @@ final class ObserverCore {
      *
      * @throws NullPointerException if {@code tap} is null
      */
-    ObserverCore(Block floatBlock, LayerTap tap, Map<String, Parameter> wrapperParameters) {
+    ObserverCore(Block floatBlock, ForwardTap tap, Map<String, Parameter> wrapperParameters) {
         this.floatBlock = floatBlock;
         this.tap = Objects.requireNonNull(tap, "tap");
         wrapperParameters.clear();
@@ -40,7 +40,7 @@ final class ObserverCore {
         return floatBlock;
     }
 
-    LayerTap tap() {
+    ForwardTap tap() {
         return tap;
     }
 

@@ -7,7 +7,7 @@
  * <p>The observer blocks ({@link ai.djlquant.nn.ObservedLinear}, {@link
  * ai.djlquant.nn.ObservedConv2d}, {@link ai.djlquant.nn.ObservedConv1d}) stand in for a float layer
  * during calibration: they run it and hand its inputs and outputs to a {@link
- * ai.djlquant.nn.LayerTap}, since DJL has no forward hooks.
+ * ai.djlquant.nn.ForwardTap}, since DJL has no forward hooks.
  *
  * <p>This package knows nothing about calibration or planning: a block is built from an initialised
  * float block plus its activation parameters (static) or in dynamic mode.

@@ -10,7 +10,7 @@ import ai.djlquant.annotations.Internal;
  * <p>A tap must not close or modify the arrays it is given; it copies what it keeps.
  */
 @Internal
-public interface LayerTap {
+public interface ForwardTap {
 
     /**
      * Called before the float block runs.
