@@ -1,3 +1,5 @@
+// Over 400 lines: one program that runs the whole calibration script (quantize, evaluate, time,
+// export, reload, compare, summarise) in the order it prints; each step is a short method.
 package ai.djlquant.examples.quantize;
 
 import ai.djl.modality.Classifications;
