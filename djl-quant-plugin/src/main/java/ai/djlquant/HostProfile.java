@@ -25,6 +25,7 @@ import java.util.Map;
  * @param int8Gops the probe's int8 throughput, 10^9 operations (2 per multiply-add) per second
  * @param fp32Gflops the probe's fp32 throughput, 10^9 floating-point operations per second
  * @param ratio {@code int8Gops / fp32Gflops}
+ * @param probeSeconds what measuring cost, once per JVM and thread count
  * @param sentence what the ratio means for this host's layers, one sentence
  */
 public record HostProfile(
@@ -36,6 +37,7 @@ public record HostProfile(
         double int8Gops,
         double fp32Gflops,
         double ratio,
+        double probeSeconds,
         String sentence) {
 
     /** Ratios at or above this are worth int8 on compute-bound layers (below: noise, packing). */
@@ -74,6 +76,7 @@ public record HostProfile(
                 m.int8Gops(),
                 m.fp32Gflops(),
                 ratio,
+                m.probeSeconds(),
                 sentence(ratio, m.activationBits()));
     }
 
@@ -137,6 +140,7 @@ public record HostProfile(
         m.put("int8Gops", QuantizationReport.jsonNumber(int8Gops));
         m.put("fp32Gflops", QuantizationReport.jsonNumber(fp32Gflops));
         m.put("ratio", QuantizationReport.jsonNumber(ratio));
+        m.put("probeSeconds", QuantizationReport.jsonNumber(probeSeconds));
         m.put("sentence", sentence);
         return m;
     }

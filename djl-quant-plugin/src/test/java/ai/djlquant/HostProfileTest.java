@@ -42,6 +42,7 @@ class HostProfileTest {
         for (double v : new double[] {host.int8Gops(), host.fp32Gflops(), host.ratio()}) {
             assertTrue(Double.isFinite(v) && v > 0, host.toString());
         }
+        assertTrue(host.probeSeconds() > 0, host.toString());
         assertEquals(host.int8Gops() / host.fp32Gflops(), host.ratio(), 1e-12);
         String ratio = String.format(java.util.Locale.ROOT, "%.1fx fp32", host.ratio());
         assertTrue(host.sentence().contains(ratio), host.sentence());
@@ -67,7 +68,7 @@ class HostProfileTest {
         for (String field :
                 new String[] {
                     "isa", "implementation", "backend", "activationBits", "threads", "probeShape",
-                    "int8Gops", "fp32Gflops", "ratio", "sentence"
+                    "int8Gops", "fp32Gflops", "ratio", "probeSeconds", "sentence"
                 }) {
             assertTrue(json.containsKey(field), field + " missing from " + json);
         }

@@ -89,7 +89,8 @@ final class DoctorCommand implements Callable<Integer> {
                 row,
                 "probe",
                 host.toMap().get("probeShape")
-                        + " Linear, int8 kernel vs DJL's fp32 linear, alternating rounds, median");
+                        + " Linear, int8 kernel vs DJL's fp32 linear, alternating rounds, median"
+                        + String.format(Locale.ROOT, " (%.2f s)", host.probeSeconds()));
         out.printf(
                 Locale.ROOT,
                 row,

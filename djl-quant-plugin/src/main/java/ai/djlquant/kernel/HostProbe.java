@@ -63,6 +63,7 @@ public final class HostProbe {
      * @param threads the thread count both sides ran with
      * @param int8Gops the int8 Linear's throughput, 10^9 multiply-adds x 2 per second
      * @param fp32Gflops the fp32 Linear's throughput, 10^9 floating-point operations per second
+     * @param probeSeconds what the probe cost, wall-clock (data, packing, warm-up, rounds)
      */
     public record Measurement(
             String backend,
@@ -71,7 +72,8 @@ public final class HostProbe {
             int activationBits,
             int threads,
             double int8Gops,
-            double fp32Gflops) {}
+            double fp32Gflops,
+            double probeSeconds) {}
 
     /**
      * Returns the measurement for the engine's current intra-op thread count (DJL's, which the
@@ -109,6 +111,7 @@ public final class HostProbe {
     }
 
     private static Measurement measure(NDManager manager, Int8Backend backend, int threads) {
+        long probeStart = System.nanoTime();
         Random random = new Random(20261201L);
         float[] xs = new float[M * K];
         for (int i = 0; i < xs.length; i++) {
@@ -195,7 +198,8 @@ public final class HostProbe {
                     bits,
                     threads,
                     ops / median(tInt8, rounds) / 1e9,
-                    ops / median(tFp32, rounds) / 1e9);
+                    ops / median(tFp32, rounds) / 1e9,
+                    (System.nanoTime() - probeStart) / 1e9);
         }
     }
 
