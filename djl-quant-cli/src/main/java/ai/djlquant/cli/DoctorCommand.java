@@ -2,8 +2,9 @@ package ai.djlquant.cli;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.util.JsonUtils;
 import ai.djlquant.HostProfile;
+
+import com.google.gson.GsonBuilder;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -61,7 +62,9 @@ final class DoctorCommand implements Callable<Integer> {
             m.put("cpus", Runtime.getRuntime().availableProcessors());
             m.put("engineThreads", JniUtils.getNumThreads());
             m.put("host", host.toMap());
-            out.println(JsonUtils.GSON_PRETTY.toJson(m));
+            // no HTML escaping: oneDNN's implementation names hold '=' ("isa=avx2")
+            out.println(
+                    new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(m));
             out.flush();
             return 0;
         }
@@ -80,7 +83,9 @@ final class DoctorCommand implements Callable<Integer> {
                 row,
                 "activation bits",
                 host.activationBits()
-                        + (host.activationBits() == 8
+                        + ("none".equals(host.isa())
+                                ? " (no oneDNN: the int8 layers run float ops on this grid)"
+                                : host.activationBits() == 8
                                 ? " (VNNI: u8 x s8 products summed in int32)"
                                 : " (no VNNI: 8 bits would saturate vpmaddubsw's int16 pairs)"));
         out.printf(Locale.ROOT, row, "threads", host.threads());
