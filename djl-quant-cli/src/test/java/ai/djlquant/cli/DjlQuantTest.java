@@ -187,6 +187,9 @@ class DjlQuantTest {
         assertTrue(r.out.contains("model 'mlp'"), r.out);
         assertTrue(r.out.contains("mlp-0000.params"), r.out);
         assertTrue(r.out.contains("04Linear"), r.out);
+        assertTrue(
+                r.out.contains("quantized on: " + HostProfile.current().isa() + ", "), r.out);
+        assertTrue(r.out.contains("x (this host: djl-quant doctor)"), r.out);
         assertTrue(r.out.contains("loaded: "), r.out);
         assertTrue(r.out.trim().endsWith("OK"), r.out);
 
