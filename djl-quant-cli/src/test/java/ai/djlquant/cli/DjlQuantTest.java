@@ -291,6 +291,7 @@ class DjlQuantTest {
                         json.toString());
         assertEquals(0, r.code, r.toString());
         assertTrue(r.out.contains("fp32/int8"), r.out);
+        assertTrue(r.out.contains(HostProfile.current(1).toLine()), "the host line: " + r.out);
         JsonArray rows = JsonParser.parseString(Files.readString(json)).getAsJsonArray();
         assertEquals(2, rows.size(), "one row per batch size");
         for (int i = 0; i < rows.size(); i++) {
