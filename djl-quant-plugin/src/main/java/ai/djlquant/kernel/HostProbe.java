@@ -104,11 +104,18 @@ public final class HostProbe {
     private static Measurement measure(int threads) {
         Int8Backend backend = Int8Backends.get();
         int before = JniUtils.getNumThreads();
-        JniUtils.setNumThreads(threads);
+        // PyTorch's intra-op count is process-wide: touched only when another count is asked for
+        // (a benchmark's thread list), and set back at once
+        boolean change = before != threads;
+        if (change) {
+            JniUtils.setNumThreads(threads);
+        }
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             return measure(manager, backend, threads);
         } finally {
-            JniUtils.setNumThreads(before);
+            if (change) {
+                JniUtils.setNumThreads(before);
+            }
         }
     }
 
