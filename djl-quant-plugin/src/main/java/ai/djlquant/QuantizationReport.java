@@ -55,6 +55,7 @@ public final class QuantizationReport {
     private final long modelFloatBytes;
     private final long modelQuantizedBytes;
     private final Timing timing;
+    private final HostProfile host;
 
     QuantizationReport(
             List<LayerReport> layers,
@@ -62,13 +63,26 @@ public final class QuantizationReport {
             Calibration calibration,
             long modelFloatBytes,
             long modelQuantizedBytes,
-            Timing timing) {
+            Timing timing,
+            HostProfile host) {
         this.layers = List.copyOf(layers);
         this.notes = List.copyOf(notes);
         this.calibration = calibration;
         this.modelFloatBytes = modelFloatBytes;
         this.modelQuantizedBytes = modelQuantizedBytes;
         this.timing = timing;
+        this.host = host;
+    }
+
+    /**
+     * Returns the host the model was quantized on: its ISA as oneDNN sees it, activation bits,
+     * threads and measured int8-vs-fp32 throughput ratio (the numbers the int8 layers' speed
+     * depends on; an artifact moved to another host runs at that host's ratio).
+     *
+     * @return the host profile
+     */
+    public HostProfile getHost() {
+        return host;
     }
 
     /**
@@ -258,6 +272,7 @@ public final class QuantizationReport {
                         timing.totalSeconds(),
                         timing.calibrationSeconds(),
                         timing.decideSeconds()));
+        sb.append(host.toLine()).append(System.lineSeparator());
         for (String n : notes) {
             sb.append("note: ").append(n).append(System.lineSeparator());
         }
@@ -300,6 +315,8 @@ public final class QuantizationReport {
         }
         m.put("layers", list);
         m.put("notes", notes);
+        // added after format version 1's fields; readers of version 1 ignore it
+        m.put("host", host.toMap());
         return JsonUtils.GSON_PRETTY.toJson(m);
     }
 

@@ -78,7 +78,9 @@ final class Reporting {
                 cal,
                 in.modelFloatBytes(),
                 BlockTree.parameterBytes(in.edit().model().getBlock()),
-                timing);
+                timing,
+                // measured once per JVM (and thread count), on the first report
+                HostProfile.current());
     }
 
     private static List<LayerReport> rows(Inputs in) {

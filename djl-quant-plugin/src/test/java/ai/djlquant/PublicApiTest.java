@@ -27,6 +27,7 @@ class PublicApiTest {
     private static final Set<String> API =
             Set.of(
                     "ai.djlquant.CalibrationData",
+                    "ai.djlquant.HostProfile",
                     "ai.djlquant.LayerReport",
                     "ai.djlquant.QuantizationConfig",
                     "ai.djlquant.QuantizationReport",

@@ -108,6 +108,13 @@ class QuantizerTest {
             assertTrue(table.contains("05Linear"), table);
             Map<?, ?> json = JsonUtils.GSON.fromJson(report.toJson(), Map.class);
             assertEquals(8, ((List<?>) json.get("layers")).size());
+            // the host line: this JVM's profile, in the table and as an added JSON object
+            HostProfile host = report.getHost();
+            assertEquals(HostProfile.current(), host);
+            assertTrue(table.contains(host.toLine()), table);
+            Map<?, ?> hostJson = (Map<?, ?>) json.get("host");
+            assertEquals(host.isa(), hostJson.get("isa"));
+            assertEquals(host.ratio(), ((Number) hostJson.get("ratio")).doubleValue(), 1e-12);
 
             // float weights the tree no longer uses are freed; the model saves
             assertFalse(firstConv.getParameters().get("weight").isInitialized());

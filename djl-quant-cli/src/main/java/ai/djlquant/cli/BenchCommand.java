@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djlquant.CalibrationData;
+import ai.djlquant.HostProfile;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
@@ -232,6 +233,10 @@ final class BenchCommand implements Callable<Integer> {
                     Int8Backends.get().getActivationBits(),
                     rounds,
                     roundMillis);
+            // the host line (ISA, measured int8/fp32 GEMM ratio) at each thread count timed
+            for (int t : threadCounts) {
+                out.println(HostProfile.current(t).toLine());
+            }
             String fmt = "%-12s %7s %5s | %10s %10s %9s%n";
             out.printf(fmt, "model", "threads", "batch", "fp32 us", "int8 us", "fp32/int8");
             List<Row> rows = new ArrayList<>();

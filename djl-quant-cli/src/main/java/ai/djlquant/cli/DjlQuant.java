@@ -12,7 +12,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 
 /**
- * The {@code djl-quant} command: {@code quantize}, {@code inspect}, {@code eval} and {@code bench}.
+ * The {@code djl-quant} command: {@code quantize}, {@code inspect}, {@code eval}, {@code bench}
+ * and {@code doctor}.
  * Run it with {@code ./djl-quant} from the repository root after the build.
  *
  * <p>Exit codes: 0 on success, 2 on bad arguments (the message names the argument), 1 on any other
@@ -28,6 +29,7 @@ import java.io.StringWriter;
             InspectCommand.class,
             EvalCommand.class,
             BenchCommand.class,
+            DoctorCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {

@@ -138,6 +138,19 @@ final class InspectCommand implements Callable<Integer> {
             return;
         }
         JsonObject r = JsonParser.parseString(reportJson).getAsJsonObject();
+        // the host it was quantized on (reports before issue 15 have none): another host may
+        // have another ISA and int8/fp32 ratio, so the speed recorded there need not hold here
+        JsonElement host = r.get("host");
+        if (host != null && host.isJsonObject()) {
+            out.printf(
+                    Locale.ROOT,
+                    "quantized on: %s, %s-bit activations, %s threads, int8/fp32 GEMM %sx"
+                            + " (this host: djl-quant doctor)%n",
+                    text(host, "isa"),
+                    text(host, "activationBits"),
+                    text(host, "threads"),
+                    ratio(host));
+        }
         JsonElement layers = r.get("layers");
         if (layers == null || !layers.isJsonArray()) {
             return;
@@ -163,6 +176,13 @@ final class InspectCommand implements Callable<Integer> {
                     text(e, "quantizedBytes"),
                     text(e, "reason") + fused(e));
         }
+    }
+
+    private static String ratio(JsonElement host) {
+        JsonElement e = host.getAsJsonObject().get("ratio");
+        return e == null || e.isJsonNull()
+                ? "-"
+                : String.format(Locale.ROOT, "%.2f", e.getAsDouble());
     }
 
     private static String fused(JsonElement row) {

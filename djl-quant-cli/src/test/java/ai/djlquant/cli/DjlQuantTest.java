@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.util.JsonUtils;
+import ai.djlquant.HostProfile;
 import ai.djlquant.artifact.ArtifactLoader;
 import ai.djlquant.artifact.ArtifactManifest;
 
@@ -21,6 +23,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -85,6 +89,16 @@ class DjlQuantTest {
         assertTrue(quantized.out.contains("fp32 top-1"), quantized.out);
         assertTrue(quantized.out.contains("int8 top-1"), quantized.out);
         assertTrue(quantized.out.contains("02Linear"), "the report table: " + quantized.out);
+        // the report's host line, and the host object added to the report JSON
+        // (the thread count then is not known here: bench tests change the engine's)
+        assertTrue(quantized.out.contains("\nhost: " + HostProfile.current().isa() + " ("),
+                quantized.out);
+        assertTrue(quantized.out.contains("x fp32 here: "), quantized.out);
+        assertTrue(
+                JsonParser.parseString(Files.readString(tmp.resolve("report.json")))
+                        .getAsJsonObject()
+                        .getAsJsonObject("host")
+                        .has("ratio"));
         assertTrue(quantized.out.contains("wrote " + artifact), quantized.out);
         ArtifactManifest m = ArtifactLoader.verify(artifact);
         assertEquals("mlp", m.getModelName());
@@ -173,6 +187,9 @@ class DjlQuantTest {
         assertTrue(r.out.contains("model 'mlp'"), r.out);
         assertTrue(r.out.contains("mlp-0000.params"), r.out);
         assertTrue(r.out.contains("04Linear"), r.out);
+        assertTrue(
+                r.out.contains("quantized on: " + HostProfile.current().isa() + ", "), r.out);
+        assertTrue(r.out.contains("x (this host: djl-quant doctor)"), r.out);
         assertTrue(r.out.contains("loaded: "), r.out);
         assertTrue(r.out.trim().endsWith("OK"), r.out);
 
@@ -274,6 +291,7 @@ class DjlQuantTest {
                         json.toString());
         assertEquals(0, r.code, r.toString());
         assertTrue(r.out.contains("fp32/int8"), r.out);
+        assertTrue(r.out.contains(HostProfile.current(1).toLine()), "the host line: " + r.out);
         JsonArray rows = JsonParser.parseString(Files.readString(json)).getAsJsonArray();
         assertEquals(2, rows.size(), "one row per batch size");
         for (int i = 0; i < rows.size(); i++) {
@@ -324,11 +342,41 @@ class DjlQuantTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"quantize", "inspect", "eval", "bench"})
+    @ValueSource(strings = {"quantize", "inspect", "eval", "bench", "doctor"})
     void everySubcommandHasHelp(String command) {
         Result r = run(command, "--help");
         assertEquals(0, r.code, r.toString());
         assertTrue(r.out.startsWith("Usage: djl-quant " + command), r.out);
+    }
+
+    @Test
+    void doctorPrintsTheHostProfile() {
+        HostProfile host = HostProfile.current();
+        Result r = run("doctor");
+        assertEquals(0, r.code, r.toString());
+        assertTrue(r.out.contains("ISA (oneDNN)       " + host.isa() + "\n"), r.out);
+        assertTrue(r.out.contains("activation bits    " + host.activationBits() + " ("), r.out);
+        assertTrue(r.out.contains("threads            " + host.threads() + "\n"), r.out);
+        assertTrue(r.out.contains("int8 GEMM"), r.out);
+        assertTrue(r.out.contains("fp32 GEMM"), r.out);
+        assertTrue(
+                r.out.contains(String.format(Locale.ROOT, "int8 / fp32        %.2fx", host.ratio())),
+                r.out);
+        assertTrue(r.out.contains(host.sentence()), r.out);
+
+        Result j = run("doctor", "--json", "--threads", "1");
+        assertEquals(0, j.code, j.toString());
+        Map<?, ?> json = JsonUtils.GSON.fromJson(j.out, Map.class);
+        Map<?, ?> h = (Map<?, ?>) json.get("host");
+        assertEquals(host.isa(), h.get("isa"));
+        assertEquals(1, ((Number) h.get("threads")).intValue());
+        double ratio = ((Number) h.get("ratio")).doubleValue();
+        assertTrue(Double.isFinite(ratio) && ratio > 0, j.out);
+        assertEquals(host.activationBits(), ((Number) h.get("activationBits")).intValue());
+
+        Result bad = run("doctor", "--threads", "0");
+        assertEquals(DjlQuant.BAD_ARGUMENTS, bad.code, bad.toString());
+        assertTrue(bad.err.contains("--threads"), bad.err);
     }
 
     @Test

@@ -11,6 +11,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
+import ai.djlquant.HostProfile;
 import ai.djlquant.kernel.Int8Backend;
 import ai.djlquant.kernel.Int8Backends;
 import ai.djlquant.kernel.OneDnnBackend;
@@ -158,6 +159,11 @@ public final class LayerBenchmark {
                         : "",
                 backend.getActivationBits(),
                 Runtime.getRuntime().availableProcessors());
+        // the host line of the project's standards: ISA as oneDNN sees it and this host's measured
+        // int8-vs-fp32 GEMM ratio, at each thread count the table uses
+        for (int t : threads) {
+            System.out.println("# " + HostProfile.current(t).toLine());
+        }
         try (NDManager manager = NDManager.newBaseManager()) {
             manager.getEngine().setRandomSeed(42);
             LayerBenchmark bench = new LayerBenchmark(manager, quick);

@@ -14,6 +14,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.transformer.TransformerEncoderBlock;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djlquant.CalibrationData;
+import ai.djlquant.HostProfile;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
@@ -132,6 +133,11 @@ public final class ModelBenchmark {
                         : "",
                 backend.getActivationBits(),
                 Runtime.getRuntime().availableProcessors());
+        // the host line of the project's standards: ISA as oneDNN sees it and this host's measured
+        // int8-vs-fp32 GEMM ratio, at each thread count the table uses
+        for (int t : threads) {
+            System.out.println("# " + HostProfile.current(t).toLine());
+        }
         ModelBenchmark bench =
                 new ModelBenchmark(
                         quick ? new SideBySide(5, 1e6, 2e5) : new SideBySide(9, 2e6, 5e5));
