@@ -47,7 +47,7 @@ public record HostProfile(
      * Returns this host's profile at DJL's current intra-op thread count, probing on the first
      * call for that count (a {@value ai.djlquant.kernel.HostProbe#M}x{@value
      * ai.djlquant.kernel.HostProbe#K}x{@value ai.djlquant.kernel.HostProbe#N} GEMM both ways,
-     * alternating rounds, median; 0.3-0.45 s on a 2-core AVX-512 host), from the cache after.
+     * alternating rounds, each side's fastest; 0.3-0.6 s on a 2-core AVX-512 host), from the cache after.
      *
      * @return the profile
      */

@@ -94,7 +94,7 @@ final class DoctorCommand implements Callable<Integer> {
                 row,
                 "probe",
                 host.toMap().get("probeShape")
-                        + " Linear, int8 kernel vs DJL's fp32 linear, alternating rounds, median"
+                        + " Linear, int8 kernel vs DJL's fp32 linear, alternating rounds, fastest of each"
                         + String.format(Locale.ROOT, " (%.2f s)", host.probeSeconds()));
         out.printf(
                 Locale.ROOT,
