@@ -142,10 +142,10 @@ final class Decision {
     }
 
     /**
-     * Measures the int8 blocks built (null: not built, its SQNR NaN) on the kept calibration batches as they came: a dynamic layer's
-     * parameters come from the whole input of a call, so its measurement holds for serving batches
-     * up to the calibration batch size (smaller batches have narrower ranges), and a static
-     * layer's does not depend on it.
+     * Measures the int8 blocks built (null: not built, its SQNR NaN) on the kept calibration
+     * batches as they came: a dynamic layer's parameters come from the whole input of a call, so
+     * its measurement holds for serving batches up to the calibration batch size (smaller batches
+     * have narrower ranges), and a static layer's does not depend on it.
      */
     private Measured measure(ObservedLayer o, Block staticBlock, Block dynamicBlock) {
         List<NDArray> batches = o.recorder().takeKeptBatches();
