@@ -107,6 +107,37 @@ class WholeModelTest {
     }
 
     @Test
+    void staticByRuleWithNothingToMeasureStillFallsBackToFp32() {
+        try (Model model = TestModels.model(linearChain(2), new Shape(1, 64))) {
+            List<NDList> cal = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                cal.add(new NDList(model.getNDManager().full(new Shape(4, 64), Float.NaN)));
+            }
+            List<String> built = new ArrayList<>();
+            QuantizationReport r =
+                    quantize(
+                            model,
+                            cal,
+                            QuantizationConfig.builder()
+                                    .optDefaultMode(QuantizationMode.STATIC)
+                                    .build(),
+                            s -> {
+                                if (s.startsWith("build ")) {
+                                    built.add(s);
+                                }
+                            });
+            assertTrue(built.isEmpty(), built.toString());
+            for (LayerReport l : r.getLayers()) {
+                assertEquals(QuantizationMode.FP32, l.getMode(), l.getReason());
+                assertTrue(l.getReason().endsWith("; left fp32"), l.getReason());
+                assertTrue(Double.isNaN(l.getDynamicSqnrDb()));
+            }
+            assertTrue(Double.isNaN(r.getWholeModelSqnrDb()));
+            assertTrue(r.getWarnings().isEmpty());
+        }
+    }
+
+    @Test
     void noSamplesMeansNotMeasured() {
         try (Model model = TestModels.model(linearChain(2), new Shape(1, 64))) {
             List<NDList> cal = TestModels.batches(model.getNDManager(), 2, new Shape(4, 64));
