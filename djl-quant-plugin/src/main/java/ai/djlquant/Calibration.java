@@ -34,6 +34,7 @@ final class Calibration {
      * @param tracker the tracker the observed layers report to
      * @param progress the user's progress listener, or null for the default
      * @param seed the seed of the random subset of a source larger than needed
+     * @param reference records batches and the model's outputs for the whole-model check
      * @return what the pass ran
      */
     static CalibrationRun run(
@@ -42,7 +43,8 @@ final class Calibration {
             long samples,
             ForwardTracker tracker,
             Progress progress,
-            long seed) {
+            long seed,
+            ReferenceRecorder reference) {
         long start = System.nanoTime();
         Counts counts = new Counts();
         Block root = model.getBlock();
@@ -61,8 +63,9 @@ final class Calibration {
                             // the batch's intermediates land in its manager: borrow it, free them
                             batch.tempAttach(scope);
                             tracker.startBatch();
+                            NDList out;
                             try {
-                                root.forward(store, new NDList(batch), false);
+                                out = root.forward(store, new NDList(batch), false);
                             } catch (RuntimeException e) {
                                 throw new IllegalArgumentException(
                                         "calibration batch "
@@ -79,6 +82,7 @@ final class Calibration {
                                                 + e.getMessage(),
                                         e);
                             }
+                            reference.record(batch, n, out);
                         }
                         counts.samples += n;
                         bar.advance(n);

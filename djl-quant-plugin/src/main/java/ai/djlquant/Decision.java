@@ -23,7 +23,9 @@ import java.util.List;
  * The decide step: for each observed layer, the static activation parameters from its observer,
  * its static and dynamic int8 blocks, their output SQNR against the fp32 layer on the layer's kept
  * calibration inputs (only this layer quantized), and the mode the {@link ModeChooser} chooses
- * from them. The block of the chosen mode is kept; the other is freed at once.
+ * from them. The block of the chosen mode is kept; the other is freed at once. A layer whose
+ * rule forces STATIC or DYNAMIC gets only that block built and measured (the other's SQNR is
+ * NaN, "not measured"); AUTO builds and measures both.
  */
 final class Decision {
 
@@ -35,18 +37,21 @@ final class Decision {
     private final ModeChooser chooser;
     private final int activationBits;
     private final NDManager samples;
+    private final StepHooks hooks;
 
     Decision(
             ModelEdit edit,
             QuantizationConfig config,
             ModeChooser chooser,
             int activationBits,
-            NDManager samples) {
+            NDManager samples,
+            StepHooks hooks) {
         this.edit = edit;
         this.config = config;
         this.chooser = chooser;
         this.activationBits = activationBits;
         this.samples = samples;
+        this.hooks = hooks;
     }
 
     /**
@@ -99,16 +104,23 @@ final class Decision {
         }
         LayerKind kind = layer.candidate().kind();
         boolean perTensor = config.getWeightGranularity() == Granularity.PER_TENSOR;
+        // a mode forced by a rule needs only its own candidate; AUTO compares both
+        QuantizationMode rule = layer.candidate().choice().mode();
         QuantParams activation = null;
         Block staticBlock = null;
-        if (!obs.isEmpty()) {
+        if (!obs.isEmpty() && rule != QuantizationMode.DYNAMIC) {
             QuantScheme scheme = QuantScheme.uint8Activation(activationBits);
             activation = config.getRangeEstimator().estimate(obs, scheme);
             staticBlock =
                     edit.built(kind.quantize(layer.floatBlock(), activation, layer.hasRelu(), perTensor));
+            hooks.reached("build static " + layer.candidate().path());
         }
-        Block dynamicBlock =
-                edit.built(kind.quantize(layer.floatBlock(), null, layer.hasRelu(), perTensor));
+        Block dynamicBlock = null;
+        if (rule != QuantizationMode.STATIC) {
+            dynamicBlock =
+                    edit.built(kind.quantize(layer.floatBlock(), null, layer.hasRelu(), perTensor));
+            hooks.reached("build dynamic " + layer.candidate().path());
+        }
         Measured m = measure(o, staticBlock, dynamicBlock);
         if (m.unmeasured() != null) {
             unmeasured = m.unmeasured();
@@ -130,10 +142,10 @@ final class Decision {
     }
 
     /**
-     * Measures both int8 blocks on the kept calibration batches as they came: a dynamic layer's
-     * parameters come from the whole input of a call, so its measurement holds for serving batches
-     * up to the calibration batch size (smaller batches have narrower ranges), and a static
-     * layer's does not depend on it.
+     * Measures the int8 blocks built (null: not built, its SQNR NaN) on the kept calibration
+     * batches as they came: a dynamic layer's parameters come from the whole input of a call, so
+     * its measurement holds for serving batches up to the calibration batch size (smaller batches
+     * have narrower ranges), and a static layer's does not depend on it.
      */
     private Measured measure(ObservedLayer o, Block staticBlock, Block dynamicBlock) {
         List<NDArray> batches = o.recorder().takeKeptBatches();
@@ -160,7 +172,9 @@ final class Decision {
                     if (staticBlock != null) {
                         stat.add(ref, run(staticBlock, store, x));
                     }
-                    dyn.add(ref, run(dynamicBlock, store, x));
+                    if (dynamicBlock != null) {
+                        dyn.add(ref, run(dynamicBlock, store, x));
+                    }
                 }
             }
         }

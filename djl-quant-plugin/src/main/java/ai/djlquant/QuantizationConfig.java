@@ -45,6 +45,25 @@ public final class QuantizationConfig {
     /** Default number of input samples kept per layer to measure its int8 choices. */
     public static final int DEFAULT_PLAN_MAX_SAMPLES = 256;
 
+    /**
+     * Default number of calibration samples on which the whole int8 model is compared with fp32
+     * (their inputs and fp32 outputs are kept during calibration).
+     */
+    public static final int DEFAULT_WHOLE_MODEL_SAMPLES = 64;
+
+    /**
+     * Default floor of the whole model's output SQNR, in dB, under which the report warns: the
+     * output noise has more than a tenth of the signal's amplitude (the per-layer AUTO floor).
+     */
+    public static final double DEFAULT_WHOLE_MODEL_FLOOR_DB = 20.0;
+
+    /**
+     * Default margin, in dB, by which the whole model's SQNR may fall below its worst int8
+     * layer's before the report warns of error accumulation (10 dB: the noise of ten layers as
+     * bad as the worst, adding up independently).
+     */
+    public static final double DEFAULT_WHOLE_MODEL_MARGIN_DB = 10.0;
+
     private final int calibrationSamples;
     private final boolean exactSamples;
     private final Supplier<? extends Observer> activationObserver;
@@ -60,6 +79,9 @@ public final class QuantizationConfig {
     private final long seed;
     private final Progress progress;
     private final boolean releaseFloatWeights;
+    private final int wholeModelSamples;
+    private final double wholeModelFloorDb;
+    private final double wholeModelMarginDb;
 
     private QuantizationConfig(Builder b) {
         calibrationSamples = b.calibrationSamples;
@@ -77,6 +99,9 @@ public final class QuantizationConfig {
         seed = b.seed;
         progress = b.progress;
         releaseFloatWeights = b.releaseFloatWeights;
+        wholeModelSamples = b.wholeModelSamples;
+        wholeModelFloorDb = b.wholeModelFloorDb;
+        wholeModelMarginDb = b.wholeModelMarginDb;
     }
 
     /**
@@ -235,6 +260,35 @@ public final class QuantizationConfig {
         return releaseFloatWeights;
     }
 
+    /**
+     * Returns the most calibration samples on which the whole int8 model is compared with fp32
+     * (0: not compared).
+     *
+     * @return the number of samples
+     */
+    public int getWholeModelSamples() {
+        return wholeModelSamples;
+    }
+
+    /**
+     * Returns the whole-model SQNR under which the report warns.
+     *
+     * @return the floor in dB
+     */
+    public double getWholeModelFloorDb() {
+        return wholeModelFloorDb;
+    }
+
+    /**
+     * Returns by how much the whole-model SQNR may fall below the worst int8 layer's before the
+     * report warns of error accumulation.
+     *
+     * @return the margin in dB
+     */
+    public double getWholeModelMarginDb() {
+        return wholeModelMarginDb;
+    }
+
     /** {@inheritDoc} */
     @Override
     public String toString() {
@@ -274,6 +328,9 @@ public final class QuantizationConfig {
         private long seed = 42;
         private Progress progress;
         private boolean releaseFloatWeights = true;
+        private int wholeModelSamples = DEFAULT_WHOLE_MODEL_SAMPLES;
+        private double wholeModelFloorDb = DEFAULT_WHOLE_MODEL_FLOOR_DB;
+        private double wholeModelMarginDb = DEFAULT_WHOLE_MODEL_MARGIN_DB;
         private RuntimeException deferred;
 
         Builder() {}
@@ -513,6 +570,45 @@ public final class QuantizationConfig {
             return this;
         }
 
+        /**
+         * Sets the most calibration samples on which the whole int8 model is compared with fp32
+         * after convert (default {@value #DEFAULT_WHOLE_MODEL_SAMPLES}; whole calibration batches
+         * are kept, at least one; 0 turns the check off). Their inputs and fp32 outputs are kept
+         * in memory during the call.
+         *
+         * @param samples the number of samples, non-negative
+         * @return this builder
+         */
+        public Builder optWholeModelSamples(int samples) {
+            this.wholeModelSamples = samples;
+            return this;
+        }
+
+        /**
+         * Sets the whole-model SQNR under which the report warns (default {@value
+         * #DEFAULT_WHOLE_MODEL_FLOOR_DB} dB).
+         *
+         * @param db the floor in dB
+         * @return this builder
+         */
+        public Builder optWholeModelFloor(double db) {
+            this.wholeModelFloorDb = db;
+            return this;
+        }
+
+        /**
+         * Sets by how much the whole-model SQNR may fall below the worst int8 layer's SQNR before
+         * the report warns of error accumulation (default {@value #DEFAULT_WHOLE_MODEL_MARGIN_DB}
+         * dB).
+         *
+         * @param db the margin in dB, non-negative
+         * @return this builder
+         */
+        public Builder optWholeModelMargin(double db) {
+            this.wholeModelMarginDb = db;
+            return this;
+        }
+
         private void defer(String message, RuntimeException cause) {
             if (deferred == null) {
                 deferred = new IllegalArgumentException(message, cause);
@@ -584,6 +680,20 @@ public final class QuantizationConfig {
             if (planMaxSamples < 1) {
                 throw new IllegalArgumentException(
                         "planMaxSamples must be at least 1, got " + planMaxSamples + ".");
+            }
+            if (wholeModelSamples < 0) {
+                throw new IllegalArgumentException(
+                        "wholeModelSamples must be non-negative, got " + wholeModelSamples + ".");
+            }
+            if (!Double.isFinite(wholeModelFloorDb)) {
+                throw new IllegalArgumentException(
+                        "wholeModelFloorDb must be finite, got " + wholeModelFloorDb + ".");
+            }
+            if (!Double.isFinite(wholeModelMarginDb) || wholeModelMarginDb < 0) {
+                throw new IllegalArgumentException(
+                        "wholeModelMarginDb must be finite and non-negative, got "
+                                + wholeModelMarginDb
+                                + ".");
             }
             return new QuantizationConfig(this);
         }

@@ -49,6 +49,31 @@ public final class QuantizationReport {
      */
     public record Timing(double calibrationSeconds, double decideSeconds, double totalSeconds) {}
 
+    /**
+     * The whole model's output error: the int8 model against the fp32 model, after convert, on
+     * calibration batches kept during the calibration pass (the fp32 outputs recorded then).
+     *
+     * @param sqnrDb the output SQNR in dB over every float output value, NaN if not measured,
+     *     +Infinity if exact
+     * @param samples the samples compared
+     * @param batches the batches compared
+     * @param worstLayerSqnrDb the lowest SQNR of a layer that ended int8 (its chosen mode's), NaN
+     *     if none did
+     * @param worstLayer the path of that layer, or null
+     * @param floorDb the floor under which the report warns
+     * @param marginDb how far below the worst layer's SQNR the report warns of accumulation
+     * @param unmeasured why it was not measured, or null
+     */
+    public record WholeModel(
+            double sqnrDb,
+            long samples,
+            long batches,
+            double worstLayerSqnrDb,
+            String worstLayer,
+            double floorDb,
+            double marginDb,
+            String unmeasured) {}
+
     private final List<LayerReport> layers;
     private final List<String> notes;
     private final Calibration calibration;
@@ -56,6 +81,8 @@ public final class QuantizationReport {
     private final long modelQuantizedBytes;
     private final Timing timing;
     private final HostProfile host;
+    private final WholeModel wholeModel;
+    private final List<String> warnings;
 
     QuantizationReport(
             List<LayerReport> layers,
@@ -64,7 +91,9 @@ public final class QuantizationReport {
             long modelFloatBytes,
             long modelQuantizedBytes,
             Timing timing,
-            HostProfile host) {
+            HostProfile host,
+            WholeModel wholeModel,
+            List<String> warnings) {
         this.layers = List.copyOf(layers);
         this.notes = List.copyOf(notes);
         this.calibration = calibration;
@@ -72,6 +101,8 @@ public final class QuantizationReport {
         this.modelQuantizedBytes = modelQuantizedBytes;
         this.timing = timing;
         this.host = host;
+        this.wholeModel = wholeModel;
+        this.warnings = List.copyOf(warnings);
     }
 
     /**
@@ -83,6 +114,35 @@ public final class QuantizationReport {
      */
     public HostProfile getHost() {
         return host;
+    }
+
+    /**
+     * Returns the whole model's output error against fp32.
+     *
+     * @return the whole-model error
+     */
+    public WholeModel getWholeModel() {
+        return wholeModel;
+    }
+
+    /**
+     * Returns the whole model's output SQNR against fp32 on calibration samples, in dB (NaN if not
+     * measured).
+     *
+     * @return the SQNR in dB
+     */
+    public double getWholeModelSqnrDb() {
+        return wholeModel.sqnrDb();
+    }
+
+    /**
+     * Returns the warnings: the whole-model SQNR below its floor, or far below the worst layer's
+     * (error accumulation). Each is also a note.
+     *
+     * @return the warnings, empty if none
+     */
+    public List<String> getWarnings() {
+        return warnings;
     }
 
     /**
@@ -273,6 +333,7 @@ public final class QuantizationReport {
                         timing.calibrationSeconds(),
                         timing.decideSeconds()));
         sb.append(host.toLine()).append(System.lineSeparator());
+        sb.append(wholeModelLine()).append(System.lineSeparator());
         for (String n : notes) {
             sb.append("note: ").append(n).append(System.lineSeparator());
         }
@@ -317,7 +378,38 @@ public final class QuantizationReport {
         m.put("notes", notes);
         // added after format version 1's fields; readers of version 1 ignore it
         m.put("host", host.toMap());
+        Map<String, Object> whole = new LinkedHashMap<>();
+        whole.put("sqnrDb", jsonNumber(wholeModel.sqnrDb()));
+        whole.put("exact", wholeModel.sqnrDb() == Double.POSITIVE_INFINITY);
+        whole.put("samples", wholeModel.samples());
+        whole.put("batches", wholeModel.batches());
+        whole.put("worstLayerSqnrDb", jsonNumber(wholeModel.worstLayerSqnrDb()));
+        whole.put("worstLayer", wholeModel.worstLayer());
+        whole.put("floorDb", wholeModel.floorDb());
+        whole.put("marginDb", wholeModel.marginDb());
+        whole.put("unmeasured", wholeModel.unmeasured());
+        whole.put("warnings", warnings);
+        m.put("wholeModel", whole);
         return JsonUtils.GSON_PRETTY.toJson(m);
+    }
+
+    private String wholeModelLine() {
+        WholeModel w = wholeModel;
+        if (w.unmeasured() != null) {
+            return "whole model: SQNR vs fp32 not measured (" + w.unmeasured() + ")";
+        }
+        return String.format(
+                Locale.ROOT,
+                "whole model: SQNR %s dB vs fp32 on %d calibration samples (%d batches); worst"
+                        + " int8 layer %s dB%s; warns under %.1f dB or %.1f dB below the worst"
+                        + " layer",
+                db(w.sqnrDb()),
+                w.samples(),
+                w.batches(),
+                db(w.worstLayerSqnrDb()),
+                w.worstLayer() == null ? "" : " (" + w.worstLayer() + ")",
+                w.floorDb(),
+                w.marginDb());
     }
 
     /** A finite number, or null (JSON has no NaN or infinity). */

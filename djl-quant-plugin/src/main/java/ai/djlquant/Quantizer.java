@@ -33,10 +33,13 @@ import java.util.Objects;
  *   <li>observe ({@link Observation}): each candidate whose rule is not FP32 is wrapped by its
  *       kind's observer block;
  *   <li>calibrate ({@link Calibration}): the source runs through the model; each observer records
- *       its layer's inputs ({@link CalibrationRecorder});
+ *       its layer's inputs ({@link CalibrationRecorder}), and a few batches are kept with the fp32
+ *       model's outputs on them;
  *   <li>decide ({@link Decision}): each layer's static and dynamic int8 blocks are measured against
  *       fp32 on its kept inputs; STATIC, DYNAMIC or FP32 is chosen ({@code plan.ModeChooser});
  *   <li>convert ({@link Conversion}): the observers give way to the chosen blocks;
+ *   <li>measure ({@link WholeModelCheck}): the int8 model's outputs against the fp32 outputs
+ *       kept during calibration ({@link ReferenceRecorder}), on a few calibration batches;
  *   <li>report ({@link Reporting}): one row per layer, the totals and notes.
  * </ol>
  *
@@ -91,6 +94,7 @@ public final class Quantizer {
         List<DecidedLayer> decided;
         CalibrationRun calibration;
         long decideNanos;
+        WholeModelError whole;
         try (NDManager kept = model.getNDManager().newSubManager()) {
             kept.setName("djl-quant calibration samples");
             folded = Folding.fold(edit, tree, candidates, config.isFoldBatchNorm());
@@ -105,18 +109,29 @@ public final class Quantizer {
             List<ObservedLayer> observed =
                     Observation.insert(edit, prepared, config, tracker, kept);
             hooks.reached("prepare");
+            ReferenceRecorder reference =
+                    new ReferenceRecorder(kept, config.getWholeModelSamples(), config.getSeed());
             try {
                 calibration =
                         Calibration.run(
-                                model, data, samples, tracker, config.getProgress(), config.getSeed());
+                                model,
+                                data,
+                                samples,
+                                tracker,
+                                config.getProgress(),
+                                config.getSeed(),
+                                reference);
                 ModelChecks.requireSameSamples(calibration, samples);
                 hooks.reached("calibrate");
                 long t = System.nanoTime();
                 decided =
-                        new Decision(edit, config, chooser, activationBits, kept).decideAll(observed);
+                        new Decision(edit, config, chooser, activationBits, kept, hooks)
+                                .decideAll(observed);
                 decideNanos = System.nanoTime() - t;
                 hooks.reached("decide");
                 Conversion.convert(edit, decided, hooks);
+                whole = WholeModelCheck.measure(model, reference.take(), kept);
+                hooks.reached("measure");
             } finally {
                 for (ObservedLayer o : observed) {
                     if (o.recorder() != null) {
@@ -140,7 +155,8 @@ public final class Quantizer {
                         chooser,
                         activationBits,
                         data.describe(),
-                        floatBytes);
+                        floatBytes,
+                        whole);
         QuantizationReport report =
                 Reporting.report(inputs, (System.nanoTime() - start) / 1e9, decideNanos / 1e9);
         if (config.isReleaseFloatWeights()) {

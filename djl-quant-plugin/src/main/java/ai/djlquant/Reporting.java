@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -40,6 +41,7 @@ final class Reporting {
      * @param activationBits the static activation grid's width
      * @param source the calibration source, described
      * @param modelFloatBytes the model's parameter bytes before
+     * @param wholeModel the whole model's error after convert
      */
     record Inputs(
             ModelEdit edit,
@@ -51,7 +53,8 @@ final class Reporting {
             ModeChooser chooser,
             int activationBits,
             String source,
-            long modelFloatBytes) {}
+            long modelFloatBytes,
+            WholeModelError wholeModel) {}
 
     private Reporting() {}
 
@@ -59,6 +62,11 @@ final class Reporting {
         List<LayerReport> rows = rows(in);
         List<String> notes = notes(in);
         QuantizationConfig c = in.config();
+        QuantizationReport.WholeModel whole = wholeModel(in);
+        List<String> warnings = warnings(whole);
+        for (String w : warnings) {
+            notes.add("warning: " + w);
+        }
         QuantizationReport.Calibration cal =
                 new QuantizationReport.Calibration(
                         in.source(),
@@ -80,7 +88,74 @@ final class Reporting {
                 BlockTree.parameterBytes(in.edit().model().getBlock()),
                 timing,
                 // measured once per JVM (and thread count), on the first report
-                HostProfile.current());
+                HostProfile.current(),
+                whole,
+                warnings);
+    }
+
+    /** The whole-model error with the worst int8 layer's SQNR (its chosen mode's) beside it. */
+    private static QuantizationReport.WholeModel wholeModel(Inputs in) {
+        double worst = Double.NaN;
+        String worstPath = null;
+        for (DecidedLayer d : in.layers()) {
+            double db =
+                    switch (d.mode()) {
+                        case STATIC -> d.decision().staticSqnr();
+                        case DYNAMIC -> d.decision().dynamicSqnr();
+                        default -> Double.NaN;
+                    };
+            if (!Double.isNaN(db) && (Double.isNaN(worst) || db < worst)) {
+                worst = db;
+                worstPath = d.layer().candidate().path();
+            }
+        }
+        WholeModelError e = in.wholeModel();
+        return new QuantizationReport.WholeModel(
+                e.sqnrDb(),
+                e.samples(),
+                e.batches(),
+                worst,
+                worstPath,
+                in.config().getWholeModelFloorDb(),
+                in.config().getWholeModelMarginDb(),
+                e.unmeasured());
+    }
+
+    /**
+     * The warnings on the whole-model error: under the floor, or more than the margin below the
+     * worst int8 layer (each layer measured alone; the errors of many layers add up, and a model
+     * can amplify them).
+     */
+    static List<String> warnings(QuantizationReport.WholeModel w) {
+        List<String> out = new ArrayList<>();
+        double db = w.sqnrDb();
+        if (Double.isNaN(db)) {
+            return out;
+        }
+        if (db < w.floorDb()) {
+            out.add(
+                    String.format(
+                            Locale.ROOT,
+                            "the whole int8 model's output SQNR vs fp32 is %.1f dB, below the"
+                                    + " %.1f dB floor (output noise above a tenth of the signal's"
+                                    + " amplitude): check the model's accuracy, or keep more"
+                                    + " layers fp32",
+                            db,
+                            w.floorDb()));
+        }
+        if (!Double.isNaN(w.worstLayerSqnrDb()) && db < w.worstLayerSqnrDb() - w.marginDb()) {
+            out.add(
+                    String.format(
+                            Locale.ROOT,
+                            "the whole int8 model's output SQNR vs fp32 (%.1f dB) is more than"
+                                    + " %.1f dB below its worst int8 layer's (%.1f dB, %s):"
+                                    + " quantization errors accumulate across the layers",
+                            db,
+                            w.marginDb(),
+                            w.worstLayerSqnrDb(),
+                            w.worstLayer()));
+        }
+        return out;
     }
 
     private static List<LayerReport> rows(Inputs in) {

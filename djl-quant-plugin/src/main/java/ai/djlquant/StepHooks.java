@@ -7,8 +7,9 @@ interface StepHooks {
     StepHooks NONE = step -> {};
 
     /**
-     * Called when a step is done ("prepare", "calibrate", "decide") and after each replacement of
-     * convert ("convert &lt;path&gt;").
+     * Called when a step is done ("prepare", "calibrate", "decide", "measure"), after each int8
+     * block the decide step builds ("build static &lt;path&gt;", "build dynamic &lt;path&gt;") and
+     * after each replacement of convert ("convert &lt;path&gt;").
      *
      * @param step the step
      */
