@@ -16,6 +16,7 @@ import ai.djlquant.quant.QuantParams;
  * @param finalBlock the block that takes the layer's place: its int8 block, or its float block
  * @param statistics what calibration recorded for it (null where it was not observed)
  * @param measuredSamples the number of input samples the SQNRs were measured on
+ * @param screen what its kept inputs looked like (non-finite batches, an outlier range)
  */
 record DecidedLayer(
         ObservedLayer observed,
@@ -23,7 +24,8 @@ record DecidedLayer(
         QuantParams activationParams,
         Block finalBlock,
         CalibrationStatistics statistics,
-        long measuredSamples) {
+        long measuredSamples,
+        KeptInputScreen screen) {
 
     /** The mode the layer runs in now. */
     QuantizationMode mode() {

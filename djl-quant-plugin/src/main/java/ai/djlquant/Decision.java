@@ -30,7 +30,8 @@ import java.util.List;
 final class Decision {
 
     /** The candidates' SQNRs, and why they could not be measured (null if they could). */
-    private record Measured(double staticDb, double dynamicDb, long samples, String unmeasured) {}
+    private record Measured(
+            double staticDb, double dynamicDb, long samples, String unmeasured, KeptInputScreen screen) {}
 
     private final ModelEdit edit;
     private final QuantizationConfig config;
@@ -83,7 +84,7 @@ final class Decision {
                 c.choice().mode() == QuantizationMode.FP32
                         ? chooser.decide(c.choice(), Double.NaN, Double.NaN, o.notObserved())
                         : new ModeDecision(QuantizationMode.FP32, o.notObserved(), Double.NaN, Double.NaN);
-        return new DecidedLayer(o, d, null, o.layer().floatBlock(), null, 0);
+        return new DecidedLayer(o, d, null, o.layer().floatBlock(), null, 0, KeptInputScreen.NONE);
     }
 
     private DecidedLayer decide(ObservedLayer o) {
@@ -93,7 +94,7 @@ final class Decision {
             ModeDecision d =
                     new ModeDecision(
                             QuantizationMode.FP32, stats.unsupportedInput(), Double.NaN, Double.NaN);
-            return new DecidedLayer(o, d, null, layer.floatBlock(), stats, 0);
+            return new DecidedLayer(o, d, null, layer.floatBlock(), stats, 0, KeptInputScreen.NONE);
         }
         Observer obs = stats.activation();
         String unmeasured = null;
@@ -138,7 +139,7 @@ final class Decision {
         if (chosen != dynamicBlock) {
             ModelEdit.release(dynamicBlock);
         }
-        return new DecidedLayer(o, d, activation, chosen, stats, m.samples());
+        return new DecidedLayer(o, d, activation, chosen, stats, m.samples(), m.screen());
     }
 
     /**
@@ -148,13 +149,18 @@ final class Decision {
      * have narrower ranges), and a static layer's does not depend on it.
      */
     private Measured measure(ObservedLayer o, Block staticBlock, Block dynamicBlock) {
-        List<NDArray> batches = o.recorder().takeKeptBatches();
+        List<NDArray> batches = new ArrayList<>();
+        KeptInputScreen screen = KeptInputScreen.screen(o.recorder().takeKeptBatches(), batches);
         long rows = 0;
         for (NDArray b : batches) {
             rows += b.getShape().get(0);
         }
         if (batches.isEmpty()) {
-            return new Measured(Double.NaN, Double.NaN, 0, null);
+            String why =
+                    screen.nonFiniteBatches() > 0
+                            ? "every kept calibration input held NaN or infinite values"
+                            : null;
+            return new Measured(Double.NaN, Double.NaN, 0, why, screen);
         }
         Block floatBlock = o.layer().floatBlock();
         boolean relu = o.layer().hasRelu();
@@ -182,7 +188,7 @@ final class Decision {
                 stat.isNonFinite() || dyn.isNonFinite()
                         ? "its fp32 output or an int8 output held NaN or infinite values"
                         : null;
-        return new Measured(stat.decibels(), dyn.decibels(), rows, unmeasured);
+        return new Measured(stat.decibels(), dyn.decibels(), rows, unmeasured, screen);
     }
 
     private static NDArray run(Block b, ParameterStore store, NDArray x) {

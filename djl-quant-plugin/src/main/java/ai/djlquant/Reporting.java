@@ -63,7 +63,9 @@ final class Reporting {
         List<String> notes = notes(in);
         QuantizationConfig c = in.config();
         QuantizationReport.WholeModel whole = wholeModel(in);
-        List<String> warnings = warnings(whole);
+        notes.addAll(CalibrationFindings.notes(in.layers()));
+        List<String> warnings = new ArrayList<>(CalibrationFindings.warnings(in.layers()));
+        warnings.addAll(warnings(whole));
         for (String w : warnings) {
             notes.add("warning: " + w);
         }
