@@ -45,14 +45,7 @@ record KeptInputScreen(int batches, int nonFiniteBatches, long nonZero, long nea
         int nonFinite = 0;
         List<NDArray> ok = new ArrayList<>();
         for (NDArray x : kept) {
-            boolean bad;
-            try (NDArray isNaN = x.isNaN();
-                    NDArray isInf = x.isInfinite();
-                    NDArray either = isNaN.logicalOr(isInf);
-                    NDArray any = either.any()) {
-                bad = any.getBoolean();
-            }
-            if (bad) {
+            if (!isFinite(x)) {
                 nonFinite++;
                 x.close();
             } else {
@@ -83,6 +76,21 @@ record KeptInputScreen(int batches, int nonFiniteBatches, long nonZero, long nea
         }
         finite.addAll(ok);
         return new KeptInputScreen(kept.size(), nonFinite, nonZero, nearMax, max);
+    }
+
+    /**
+     * Tells whether an array holds only finite values (no NaN, no infinity).
+     *
+     * @param x the array
+     * @return whether every value is finite
+     */
+    static boolean isFinite(NDArray x) {
+        try (NDArray isNaN = x.isNaN();
+                NDArray isInf = x.isInfinite();
+                NDArray either = isNaN.logicalOr(isInf);
+                NDArray any = either.any()) {
+            return !any.getBoolean();
+        }
     }
 
     /** Whether the range is set by a handful of values many orders beyond the rest. */

@@ -86,15 +86,8 @@ final class WholeModelCheck {
     /** Whether every float array of a batch holds only finite values. */
     private static boolean finite(NDList batch) {
         for (NDArray a : batch) {
-            if (isFloat(a)) {
-                try (NDArray isNaN = a.isNaN();
-                        NDArray isInf = a.isInfinite();
-                        NDArray either = isNaN.logicalOr(isInf);
-                        NDArray any = either.any()) {
-                    if (any.getBoolean()) {
-                        return false;
-                    }
-                }
+            if (isFloat(a) && !KeptInputScreen.isFinite(a)) {
+                return false;
             }
         }
         return true;
