@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.util.ProgressBar;
 import ai.djl.util.Progress;
 
 import java.util.Arrays;
@@ -19,9 +18,6 @@ import java.util.Arrays;
  * states to the list they are given, and those arrays are freed with the batch's intermediates).
  */
 final class Calibration {
-
-    /** The default progress bar appears once a pass has run this long. */
-    static final long PROGRESS_AFTER_NANOS = 2_000_000_000L;
 
     private Calibration() {}
 
@@ -49,7 +45,7 @@ final class Calibration {
         Counts counts = new Counts();
         Block root = model.getBlock();
         Shape[] expected = root.isInitialized() ? root.getInputShapes() : null;
-        ProgressSink bar = new ProgressSink(progress, samples);
+        ProgressSink bar = new ProgressSink(progress, "Calibrating", samples);
         try (NDManager manager = model.getNDManager().newSubManager()) {
             ParameterStore store = new ParameterStore(manager, false);
             data.forEach(
@@ -85,52 +81,23 @@ final class Calibration {
                             reference.record(batch, n, out);
                         }
                         counts.samples += n;
+                        counts.largestBatch = Math.max(counts.largestBatch, n);
                         bar.advance(n);
                     });
         } finally {
             bar.end();
         }
-        return new CalibrationRun(counts.samples, counts.batches, (System.nanoTime() - start) / 1e9);
+        return new CalibrationRun(
+                counts.samples,
+                counts.batches,
+                counts.largestBatch,
+                (System.nanoTime() - start) / 1e9);
     }
 
     /** What the pass has run so far (the batch sink counts into it). */
     private static final class Counts {
         long batches;
         long samples;
-    }
-
-    /** The user's listener, or a DJL ProgressBar that appears once the pass takes a while. */
-    private static final class ProgressSink {
-
-        private final long total;
-        private final long start = System.nanoTime();
-        private Progress shown;
-        private long done;
-
-        ProgressSink(Progress user, long total) {
-            this.total = total;
-            if (user != null) {
-                user.reset("Calibrating", total);
-                user.start(0);
-                shown = user;
-            }
-        }
-
-        void advance(long n) {
-            done += n;
-            if (shown == null && System.nanoTime() - start > PROGRESS_AFTER_NANOS) {
-                shown = new ProgressBar("Calibrating", total);
-                shown.start(0);
-            }
-            if (shown != null) {
-                shown.update(Math.min(done, total) - 1);
-            }
-        }
-
-        void end() {
-            if (shown != null && done >= total) {
-                shown.end();
-            }
-        }
+        int largestBatch;
     }
 }

@@ -2,7 +2,6 @@ package ai.djlquant;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
-import ai.djl.nn.Blocks;
 import ai.djl.nn.Parameter;
 import ai.djlquant.nn.ObservedBlock;
 import ai.djlquant.transform.BlockNode;
@@ -30,9 +29,11 @@ final class Conversion {
      *
      * @param edit the model's edit
      * @param layers the decided layers
+     * @param swaps gives the pass-through that stands in for each fused ReLU
      * @param hooks called after each replacement ("convert &lt;path&gt;")
      */
-    static void convert(ModelEdit edit, List<DecidedLayer> layers, StepHooks hooks) {
+    static void convert(
+            ModelEdit edit, List<DecidedLayer> layers, LayerSwaps swaps, StepHooks hooks) {
         BlockTree tree = edit.currentTree();
         List<Replacement> replacements = new ArrayList<>();
         Map<Replacement, String> paths = new IdentityHashMap<>();
@@ -44,7 +45,8 @@ final class Conversion {
             replacements.add(r);
             paths.put(r, d.layer().path());
             if (d.fusesRelu()) {
-                Replacement rr = new Replacement(d.layer().relu().getBlock(), Blocks.identityBlock());
+                Replacement rr =
+                        new Replacement(d.layer().relu().getBlock(), swaps.standIn(d.layer()));
                 replacements.add(rr);
                 paths.put(rr, d.layer().relu().getPath());
             }

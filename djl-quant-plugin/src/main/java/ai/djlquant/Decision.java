@@ -7,9 +7,13 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djlquant.kind.LayerKind;
+import ai.djlquant.nn.QuantizedBlock;
 import ai.djlquant.observe.Observer;
 import ai.djlquant.plan.ModeDecision;
 import ai.djlquant.plan.ModeChooser;
+import ai.djlquant.plan.ModeRules;
+import ai.djlquant.plan.SpeedComparison;
+import ai.djlquant.plan.SpeedRule;
 import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.plan.SqnrMeter;
 import ai.djlquant.quant.Granularity;
@@ -18,14 +22,21 @@ import ai.djlquant.quant.QuantScheme;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The decide step: for each observed layer, the static activation parameters from its observer,
  * its static and dynamic int8 blocks, their output SQNR against the fp32 layer on the layer's kept
  * calibration inputs (only this layer quantized), and the mode the {@link ModeChooser} chooses
- * from them. The block of the chosen mode is kept; the other is freed at once. A layer whose
- * rule forces STATIC or DYNAMIC gets only that block built and measured (the other's SQNR is
- * NaN, "not measured"); AUTO builds and measures both.
+ * from them; then, under an objective that asks for speed, the {@link SpeedRule} times the chosen
+ * int8 block against the fp32 block at every serving batch size on inputs made from the same
+ * kept rows ({@link SideBySideTimer}) and keeps it or turns it down. The block of the chosen mode
+ * is kept; the other is freed at once. A layer whose rule forces STATIC or DYNAMIC gets only that
+ * block built and measured (the other's SQNR is NaN, "not measured") and is not timed; AUTO
+ * builds and measures both.
+ *
+ * <p>Each int8 block takes and gives fp32, so a layer timed alone is timed as it runs in the
+ * model (the quantize and dequantize passes included).
  */
 final class Decision {
 
@@ -39,6 +50,9 @@ final class Decision {
     private final int activationBits;
     private final NDManager samples;
     private final StepHooks hooks;
+    private final SpeedRule speedRule;
+    private final List<Integer> servingBatchSizes;
+    private final SideBySideTimer timer = SideBySideTimer.forLayers();
 
     Decision(
             ModelEdit edit,
@@ -46,13 +60,16 @@ final class Decision {
             ModeChooser chooser,
             int activationBits,
             NDManager samples,
+            List<Integer> servingBatchSizes,
             StepHooks hooks) {
         this.edit = edit;
         this.config = config;
         this.chooser = chooser;
         this.activationBits = activationBits;
         this.samples = samples;
+        this.servingBatchSizes = servingBatchSizes;
         this.hooks = hooks;
+        this.speedRule = new SpeedRule(config.getObjective());
     }
 
     /**
@@ -64,16 +81,22 @@ final class Decision {
      */
     List<DecidedLayer> decideAll(List<ObservedLayer> layers) {
         List<DecidedLayer> out = new ArrayList<>(layers.size());
-        for (ObservedLayer o : layers) {
-            if (!o.isObserved()) {
-                out.add(unobserved(o));
-                continue;
+        ProgressSink bar = new ProgressSink(config.getProgress(), "Planning", layers.size());
+        try {
+            for (ObservedLayer o : layers) {
+                if (!o.isObserved()) {
+                    out.add(unobserved(o));
+                } else {
+                    try {
+                        out.add(decide(o));
+                    } finally {
+                        o.recorder().closeSamples();
+                    }
+                }
+                bar.advance(1);
             }
-            try {
-                out.add(decide(o));
-            } finally {
-                o.recorder().closeSamples();
-            }
+        } finally {
+            bar.end();
         }
         return out;
     }
@@ -122,11 +145,38 @@ final class Decision {
                     edit.built(kind.quantize(layer.floatBlock(), null, layer.hasRelu(), perTensor));
             hooks.reached("build dynamic " + layer.candidate().path());
         }
-        Measured m = measure(o, staticBlock, dynamicBlock);
-        if (m.unmeasured() != null) {
-            unmeasured = m.unmeasured();
+        List<NDArray> batches = new ArrayList<>();
+        KeptInputScreen screen = KeptInputScreen.screen(o.recorder().takeKeptBatches(), batches);
+        ModeDecision d;
+        long rows;
+        try {
+            Measured m = measure(o, batches, screen, staticBlock, dynamicBlock);
+            rows = m.samples();
+            if (m.unmeasured() != null) {
+                unmeasured = m.unmeasured();
+            }
+            ModeRules.Choice choice = layer.candidate().choice();
+            ModeDecision byAccuracy = chooser.decide(choice, m.staticDb(), m.dynamicDb(), unmeasured);
+            // static turned down for speed may give way to dynamic if that is accurate enough
+            QuantizationMode alternative =
+                    byAccuracy.mode() == QuantizationMode.STATIC
+                                    && dynamicBlock != null
+                                    && m.dynamicDb() >= chooser.getFloorDb()
+                            ? QuantizationMode.DYNAMIC
+                            : null;
+            Block s = staticBlock;
+            Block dyn = dynamicBlock;
+            d =
+                    speedRule.apply(
+                            choice,
+                            byAccuracy,
+                            alternative,
+                            mode -> time(o, batches, mode == QuantizationMode.STATIC ? s : dyn));
+        } finally {
+            for (NDArray b : batches) {
+                b.close();
+            }
         }
-        ModeDecision d = chooser.decide(layer.candidate().choice(), m.staticDb(), m.dynamicDb(), unmeasured);
         Block chosen =
                 switch (d.mode()) {
                     case STATIC -> staticBlock;
@@ -139,7 +189,7 @@ final class Decision {
         if (chosen != dynamicBlock) {
             ModelEdit.release(dynamicBlock);
         }
-        return new DecidedLayer(o, d, activation, chosen, stats, m.samples(), m.screen());
+        return new DecidedLayer(o, d, activation, chosen, stats, rows, screen);
     }
 
     /**
@@ -148,9 +198,12 @@ final class Decision {
      * its measurement holds for serving batches up to the calibration batch size (smaller batches
      * have narrower ranges), and a static layer's does not depend on it.
      */
-    private Measured measure(ObservedLayer o, Block staticBlock, Block dynamicBlock) {
-        List<NDArray> batches = new ArrayList<>();
-        KeptInputScreen screen = KeptInputScreen.screen(o.recorder().takeKeptBatches(), batches);
+    private Measured measure(
+            ObservedLayer o,
+            List<NDArray> batches,
+            KeptInputScreen screen,
+            Block staticBlock,
+            Block dynamicBlock) {
         long rows = 0;
         for (NDArray b : batches) {
             rows += b.getShape().get(0);
@@ -170,7 +223,7 @@ final class Decision {
             ParameterStore store = new ParameterStore(scope, false);
             for (NDArray x : batches) {
                 try (NDManager step = scope.newSubManager()) {
-                    x.attach(step);
+                    x.tempAttach(step);
                     NDArray ref = run(floatBlock, store, x);
                     if (relu) {
                         ref = Activation.relu(ref);
@@ -189,6 +242,66 @@ final class Decision {
                         ? "its fp32 output or an int8 output held NaN or infinite values"
                         : null;
         return new Measured(stat.decibels(), dyn.decibels(), rows, unmeasured, screen);
+    }
+
+    /**
+     * Times the layer's int8 block against its fp32 block (with its ReLU, where the int8 block
+     * fuses it) at every serving batch size, on inputs made from its kept calibration rows.
+     */
+    private List<SpeedComparison> time(ObservedLayer o, List<NDArray> batches, Block int8) {
+        if (batches.isEmpty() || int8 == null) {
+            return List.of();
+        }
+        Block floatBlock = o.layer().floatBlock();
+        boolean relu = o.layer().hasRelu();
+        List<SpeedComparison> out = new ArrayList<>(servingBatchSizes.size());
+        try (NDManager scope = samples.newSubManager()) {
+            ParameterStore store = new ParameterStore(scope, false);
+            NDArray all = ServingBatches.join(batches);
+            if (!isOneOf(all, batches)) {
+                all.attach(scope); // made here: freed with the scope
+            }
+            for (int n : servingBatchSizes) {
+                NDArray x = ServingBatches.rows(all, n);
+                if (x == all || isOneOf(x, batches)) {
+                    x.tempAttach(scope);
+                } else {
+                    x.attach(scope);
+                }
+                out.add(
+                        timer.compare(
+                                n,
+                                () -> call(scope, x, in -> {
+                                    NDArray y = run(floatBlock, store, in);
+                                    if (relu) {
+                                        Activation.relu(y);
+                                    }
+                                }),
+                                () -> call(scope, x, in -> run(int8, store, in)),
+                                int8.getClass().getName()
+                                        + (((QuantizedBlock) int8).isDynamic() ? " dynamic" : " static")));
+            }
+        }
+        hooks.reached("time " + o.layer().candidate().path());
+        return out;
+    }
+
+    /** Identity, not NDArray.equals (which compares contents). */
+    private static boolean isOneOf(NDArray x, List<NDArray> list) {
+        for (NDArray a : list) {
+            if (a == x) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One call in its own scope, so its intermediates are freed at once (as a Predictor's). */
+    private static void call(NDManager parent, NDArray x, Consumer<NDArray> body) {
+        try (NDManager call = parent.newSubManager()) {
+            x.tempAttach(call);
+            body.accept(x);
+        }
     }
 
     private static NDArray run(Block b, ParameterStore store, NDArray x) {

@@ -3,9 +3,12 @@
 package ai.djlquant;
 
 import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.plan.SpeedComparison;
 import ai.djlquant.quant.QuantParams;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -51,6 +54,7 @@ public final class LayerReport {
     private final long planSamples;
     private final Range inputRange;
     private final Range outputRange;
+    private final List<SpeedComparison> speeds;
 
     private LayerReport(Builder b) {
         path = b.path;
@@ -73,6 +77,7 @@ public final class LayerReport {
         planSamples = b.planSamples;
         inputRange = b.inputRange;
         outputRange = b.outputRange;
+        speeds = b.speeds;
     }
 
     /** Starts a row (the report step fills each row in one place). */
@@ -300,6 +305,17 @@ public final class LayerReport {
         return outputRange == null ? "" : outputRange.toString();
     }
 
+    /**
+     * Returns the layer's int8 block timed against its fp32 block at each serving batch size: the
+     * int8 mode it runs in, or the one turned down for speed (then the mode is FP32). Empty if it
+     * was not timed (objective SIZE, a forced mode, or not quantizable).
+     *
+     * @return the comparisons, by batch size
+     */
+    public List<SpeedComparison> getSpeeds() {
+        return speeds;
+    }
+
     Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("path", path);
@@ -319,6 +335,11 @@ public final class LayerReport {
         m.put("planSamples", planSamples);
         m.put("inputRange", getInputRange());
         m.put("outputRange", getOutputRange());
+        List<Object> timed = new ArrayList<>();
+        for (SpeedComparison c : speeds) {
+            timed.add(c.toMap());
+        }
+        m.put("speeds", timed);
         return m;
     }
 
@@ -350,6 +371,7 @@ public final class LayerReport {
         private long planSamples;
         private Range inputRange;
         private Range outputRange;
+        private List<SpeedComparison> speeds = List.of();
 
         private Builder(String path, String blockType) {
             this.path = path;
@@ -359,6 +381,11 @@ public final class LayerReport {
         Builder mode(QuantizationMode m, String why) {
             this.mode = m;
             this.reason = why;
+            return this;
+        }
+
+        Builder speeds(List<SpeedComparison> timed) {
+            this.speeds = List.copyOf(timed);
             return this;
         }
 

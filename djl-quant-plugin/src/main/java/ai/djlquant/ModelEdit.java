@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The changes one quantize call makes to a model, undoable until committed: every replacement in
@@ -75,6 +76,58 @@ final class ModelEdit {
     /** Makes replacements, calling {@code after} after each one. */
     void apply(BlockTree tree, List<Replacement> replacements, Consumer<Replacement> after) {
         rewriter.apply(tree, replacements, log, after);
+    }
+
+    /**
+     * Makes replacements until the returned trial is closed, which takes them back (to time or
+     * evaluate another version of the model without changing it for good). Trials do not nest,
+     * and no other change may be made while one is open.
+     *
+     * @param replacements the replacements
+     * @return the open trial
+     */
+    Trial beginTrial(List<Replacement> replacements) {
+        RewriteLog temporary = new RewriteLog();
+        try {
+            rewriter.apply(currentTree(), replacements, temporary);
+        } catch (RuntimeException e) {
+            temporary.rollback();
+            throw e;
+        }
+        return new Trial(temporary);
+    }
+
+    /**
+     * Runs {@code body} with replacements in place, and takes them back when it returns or
+     * throws.
+     *
+     * @param replacements the replacements
+     * @param body what runs with them
+     * @param <T> its result's type
+     * @return its result
+     */
+    <T> T during(List<Replacement> replacements, Supplier<T> body) {
+        Trial trial = beginTrial(replacements);
+        try {
+            return body.get();
+        } finally {
+            trial.close();
+        }
+    }
+
+    /** Replacements in place until closed; see {@link #beginTrial}. */
+    static final class Trial implements AutoCloseable {
+        private final RewriteLog log;
+
+        private Trial(RewriteLog log) {
+            this.log = log;
+        }
+
+        /** Takes the trial's replacements back. */
+        @Override
+        public void close() {
+            log.rollback();
+        }
     }
 
     /** Keeps the changes. */

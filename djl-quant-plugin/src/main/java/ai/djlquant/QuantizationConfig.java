@@ -2,6 +2,7 @@
 // the builder out would change the type users name (QuantizationConfig.Builder).
 package ai.djlquant;
 
+import ai.djl.Model;
 import ai.djl.nn.Block;
 import ai.djl.util.Progress;
 import ai.djlquant.kind.LayerKinds;
@@ -13,12 +14,15 @@ import ai.djlquant.observe.RangeEstimator;
 import ai.djlquant.observe.TensorRangeObserver;
 import ai.djlquant.plan.ModeChooser;
 import ai.djlquant.plan.ModeRules;
+import ai.djlquant.plan.Objective;
 import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.quant.Granularity;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * What {@link Quantizer#quantize} does: how activations are observed and turned into parameters,
@@ -64,6 +68,9 @@ public final class QuantizationConfig {
      */
     public static final double DEFAULT_WHOLE_MODEL_MARGIN_DB = 10.0;
 
+    /** The largest serving batch size accepted. */
+    public static final int MAX_SERVING_BATCH_SIZE = 4096;
+
     private final int calibrationSamples;
     private final boolean exactSamples;
     private final Supplier<? extends Observer> activationObserver;
@@ -82,6 +89,10 @@ public final class QuantizationConfig {
     private final int wholeModelSamples;
     private final double wholeModelFloorDb;
     private final double wholeModelMarginDb;
+    private final Objective objective;
+    private final List<Integer> servingBatchSizes;
+    private final boolean timeModel;
+    private final AccuracyGoal accuracyGoal;
 
     private QuantizationConfig(Builder b) {
         calibrationSamples = b.calibrationSamples;
@@ -102,6 +113,10 @@ public final class QuantizationConfig {
         wholeModelSamples = b.wholeModelSamples;
         wholeModelFloorDb = b.wholeModelFloorDb;
         wholeModelMarginDb = b.wholeModelMarginDb;
+        objective = b.objective;
+        servingBatchSizes = b.servingBatchSizes;
+        timeModel = b.timeModel;
+        accuracyGoal = b.accuracyGoal;
     }
 
     /**
@@ -289,6 +304,44 @@ public final class QuantizationConfig {
         return wholeModelMarginDb;
     }
 
+    /**
+     * Returns the objective: what AUTO asks of an int8 layer's speed.
+     *
+     * @return the objective
+     */
+    public Objective getObjective() {
+        return objective;
+    }
+
+    /**
+     * Returns the batch sizes the model must serve well at, as set; empty means the default: 1
+     * and the calibration batch size.
+     *
+     * @return the batch sizes, ascending, possibly empty
+     */
+    public List<Integer> getServingBatchSizes() {
+        return servingBatchSizes;
+    }
+
+    /**
+     * Returns whether the whole model is timed, fp32 against int8, at the serving batch sizes
+     * after convert.
+     *
+     * @return whether it is timed
+     */
+    public boolean isTimeModel() {
+        return timeModel;
+    }
+
+    /**
+     * Returns the accuracy goal, if one was set.
+     *
+     * @return the goal, or null
+     */
+    public AccuracyGoal getAccuracyGoal() {
+        return accuracyGoal;
+    }
+
     /** {@inheritDoc} */
     @Override
     public String toString() {
@@ -307,7 +360,12 @@ public final class QuantizationConfig {
                 + autoMarginDb
                 + " dB, floor="
                 + autoFloorDb
-                + " dB)";
+                + " dB, objective="
+                + objective
+                + ", servingBatchSizes="
+                + (servingBatchSizes.isEmpty() ? "1 and calibration's" : servingBatchSizes)
+                + (accuracyGoal == null ? "" : ", " + accuracyGoal)
+                + ")";
     }
 
     /** Builds a {@link QuantizationConfig}. */
@@ -331,6 +389,10 @@ public final class QuantizationConfig {
         private int wholeModelSamples = DEFAULT_WHOLE_MODEL_SAMPLES;
         private double wholeModelFloorDb = DEFAULT_WHOLE_MODEL_FLOOR_DB;
         private double wholeModelMarginDb = DEFAULT_WHOLE_MODEL_MARGIN_DB;
+        private Objective objective = Objective.BALANCED;
+        private List<Integer> servingBatchSizes = List.of();
+        private boolean timeModel = true;
+        private AccuracyGoal accuracyGoal;
         private RuntimeException deferred;
 
         Builder() {}
@@ -546,8 +608,10 @@ public final class QuantizationConfig {
         }
 
         /**
-         * Sets the progress listener of the calibration pass (default: a DJL ProgressBar once the
-         * pass has run for two seconds; {@code DJL_DISABLE_PROGRESS_BAR=true} turns it off).
+         * Sets the progress listener of the long steps: calibrating (samples), planning (layers)
+         * and the accuracy goal's trials, each started with {@code reset(message, total)}
+         * (default: a DJL ProgressBar once a step has run for two seconds; {@code
+         * DJL_DISABLE_PROGRESS_BAR=true} turns it off).
          *
          * @param progress the listener
          * @return this builder
@@ -606,6 +670,99 @@ public final class QuantizationConfig {
          */
         public Builder optWholeModelMargin(double db) {
             this.wholeModelMarginDb = db;
+            return this;
+        }
+
+        /**
+         * Sets what AUTO asks of an int8 layer's speed on this CPU (default {@link
+         * Objective#BALANCED}: a layer stays fp32 where its int8 block is measurably slower at a
+         * serving batch size). Layers are timed on their own calibration inputs, fp32 against
+         * int8, at every serving batch size ({@link #optServingBatchSizes}).
+         *
+         * @param objective BALANCED, LATENCY or SIZE
+         * @return this builder
+         */
+        public Builder optObjective(Objective objective) {
+            this.objective = objective;
+            return this;
+        }
+
+        /**
+         * Sets the batch sizes the model will serve at (default: 1 and the calibration batch
+         * size). Under {@link Objective#BALANCED} and {@link Objective#LATENCY} every int8 layer
+         * must hold its own at each of them; the whole model is timed at each. Inputs of a size
+         * other than the calibration batch's are made from the calibration rows (the first rows,
+         * or the rows repeated).
+         *
+         * @param sizes the batch sizes, each from 1 to {@value #MAX_SERVING_BATCH_SIZE}
+         * @return this builder
+         */
+        public Builder optServingBatchSizes(int... sizes) {
+            if (sizes == null || sizes.length == 0) {
+                defer("servingBatchSizes must name at least one batch size.", null);
+                return this;
+            }
+            TreeSet<Integer> set = new TreeSet<>();
+            for (int n : sizes) {
+                if (n < 1 || n > MAX_SERVING_BATCH_SIZE) {
+                    defer(
+                            "servingBatchSizes must each be from 1 to "
+                                    + MAX_SERVING_BATCH_SIZE
+                                    + ", got "
+                                    + n
+                                    + ".",
+                            null);
+                    return this;
+                }
+                set.add(n);
+            }
+            this.servingBatchSizes = List.copyOf(set);
+            return this;
+        }
+
+        /**
+         * Sets whether the whole model is timed, fp32 against int8, at every serving batch size
+         * after convert (default true; the report's speed summary and its warning if the int8
+         * model is slower come from it). Turning it off saves a few seconds per call.
+         *
+         * @param time whether to time the model
+         * @return this builder
+         */
+        public Builder optTimeModel(boolean time) {
+            this.timeModel = time;
+            return this;
+        }
+
+        /**
+         * Sets what the quantized model must still achieve on the user's validation data (default:
+         * no goal). The metric is measured on the fp32 model before anything changes and on the
+         * int8 model after conversion; if the drop is larger than the goal allows, int8 layers are
+         * restored to fp32, the most sensitive first, until it holds or the goal's trial budget
+         * is spent; the best model found is kept, and the report lists every trial. See {@link
+         * AccuracyGoal}.
+         *
+         * @param goal the goal, or null for none
+         * @return this builder
+         */
+        public Builder optAccuracyGoal(AccuracyGoal goal) {
+            this.accuracyGoal = goal;
+            return this;
+        }
+
+        /**
+         * Sets an accuracy goal on a metric the caller computes from the model, higher is better:
+         * shorthand for {@code optAccuracyGoal(AccuracyGoal.of("metric", metric, maxDrop))}.
+         *
+         * @param metric computes the metric on the model as it is when called
+         * @param maxDrop the largest acceptable drop from fp32, in the metric's units
+         * @return this builder
+         */
+        public Builder optAccuracyGoal(ToDoubleFunction<Model> metric, double maxDrop) {
+            try {
+                this.accuracyGoal = AccuracyGoal.of("metric", metric, maxDrop);
+            } catch (IllegalArgumentException | NullPointerException e) {
+                defer(e.getMessage(), e);
+            }
             return this;
         }
 
@@ -688,6 +845,9 @@ public final class QuantizationConfig {
             if (!Double.isFinite(wholeModelFloorDb)) {
                 throw new IllegalArgumentException(
                         "wholeModelFloorDb must be finite, got " + wholeModelFloorDb + ".");
+            }
+            if (objective == null) {
+                throw new IllegalArgumentException("objective must not be null.");
             }
             if (!Double.isFinite(wholeModelMarginDb) || wholeModelMarginDb < 0) {
                 throw new IllegalArgumentException(

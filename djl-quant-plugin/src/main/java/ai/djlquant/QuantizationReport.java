@@ -1,7 +1,9 @@
 package ai.djlquant;
 
 import ai.djl.util.JsonUtils;
+import ai.djlquant.plan.Objective;
 import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.plan.SpeedComparison;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -74,6 +76,151 @@ public final class QuantizationReport {
             double marginDb,
             String unmeasured) {}
 
+    /**
+     * The whole model's speed, fp32 against int8, after convert, and what the plan was asked to
+     * hold to.
+     *
+     * @param objective what AUTO asked of each int8 layer's speed
+     * @param servingBatchSizes the batch sizes the layers and the model were timed at
+     * @param model the whole model timed at each serving batch size (empty if not timed)
+     * @param unmeasured why the model was not timed (or not at every size), or null
+     */
+    public record Speed(
+            Objective objective,
+            List<Integer> servingBatchSizes,
+            List<SpeedComparison> model,
+            String unmeasured) {
+
+        /**
+         * Checks and copies the lists.
+         *
+         * @param objective what AUTO asked of each int8 layer's speed
+         * @param servingBatchSizes the batch sizes the layers and the model were timed at
+         * @param model the whole model timed at each serving batch size
+         * @param unmeasured why the model was not timed, or null
+         */
+        public Speed {
+            servingBatchSizes = List.copyOf(servingBatchSizes);
+            model = List.copyOf(model);
+        }
+
+        /**
+         * Returns the comparisons at which the int8 model is slower than fp32 beyond noise.
+         *
+         * @return those comparisons, possibly none
+         */
+        public List<SpeedComparison> slower() {
+            List<SpeedComparison> out = new ArrayList<>();
+            for (SpeedComparison c : model) {
+                if (c.verdict() == SpeedComparison.Verdict.SLOWER) {
+                    out.add(c);
+                }
+            }
+            return out;
+        }
+    }
+
+    /**
+     * One measurement of the accuracy goal's metric.
+     *
+     * @param value the metric's value
+     * @param seconds how long it took
+     */
+    public record Measurement(double value, double seconds) {}
+
+    /**
+     * One version of the model the accuracy goal measured.
+     *
+     * @param number 0 for the int8 model as converted, then 1, 2, ... (trial {@code k} restores
+     *     the {@code k} most sensitive layers)
+     * @param restoredToFp32 the paths of the layers restored to fp32 in it
+     * @param value the metric's value
+     * @param drop how much worse than fp32 it is, in the metric's units (negative if better)
+     * @param meetsGoal whether the drop is within the goal
+     * @param seconds how long the measurement took
+     */
+    public record Trial(
+            int number,
+            List<String> restoredToFp32,
+            double value,
+            double drop,
+            boolean meetsGoal,
+            double seconds) {
+
+        /**
+         * Copies the list.
+         *
+         * @param number the trial's number
+         * @param restoredToFp32 the layers restored
+         * @param value the metric's value
+         * @param drop the drop from fp32
+         * @param meetsGoal whether the goal holds
+         * @param seconds the time taken
+         */
+        public Trial {
+            restoredToFp32 = List.copyOf(restoredToFp32);
+        }
+    }
+
+    /**
+     * What the accuracy goal found: the metric on the fp32 model, every trial, and which one the
+     * model is now.
+     *
+     * @param metric the metric's name
+     * @param higherIsBetter whether higher values are better
+     * @param maxDrop the largest acceptable drop
+     * @param fp32 the metric on the fp32 model, before any change
+     * @param trials every version measured, trial 0 first
+     * @param chosenTrial the index in {@code trials} of the version the model is now
+     * @param sensitivityOrder the int8 layers, most sensitive first (empty if no search was needed)
+     * @param ranking how the layers were ranked, with each one's measurement, or null
+     */
+    public record GoalResult(
+            String metric,
+            boolean higherIsBetter,
+            double maxDrop,
+            Measurement fp32,
+            List<Trial> trials,
+            int chosenTrial,
+            List<String> sensitivityOrder,
+            String ranking) {
+
+        /**
+         * Copies the lists.
+         *
+         * @param metric the metric's name
+         * @param higherIsBetter whether higher values are better
+         * @param maxDrop the largest acceptable drop
+         * @param fp32 the fp32 measurement
+         * @param trials the trials
+         * @param chosenTrial the chosen trial's index
+         * @param sensitivityOrder the ranking
+         * @param ranking how it was ranked
+         */
+        public GoalResult {
+            trials = List.copyOf(trials);
+            sensitivityOrder = List.copyOf(sensitivityOrder);
+        }
+
+        /**
+         * Returns the version the model is now.
+         *
+         * @return the chosen trial
+         */
+        public Trial chosen() {
+            return trials.get(chosenTrial);
+        }
+
+        /**
+         * Returns whether the model now meets the goal.
+         *
+         * @return whether the goal holds
+         */
+        public boolean met() {
+            return chosen().meetsGoal();
+        }
+    }
+
     private final List<LayerReport> layers;
     private final List<String> notes;
     private final Calibration calibration;
@@ -83,6 +230,8 @@ public final class QuantizationReport {
     private final HostProfile host;
     private final WholeModel wholeModel;
     private final List<String> warnings;
+    private final Speed speed;
+    private final GoalResult goal;
 
     QuantizationReport(
             List<LayerReport> layers,
@@ -93,6 +242,8 @@ public final class QuantizationReport {
             Timing timing,
             HostProfile host,
             WholeModel wholeModel,
+            Speed speed,
+            GoalResult goal,
             List<String> warnings) {
         this.layers = List.copyOf(layers);
         this.notes = List.copyOf(notes);
@@ -103,6 +254,27 @@ public final class QuantizationReport {
         this.host = host;
         this.wholeModel = wholeModel;
         this.warnings = List.copyOf(warnings);
+        this.speed = speed;
+        this.goal = goal;
+    }
+
+    /**
+     * Returns what the accuracy goal found, if one was set.
+     *
+     * @return the trials and the chosen one, or null if no goal was set
+     */
+    public GoalResult getAccuracyGoal() {
+        return goal;
+    }
+
+    /**
+     * Returns the whole model's speed, fp32 against int8, at each serving batch size, with the
+     * objective the plan was made for.
+     *
+     * @return the speed
+     */
+    public Speed getSpeed() {
+        return speed;
     }
 
     /**
@@ -268,7 +440,7 @@ public final class QuantizationReport {
         for (LayerReport l : layers) {
             pathWidth = Math.max(pathWidth, l.getPath().length());
         }
-        String row = "%-" + pathWidth + "s  %-8s %-7s %8s %8s %11s %11s  %s%n";
+        String row = "%-" + pathWidth + "s  %-8s %-7s %8s %8s %11s %11s %13s  %s%n";
         StringBuilder sb = new StringBuilder();
         sb.append(
                 String.format(
@@ -281,6 +453,7 @@ public final class QuantizationReport {
                         "dynamic",
                         "fp32 bytes",
                         "now bytes",
+                        "fp32/int8 " + batchLabel(),
                         "why (fused)"));
         for (LayerReport l : layers) {
             String fused = "";
@@ -301,6 +474,7 @@ public final class QuantizationReport {
                             db(l.getDynamicSqnrDb()),
                             l.getFloatBytes(),
                             l.getQuantizedBytes(),
+                            speedups(l.getSpeeds()),
                             l.getReason() + (fused.isEmpty() ? "" : " (" + fused.trim() + ")")));
         }
         sb.append(
@@ -334,6 +508,10 @@ public final class QuantizationReport {
                         timing.decideSeconds()));
         sb.append(host.toLine()).append(System.lineSeparator());
         sb.append(wholeModelLine()).append(System.lineSeparator());
+        sb.append(speedLine()).append(System.lineSeparator());
+        if (goal != null) {
+            sb.append(goalLines());
+        }
         for (String n : notes) {
             sb.append("note: ").append(n).append(System.lineSeparator());
         }
@@ -390,6 +568,41 @@ public final class QuantizationReport {
         whole.put("unmeasured", wholeModel.unmeasured());
         whole.put("warnings", warnings);
         m.put("wholeModel", whole);
+        Map<String, Object> sp = new LinkedHashMap<>();
+        sp.put("objective", speed.objective().name());
+        sp.put("servingBatchSizes", speed.servingBatchSizes());
+        List<Object> timed = new ArrayList<>();
+        for (SpeedComparison c : speed.model()) {
+            timed.add(c.toMap());
+        }
+        sp.put("model", timed);
+        sp.put("unmeasured", speed.unmeasured());
+        m.put("speed", sp);
+        if (goal != null) {
+            Map<String, Object> g = new LinkedHashMap<>();
+            g.put("metric", goal.metric());
+            g.put("higherIsBetter", goal.higherIsBetter());
+            g.put("maxDrop", goal.maxDrop());
+            g.put("fp32", goal.fp32().value());
+            g.put("fp32Seconds", goal.fp32().seconds());
+            g.put("met", goal.met());
+            g.put("chosenTrial", goal.chosenTrial());
+            List<Object> ts = new ArrayList<>();
+            for (Trial t : goal.trials()) {
+                Map<String, Object> tm = new LinkedHashMap<>();
+                tm.put("number", t.number());
+                tm.put("restoredToFp32", t.restoredToFp32());
+                tm.put("value", t.value());
+                tm.put("drop", t.drop());
+                tm.put("meetsGoal", t.meetsGoal());
+                tm.put("seconds", t.seconds());
+                ts.add(tm);
+            }
+            g.put("trials", ts);
+            g.put("sensitivityOrder", goal.sensitivityOrder());
+            g.put("ranking", goal.ranking());
+            m.put("accuracyGoal", g);
+        }
         return JsonUtils.GSON_PRETTY.toJson(m);
     }
 
@@ -410,6 +623,80 @@ public final class QuantizationReport {
                 w.worstLayer() == null ? "" : " (" + w.worstLayer() + ")",
                 w.floorDb(),
                 w.marginDb());
+    }
+
+    /** The batch sizes of the speed column, e.g. "b1/b32". */
+    private String batchLabel() {
+        StringBuilder b = new StringBuilder();
+        for (int n : speed.servingBatchSizes()) {
+            b.append(b.length() == 0 ? "b" : "/b").append(n);
+        }
+        return b.toString();
+    }
+
+    private static String speedups(List<SpeedComparison> speeds) {
+        if (speeds.isEmpty()) {
+            return "-";
+        }
+        StringBuilder b = new StringBuilder();
+        for (SpeedComparison c : speeds) {
+            b.append(b.length() == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.2f", c.speedup()));
+        }
+        return b.toString();
+    }
+
+    private String speedLine() {
+        StringBuilder b = new StringBuilder("speed: objective ").append(speed.objective());
+        if (speed.model().isEmpty()) {
+            b.append("; whole model not timed");
+        } else {
+            b.append("; whole model fp32/int8 (above 1: int8 faster) ");
+            for (int i = 0; i < speed.model().size(); i++) {
+                SpeedComparison c = speed.model().get(i);
+                b.append(i == 0 ? "" : ", ")
+                        .append(c.describe())
+                        .append(c.verdict() == SpeedComparison.Verdict.SLOWER ? " SLOWER" : "");
+            }
+        }
+        if (speed.unmeasured() != null) {
+            b.append(" (").append(speed.unmeasured()).append(')');
+        }
+        return b.toString();
+    }
+
+    private String goalLines() {
+        StringBuilder b = new StringBuilder();
+        Trial c = goal.chosen();
+        b.append(
+                String.format(
+                        Locale.ROOT,
+                        "accuracy goal: %s at most %s below fp32 %s (%s); %s: %s %s%n",
+                        goal.metric(),
+                        GoalSearch.num(goal.maxDrop()),
+                        GoalSearch.num(goal.fp32().value()),
+                        goal.higherIsBetter() ? "higher is better" : "lower is better",
+                        goal.met() ? "met" : "NOT MET, best model found kept",
+                        GoalSearch.num(c.value()),
+                        c.restoredToFp32().isEmpty()
+                                ? "with no layer restored"
+                                : "with " + c.restoredToFp32().size() + " layer(s) restored to fp32"));
+        for (Trial t : goal.trials()) {
+            b.append(
+                    String.format(
+                            Locale.ROOT,
+                            "  trial %d: %s %s (drop %s)%s, %.1f s; restored: %s%n",
+                            t.number(),
+                            goal.metric(),
+                            GoalSearch.num(t.value()),
+                            GoalSearch.num(t.drop()),
+                            t.meetsGoal() ? " meets the goal" : "",
+                            t.seconds(),
+                            t.restoredToFp32().isEmpty() ? "none" : String.join(", ", t.restoredToFp32())));
+        }
+        if (goal.ranking() != null) {
+            b.append("  ranked by ").append(goal.ranking()).append(System.lineSeparator());
+        }
+        return b.toString();
     }
 
     /** A finite number, or null (JSON has no NaN or infinity). */

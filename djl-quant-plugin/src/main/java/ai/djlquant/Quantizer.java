@@ -87,6 +87,14 @@ public final class Quantizer {
         List<Candidate> candidates = Candidate.findAll(tree, config.getModeRules());
         long floatBytes = BlockTree.parameterBytes(model.getBlock());
         ModeChooser chooser = new ModeChooser(config.getAutoMarginDb(), config.getAutoFloorDb());
+        AccuracyGoal goal = config.getAccuracyGoal();
+        // the goal's fp32 value, before anything changes (a metric that fails fails here)
+        QuantizationReport.Measurement fp32Metric = null;
+        if (goal != null) {
+            long t = System.nanoTime();
+            double v = goal.measure(model, "the fp32 model");
+            fp32Metric = new QuantizationReport.Measurement(v, (System.nanoTime() - t) / 1e9);
+        }
         int activationBits = Int8Backends.get().getActivationBits();
 
         ModelEdit edit = new ModelEdit(model);
@@ -95,6 +103,8 @@ public final class Quantizer {
         CalibrationRun calibration;
         long decideNanos;
         WholeModelError whole;
+        QuantizationReport.Speed speed;
+        QuantizationReport.GoalResult goalResult = null;
         try (NDManager kept = model.getNDManager().newSubManager()) {
             kept.setName("djl-quant calibration samples");
             folded = Folding.fold(edit, tree, candidates, config.isFoldBatchNorm());
@@ -123,15 +133,44 @@ public final class Quantizer {
                                 reference);
                 ModelChecks.requireSameSamples(calibration, samples);
                 hooks.reached("calibrate");
+                List<Integer> serving = calibration.servingBatchSizes(config);
                 long t = System.nanoTime();
                 decided =
-                        new Decision(edit, config, chooser, activationBits, kept, hooks)
+                        new Decision(edit, config, chooser, activationBits, kept, serving, hooks)
                                 .decideAll(observed);
                 decideNanos = System.nanoTime() - t;
                 hooks.reached("decide");
-                Conversion.convert(edit, decided, hooks);
-                whole = WholeModelCheck.measure(model, reference.take(), kept);
+                LayerSwaps swaps = new LayerSwaps();
+                Conversion.convert(edit, decided, swaps, hooks);
+                ReferenceOutputs referenceOutputs = reference.take();
+                whole = WholeModelCheck.measure(model, referenceOutputs, kept);
                 hooks.reached("measure");
+                if (goal != null) {
+                    GoalSearch.Outcome outcome =
+                            GoalSearch.run(
+                                    edit,
+                                    swaps,
+                                    decided,
+                                    goal,
+                                    fp32Metric,
+                                    referenceOutputs,
+                                    kept,
+                                    config.getProgress());
+                    decided = outcome.layers();
+                    goalResult = outcome.result();
+                    if (outcome.restoredAny()) {
+                        whole = WholeModelCheck.measure(model, referenceOutputs, kept);
+                    }
+                    hooks.reached("accuracy goal");
+                }
+                ModelTiming.Result timed =
+                        config.isTimeModel()
+                                ? ModelTiming.measure(edit, swaps, decided, referenceOutputs, serving, kept)
+                                : ModelTiming.Result.unmeasured("model timing is off (optTimeModel)");
+                speed =
+                        new QuantizationReport.Speed(
+                                config.getObjective(), serving, timed.speeds(), timed.unmeasured());
+                hooks.reached("time model");
             } finally {
                 for (ObservedLayer o : observed) {
                     if (o.recorder() != null) {
@@ -156,7 +195,9 @@ public final class Quantizer {
                         activationBits,
                         data.describe(),
                         floatBytes,
-                        whole);
+                        whole,
+                        speed,
+                        goalResult);
         QuantizationReport report =
                 Reporting.report(inputs, (System.nanoTime() - start) / 1e9, decideNanos / 1e9);
         if (config.isReleaseFloatWeights()) {

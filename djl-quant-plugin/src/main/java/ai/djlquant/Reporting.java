@@ -9,6 +9,7 @@ import ai.djlquant.nn.QuantizedBlock;
 import ai.djlquant.plan.ModeChooser;
 import ai.djlquant.plan.PathPattern;
 import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.plan.SpeedComparison;
 import ai.djlquant.quant.Granularity;
 import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockTree;
@@ -42,6 +43,8 @@ final class Reporting {
      * @param source the calibration source, described
      * @param modelFloatBytes the model's parameter bytes before
      * @param wholeModel the whole model's error after convert
+     * @param speed the whole model's speed after convert
+     * @param goal what the accuracy goal found, or null if none was set
      */
     record Inputs(
             ModelEdit edit,
@@ -54,7 +57,9 @@ final class Reporting {
             int activationBits,
             String source,
             long modelFloatBytes,
-            WholeModelError wholeModel) {}
+            WholeModelError wholeModel,
+            QuantizationReport.Speed speed,
+            QuantizationReport.GoalResult goal) {}
 
     private Reporting() {}
 
@@ -66,6 +71,23 @@ final class Reporting {
         notes.addAll(CalibrationFindings.notes(in.layers()));
         List<String> warnings = new ArrayList<>(CalibrationFindings.warnings(in.layers()));
         warnings.addAll(warnings(whole));
+        warnings.addAll(warnings(in.speed()));
+        if (in.goal() != null && !in.goal().met()) {
+            QuantizationReport.GoalResult g = in.goal();
+            warnings.add(
+                    String.format(
+                            Locale.ROOT,
+                            "the accuracy goal was not met: %s is %s below fp32 %s, the goal allows"
+                                    + " %s (missed by %s) after %d trial(s); the best model found"
+                                    + " (trial %d) is kept",
+                            g.metric(),
+                            GoalSearch.num(g.chosen().drop()),
+                            GoalSearch.num(g.fp32().value()),
+                            GoalSearch.num(g.maxDrop()),
+                            GoalSearch.num(g.chosen().drop() - g.maxDrop()),
+                            g.trials().size() - 1,
+                            g.chosen().number()));
+        }
         for (String w : warnings) {
             notes.add("warning: " + w);
         }
@@ -92,6 +114,8 @@ final class Reporting {
                 // measured once per JVM (and thread count), on the first report
                 HostProfile.current(),
                 whole,
+                in.speed(),
+                in.goal(),
                 warnings);
     }
 
@@ -158,6 +182,25 @@ final class Reporting {
                             w.worstLayer()));
         }
         return out;
+    }
+
+    /** The warning when the int8 model is slower than fp32 at a serving batch size. */
+    static List<String> warnings(QuantizationReport.Speed speed) {
+        List<SpeedComparison> slower = speed.slower();
+        if (slower.isEmpty()) {
+            return List.of();
+        }
+        List<String> at = new ArrayList<>();
+        for (SpeedComparison c : slower) {
+            at.add(c.describe());
+        }
+        return List.of(
+                "THE INT8 MODEL IS SLOWER THAN FP32 on this host at "
+                        + String.join("; ", at)
+                        + ": serve the fp32 model at "
+                        + (slower.size() == 1 ? "that batch size" : "those batch sizes")
+                        + ", or quantize with objective LATENCY (int8 only where a layer is"
+                        + " measurably faster)");
     }
 
     private static List<LayerReport> rows(Inputs in) {
@@ -252,6 +295,7 @@ final class Reporting {
                 LayerReport.builder(c.path(), c.type())
                         .mode(d.mode(), d.decision().reason())
                         .sqnr(d.decision().staticSqnr(), d.decision().dynamicSqnr())
+                        .speeds(d.decision().speeds())
                         .fused(bnPath, d.fusesRelu() ? l.relu().getPath() : null)
                         .bytes(before, BlockTree.parameterBytes(d.finalBlock()))
                         .calibration(d.statistics(), d.measuredSamples());

@@ -7,9 +7,10 @@ interface StepHooks {
     StepHooks NONE = step -> {};
 
     /**
-     * Called when a step is done ("prepare", "calibrate", "decide", "measure"), after each int8
-     * block the decide step builds ("build static &lt;path&gt;", "build dynamic &lt;path&gt;") and
-     * after each replacement of convert ("convert &lt;path&gt;").
+     * Called when a step is done ("prepare", "calibrate", "decide", "measure", "accuracy goal",
+     * "time model"), after each int8 block the decide step builds ("build static &lt;path&gt;",
+     * "build dynamic &lt;path&gt;") or times ("time &lt;path&gt;") and after each replacement of
+     * convert ("convert &lt;path&gt;").
      *
      * @param step the step
      */

@@ -173,7 +173,7 @@ class CalibrationDataTest {
                     Quantizer.quantize(
                             model,
                             CalibrationData.fromInputs(inputs(40), new Features(true), 16),
-                            QuantizationConfig.builder().optCalibrationSamples(33).build());
+                            TestConfigs.builder().optCalibrationSamples(33).build());
             assertEquals(33, r.getCalibrationSamples());
             assertTrue(r.toTable().contains("33 samples in 3 batches from 40 inputs through"
                     + " Features (batches of 16)"), r.toTable());

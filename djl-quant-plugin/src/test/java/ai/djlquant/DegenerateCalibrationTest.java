@@ -32,7 +32,7 @@ class DegenerateCalibrationTest {
                 cal.add(new NDList(batch.apply(model.getNDManager(), i)));
             }
             return Quantizer.quantize(
-                    model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+                    model, CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
         }
     }
 

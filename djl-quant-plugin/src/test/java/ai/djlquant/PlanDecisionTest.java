@@ -58,7 +58,7 @@ class PlanDecisionTest {
                     Quantizer.quantize(
                             model,
                             CalibrationData.fromBatches(heavyTailed(model.getNDManager())),
-                            QuantizationConfig.defaults());
+                            TestConfigs.bySqnr());
             LayerReport first = r.getLayer(FIRST);
             assertEquals(QuantizationMode.DYNAMIC, first.getMode(), first.toString());
             assertTrue(
@@ -77,7 +77,7 @@ class PlanDecisionTest {
                             model,
                             CalibrationData.fromBatches(
                                     TestModels.batches(model.getNDManager(), 16, new Shape(8, 64))),
-                            QuantizationConfig.defaults());
+                            TestConfigs.bySqnr());
             assertEquals(QuantizationMode.STATIC, r.getLayer(FIRST).getMode());
             assertEquals(QuantizationMode.STATIC, r.getLayer(SECOND).getMode());
             assertTrue(r.getLayer(FIRST).getActivationParams().startsWith("uint"));
@@ -110,7 +110,7 @@ class PlanDecisionTest {
             Block original = child(model, 0);
             QuantizationReport r =
                     Quantizer.quantize(
-                            model, CalibrationData.fromBatches(batches), QuantizationConfig.defaults());
+                            model, CalibrationData.fromBatches(batches), TestConfigs.bySqnr());
             LayerReport first = r.getLayer(FIRST);
             assertEquals(QuantizationMode.FP32, first.getMode(), first.toString());
             assertTrue(first.getStaticSqnrDb() < 20 && first.getDynamicSqnrDb() < 20);
@@ -128,7 +128,7 @@ class PlanDecisionTest {
                     Quantizer.quantize(
                             model,
                             CalibrationData.fromBatches(batches),
-                            QuantizationConfig.builder()
+                            TestConfigs.builder()
                                     .optMode(Linear.class, QuantizationMode.DYNAMIC)
                                     .optMode("01*", QuantizationMode.STATIC)
                                     .build());
@@ -149,7 +149,7 @@ class PlanDecisionTest {
                             model,
                             CalibrationData.fromBatches(
                                     TestModels.batches(model.getNDManager(), 4, new Shape(8, 64))),
-                            QuantizationConfig.builder()
+                            TestConfigs.builder()
                                     .optExclude("**2Linear")
                                     .optDefaultMode(QuantizationMode.DYNAMIC)
                                     .build());
@@ -170,7 +170,7 @@ class PlanDecisionTest {
                             model,
                             CalibrationData.fromBatches(
                                     TestModels.batches(model.getNDManager(), 4, new Shape(8, 64))),
-                            QuantizationConfig.builder()
+                            TestConfigs.builder()
                                     .optMode(FIRST, QuantizationMode.FP32)
                                     .build());
             assertSame(first, child(model, 0));
@@ -187,7 +187,7 @@ class PlanDecisionTest {
                             model,
                             CalibrationData.fromBatches(
                                     TestModels.batches(model.getNDManager(), 4, new Shape(8, 64))),
-                            QuantizationConfig.builder()
+                            TestConfigs.builder()
                                     .optWeightGranularity(Granularity.PER_TENSOR)
                                     .build());
             assertTrue(r.getLayer(FIRST).getWeightParams().startsWith("int8 symmetric per-tensor"));

@@ -26,6 +26,7 @@ class PublicApiTest {
     /** What a user of the library may use. */
     private static final Set<String> API =
             Set.of(
+                    "ai.djlquant.AccuracyGoal",
                     "ai.djlquant.CalibrationData",
                     "ai.djlquant.HostProfile",
                     "ai.djlquant.LayerReport",
@@ -55,7 +56,9 @@ class PublicApiTest {
                     "ai.djlquant.observe.PercentileEstimator",
                     "ai.djlquant.observe.RangeEstimator",
                     "ai.djlquant.observe.TensorRangeObserver",
+                    "ai.djlquant.plan.Objective",
                     "ai.djlquant.plan.QuantizationMode",
+                    "ai.djlquant.plan.SpeedComparison",
                     "ai.djlquant.quant.Granularity",
                     "ai.djlquant.quant.QuantParams",
                     "ai.djlquant.quant.QuantScheme");

@@ -56,7 +56,7 @@ class QuantizationConfigTest {
 
             QuantizationReport r =
                     Quantizer.quantize(
-                            model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+                            model, CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
 
             LayerReport first = r.getLayer("01Linear");
             assertEquals(QuantizationMode.STATIC, first.getMode(), first.toString());

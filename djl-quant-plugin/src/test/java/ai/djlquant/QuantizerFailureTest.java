@@ -65,14 +65,14 @@ class QuantizerFailureTest {
                                     Quantizer.quantize(
                                             model,
                                             CalibrationData.fromBatches(cal),
-                                            QuantizationConfig.defaults(),
+                                            TestConfigs.bySqnr(),
                                             failAtReplacement(5)));
             assertTrue(e.getMessage().startsWith("injected failure at convert "), e.getMessage());
             before.assertUnchanged(model, x);
             // and the model quantizes cleanly afterwards
             QuantizationReport r =
                     Quantizer.quantize(
-                            model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+                            model, CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
             assertEquals(8, r.getLayers().size());
         }
     }
@@ -90,7 +90,7 @@ class QuantizerFailureTest {
                             Quantizer.quantize(
                                     model,
                                     CalibrationData.fromBatches(cal),
-                                    QuantizationConfig.defaults(),
+                                    TestConfigs.bySqnr(),
                                     failAtReplacement(7)));
             before.assertUnchanged(model, x);
         }
@@ -124,7 +124,7 @@ class QuantizerFailureTest {
                             Quantizer.quantize(
                                     model,
                                     CalibrationData.fromBatches(cal),
-                                    QuantizationConfig.defaults(),
+                                    TestConfigs.bySqnr(),
                                     failAt(step)));
             before.assertUnchanged(model, x);
         }
@@ -142,12 +142,12 @@ class QuantizerFailureTest {
                             Quantizer.quantize(
                                     model,
                                     CalibrationData.fromBatches(cal),
-                                    QuantizationConfig.defaults(),
+                                    TestConfigs.bySqnr(),
                                     failAtReplacement(1)));
             before.assertUnchanged(model, x);
             QuantizationReport r =
                     Quantizer.quantize(
-                            model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+                            model, CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
             assertTrue(model.getBlock() instanceof ai.djlquant.nn.QuantizedLinear);
             assertTrue(r.getNotes().get(r.getNotes().size() - 1).contains("root block itself"));
         }
@@ -165,7 +165,7 @@ class QuantizerFailureTest {
                                     Quantizer.quantize(
                                             model,
                                             CalibrationData.fromBatches(Collections.emptyList()),
-                                            QuantizationConfig.defaults()));
+                                            TestConfigs.bySqnr()));
             assertEquals(
                     "the calibration source (0 NDList batches) holds no samples.",
                     empty.getMessage());
@@ -178,7 +178,7 @@ class QuantizerFailureTest {
                                     Quantizer.quantize(
                                             model,
                                             CalibrationData.fromBatches(cal),
-                                            QuantizationConfig.builder()
+                                            TestConfigs.builder()
                                                     .optCalibrationSamples(100)
                                                     .build()));
             assertEquals(
@@ -203,7 +203,7 @@ class QuantizerFailureTest {
                                     Quantizer.quantize(
                                             model,
                                             CalibrationData.fromBatches(() -> once),
-                                            QuantizationConfig.defaults()));
+                                            TestConfigs.bySqnr()));
             assertTrue(e.getMessage().contains("gave 0 samples on its second reading but 16"),
                     e.getMessage());
             before.assertUnchanged(model, x);
@@ -229,7 +229,7 @@ class QuantizerFailureTest {
                                     Quantizer.quantize(
                                             model,
                                             CalibrationData.fromBatches(wrong),
-                                            QuantizationConfig.defaults()));
+                                            TestConfigs.bySqnr()));
             assertTrue(
                     e.getMessage()
                             .startsWith(
@@ -259,7 +259,7 @@ class QuantizerFailureTest {
                                                             model.getNDManager(),
                                                             1,
                                                             new Shape(2, 3))),
-                                            QuantizationConfig.defaults()));
+                                            TestConfigs.bySqnr()));
             assertTrue(
                     e.getMessage()
                             .startsWith(
@@ -273,7 +273,7 @@ class QuantizerFailureTest {
     void quantizingTwiceIsRefused() {
         try (Model model = TestModels.model(TestModels.residualCnn(), new Shape(1, 3, 16, 16))) {
             List<NDList> cal = TestModels.batches(model.getNDManager(), 2, new Shape(8, 3, 16, 16));
-            Quantizer.quantize(model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+            Quantizer.quantize(model, CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
             NDArray x = model.getNDManager().randomNormal(new Shape(4, 3, 16, 16));
             ModelSnapshot before = ModelSnapshot.of(model, x);
             IllegalArgumentException e =
@@ -283,7 +283,7 @@ class QuantizerFailureTest {
                                     Quantizer.quantize(
                                             model,
                                             CalibrationData.fromBatches(cal),
-                                            QuantizationConfig.defaults()));
+                                            TestConfigs.bySqnr()));
             assertEquals(
                     "the model is already quantized: layer 01SequentialBlock/01Conv2d is a"
                             + " QuantizedConv2d. Quantize the float model instead.",
@@ -315,7 +315,7 @@ class QuantizerFailureTest {
                                                             new NDList(
                                                                     model.getNDManager()
                                                                             .ones(new Shape(2, 4))))),
-                                            QuantizationConfig.defaults()));
+                                            TestConfigs.bySqnr()));
             assertTrue(e.getMessage().contains("is a PtSymbolBlock (a TorchScript"), e.getMessage());
             assertTrue(e.getMessage().contains("Rebuild the architecture from DJL blocks"));
             assertSame(root, model.getBlock());

@@ -68,7 +68,7 @@ class QuantizerTest {
 
             QuantizationReport report =
                     Quantizer.quantize(
-                            model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+                            model, CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
 
             int convs = 0;
             int linears = 0;
@@ -135,7 +135,7 @@ class QuantizerTest {
                     Quantizer.quantize(
                             model,
                             CalibrationData.fromBatches(cal),
-                            QuantizationConfig.builder().optReleaseFloatWeights(false).build());
+                            TestConfigs.builder().optReleaseFloatWeights(false).build());
 
             int linears = 0;
             for (BlockNode n : BlockTree.walk(model.getBlock()).getNodes()) {
@@ -180,7 +180,7 @@ class QuantizerTest {
             NDArray before = TestModels.run(model, x);
             QuantizationReport r =
                     Quantizer.quantize(
-                            model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+                            model, CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
             assertTrue(model.getBlock().getChildren().get(0).getValue() instanceof QuantizedConv1d);
             LayerReport conv = r.getLayer("01Conv1d");
             assertEquals("02BatchNorm", conv.getFoldedBatchNorm());
@@ -196,7 +196,7 @@ class QuantizerTest {
             List<NDList> cal = TestModels.batches(model.getNDManager(), 2, new Shape(4, 4, 10));
             QuantizationReport r =
                     Quantizer.quantize(
-                            model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+                            model, CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
             LayerReport typed = r.getLayer("01conv");
             assertEquals(QuantizationMode.FP32, typed.getMode());
             assertTrue(
@@ -230,7 +230,7 @@ class QuantizerTest {
             List<NDList> cal = TestModels.batches(model.getNDManager(), 4, new Shape(8, 16));
             QuantizationReport r =
                     Quantizer.quantize(
-                            model, CalibrationData.fromBatches(cal), QuantizationConfig.defaults());
+                            model, CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
             Block first = model.getBlock().getChildren().get(0).getValue();
             assertTrue(first instanceof QuantizedLinear);
             assertTrue(first == model.getBlock().getChildren().get(2).getValue());

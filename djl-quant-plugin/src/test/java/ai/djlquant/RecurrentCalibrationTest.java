@@ -50,7 +50,7 @@ class RecurrentCalibrationTest {
 
             QuantizationReport report =
                     Quantizer.quantize(
-                            model, CalibrationData.fromBatches(batches), QuantizationConfig.defaults());
+                            model, CalibrationData.fromBatches(batches), TestConfigs.bySqnr());
 
             assertFalse(
                     report.getLayers().stream()

@@ -43,7 +43,7 @@ class WholeModelTest {
         try (Model model = TestModels.model(TestModels.residualCnn(), new Shape(1, 3, 16, 16))) {
             List<NDList> cal = TestModels.batches(model.getNDManager(), 16, new Shape(8, 3, 16, 16));
             QuantizationReport r =
-                    quantize(model, cal, QuantizationConfig.defaults(), StepHooks.NONE);
+                    quantize(model, cal, TestConfigs.bySqnr(), StepHooks.NONE);
             QuantizationReport.WholeModel w = r.getWholeModel();
             // measured: 29.0 dB whole model, worst layer 38.0 dB
             assertNull(w.unmeasured());
@@ -64,7 +64,7 @@ class WholeModelTest {
                     quantize(
                             model,
                             cal,
-                            QuantizationConfig.builder().optWholeModelSamples(8).build(),
+                            TestConfigs.builder().optWholeModelSamples(8).build(),
                             StepHooks.NONE);
             QuantizationReport.WholeModel w = r.getWholeModel();
             // measured: 22.2 dB whole model, worst layer 36.6 dB
@@ -79,7 +79,7 @@ class WholeModelTest {
         try (Model model = TestModels.model(linearChain(24), new Shape(1, 64))) {
             List<NDList> cal = TestModels.batches(model.getNDManager(), 8, new Shape(16, 64));
             QuantizationReport r =
-                    quantize(model, cal, QuantizationConfig.defaults(), StepHooks.NONE);
+                    quantize(model, cal, TestConfigs.bySqnr(), StepHooks.NONE);
             QuantizationReport.WholeModel w = r.getWholeModel();
             // measured: every layer alone 33-40 dB, the chain 23.5 dB (24 layers' noise adds up)
             assertTrue(w.worstLayerSqnrDb() > 30, r.toTable());
@@ -99,7 +99,7 @@ class WholeModelTest {
                     quantize(
                             model,
                             cal,
-                            QuantizationConfig.builder().optWholeModelFloor(60).build(),
+                            TestConfigs.builder().optWholeModelFloor(60).build(),
                             StepHooks.NONE);
             assertEquals(1, r.getWarnings().size(), r.toTable());
             assertTrue(r.getWarnings().get(0).contains("below the 60.0 dB floor"), r.toTable());
@@ -118,7 +118,7 @@ class WholeModelTest {
                     quantize(
                             model,
                             cal,
-                            QuantizationConfig.builder()
+                            TestConfigs.builder()
                                     .optDefaultMode(QuantizationMode.STATIC)
                                     .build(),
                             s -> {
@@ -145,7 +145,7 @@ class WholeModelTest {
                     quantize(
                             model,
                             cal,
-                            QuantizationConfig.builder().optWholeModelSamples(0).build(),
+                            TestConfigs.builder().optWholeModelSamples(0).build(),
                             StepHooks.NONE);
             assertTrue(Double.isNaN(r.getWholeModelSqnrDb()));
             assertTrue(r.getWarnings().isEmpty());
@@ -167,7 +167,7 @@ class WholeModelTest {
                     };
             assertThrows(
                     IllegalStateException.class,
-                    () -> quantize(model, cal, QuantizationConfig.defaults(), fail));
+                    () -> quantize(model, cal, TestConfigs.bySqnr(), fail));
             before.assertUnchanged(model, x);
         }
     }
@@ -191,7 +191,7 @@ class WholeModelTest {
                         quantize(
                                 model,
                                 cal,
-                                QuantizationConfig.builder().optDefaultMode(mode).build(),
+                                TestConfigs.builder().optDefaultMode(mode).build(),
                                 count);
                 assertEquals(mode == QuantizationMode.AUTO ? 6 : 3, built.size(), built.toString());
                 for (LayerReport l : r.getLayers()) {

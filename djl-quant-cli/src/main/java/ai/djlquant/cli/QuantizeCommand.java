@@ -16,6 +16,7 @@ import ai.djlquant.observe.MinMaxEstimator;
 import ai.djlquant.observe.MseEstimator;
 import ai.djlquant.observe.PercentileEstimator;
 import ai.djlquant.observe.RangeEstimator;
+import ai.djlquant.plan.Objective;
 import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.quant.Granularity;
 
@@ -119,6 +120,25 @@ final class QuantizeCommand implements Callable<Integer> {
             defaultValue = "per-channel",
             description = "Weight scales: per-channel or per-tensor (default: per-channel).")
     String weights;
+
+    @Option(
+            names = "--objective",
+            paramLabel = "NAME",
+            defaultValue = "balanced",
+            description =
+                    "What AUTO asks of an int8 layer's speed on this CPU: balanced (fp32 only where"
+                            + " int8 is measurably slower), latency (int8 only where measurably"
+                            + " faster) or size (no timing). Default: balanced.")
+    String objective;
+
+    @Option(
+            names = "--serving-batch-sizes",
+            paramLabel = "N[,N...]",
+            split = ",",
+            description =
+                    "Batch sizes the model will serve at; layers and the model are timed at each"
+                            + " (default: 1 and --batch-size).")
+    int[] servingBatchSizes;
 
     @Option(names = "--no-fold-batchnorm", description = "Do not fold BatchNorms into layers.")
     boolean noFold;
@@ -268,7 +288,11 @@ final class QuantizeCommand implements Callable<Integer> {
                         .optRangeEstimator(estimator())
                         .optWeightGranularity(granularity())
                         .optFoldBatchNorm(!noFold)
-                        .optFuseRelu(!noFuse);
+                        .optFuseRelu(!noFuse)
+                        .optObjective(objective());
+        if (servingBatchSizes != null) {
+            b.optServingBatchSizes(servingBatchSizes);
+        }
         if (modeFor != null) {
             for (Map.Entry<String, String> e : modeFor.entrySet()) {
                 b.optMode(e.getKey(), mode("--mode-for " + e.getKey(), e.getValue()));
@@ -283,6 +307,14 @@ final class QuantizeCommand implements Callable<Integer> {
             return b.build();
         } catch (IllegalArgumentException e) {
             throw bad(e.getMessage());
+        }
+    }
+
+    private Objective objective() {
+        try {
+            return Objective.valueOf(objective.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw bad("--objective '" + objective + "' is not an objective: balanced, latency or size.");
         }
     }
 

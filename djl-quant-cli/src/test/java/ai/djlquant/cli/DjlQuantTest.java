@@ -80,7 +80,10 @@ class DjlQuantTest {
                         "--limit",
                         "500",
                         "--report-json",
-                        tmp.resolve("report.json").toString());
+                        tmp.resolve("report.json").toString(),
+                        // every layer int8 whatever its speed here (the counts and bytes below)
+                        "--objective",
+                        "size");
     }
 
     @Test
@@ -100,12 +103,25 @@ class DjlQuantTest {
                         .getAsJsonObject("host")
                         .has("ratio"));
         assertTrue(quantized.out.contains("wrote " + artifact), quantized.out);
+        assertTrue(quantized.out.contains("\nspeed: objective SIZE; whole model fp32/int8"), quantized.out);
         ArtifactManifest m = ArtifactLoader.verify(artifact);
         assertEquals("mlp", m.getModelName());
         assertEquals(3, m.getInt8LayerCount());
         assertEquals(64.0, m.getNumber("calibration", "samples"));
         assertTrue(m.getNumber("accuracy", "int8Top1") > 0.8);
         assertTrue(Files.readString(tmp.resolve("report.json")).contains("\"layers\""));
+    }
+
+    @Test
+    void aBadObjectiveOrServingBatchSizeNamesTheOption() {
+        Result r = run("quantize", "--model", "mlp", "--output", tmp.resolve("x").toString(),
+                "--objective", "fastest");
+        assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());
+        assertTrue(r.err.contains("--objective 'fastest' is not an objective: balanced, latency or size."), r.err);
+        Result b = run("quantize", "--model", "mlp", "--output", tmp.resolve("y").toString(),
+                "--serving-batch-sizes", "1,0");
+        assertEquals(DjlQuant.BAD_ARGUMENTS, b.code, b.toString());
+        assertTrue(b.err.contains("servingBatchSizes must each be from 1 to 4096, got 0."), b.err);
     }
 
     @Test

@@ -20,9 +20,9 @@ import ai.djl.nn.transformer.TransformerEncoderBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djlquant.CalibrationData;
-import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
+import ai.djlquant.TestConfigs;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -217,7 +217,7 @@ final class TestNets {
         return Quantizer.quantize(
                 model,
                 CalibrationData.fromBatches(batches(model.getNDManager(), 4, 3, input)),
-                QuantizationConfig.builder().optCalibrationSamples(32).build());
+                TestConfigs.builder().optCalibrationSamples(32).build());
     }
 
     /** Runs a block on one input in inference mode and returns the output's float values. */

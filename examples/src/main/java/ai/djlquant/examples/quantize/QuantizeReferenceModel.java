@@ -23,6 +23,7 @@ import ai.djlquant.examples.eval.EvaluationResult;
 import ai.djlquant.examples.eval.ModelEvaluator;
 import ai.djlquant.examples.models.ReferenceModel;
 import ai.djlquant.kernel.Int8Backends;
+import ai.djlquant.plan.Objective;
 
 import com.google.gson.GsonBuilder;
 
@@ -128,10 +129,14 @@ public final class QuantizeReferenceModel {
                     o.models.resolve(ref.modelName()));
 
             List<Image> images = CalibrationImages.load(o.calibration);
-            QuantizationConfig config =
-                    o.samples > 0
-                            ? QuantizationConfig.builder().optCalibrationSamples(o.samples).build()
-                            : QuantizationConfig.defaults();
+            QuantizationConfig.Builder builder = QuantizationConfig.builder();
+            if (o.samples > 0) {
+                builder.optCalibrationSamples(o.samples);
+            }
+            if (o.objective != null) {
+                builder.optObjective(o.objective);
+            }
+            QuantizationConfig config = builder.build();
             System.out.printf(
                     "%n2. quantize with the default config: %d of the %d calibration images in"
                         + " %s%n",
@@ -245,6 +250,7 @@ public final class QuantizeReferenceModel {
         int rounds = 9;
         int threads;
         int limit = Integer.MAX_VALUE;
+        Objective objective;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -284,6 +290,15 @@ public final class QuantizeReferenceModel {
                         break;
                     case "--json":
                         o.json = Paths.get(value(args, ++i, a));
+                        break;
+                    case "--objective":
+                        String v = value(args, ++i, a);
+                        try {
+                            o.objective = Objective.valueOf(v.toUpperCase(Locale.ROOT));
+                        } catch (IllegalArgumentException e) {
+                            throw new IllegalArgumentException(
+                                    "--objective takes balanced, latency or size, got " + v);
+                        }
                         break;
                     default:
                         if (a.startsWith("--")) {

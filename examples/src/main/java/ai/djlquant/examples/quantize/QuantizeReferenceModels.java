@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.dataset.Dataset;
 import ai.djlquant.CalibrationData;
+import ai.djlquant.HostProfile;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
@@ -17,6 +18,7 @@ import ai.djlquant.examples.data.IdxDataset;
 import ai.djlquant.examples.eval.EvaluationResult;
 import ai.djlquant.examples.eval.ModelEvaluator;
 import ai.djlquant.examples.models.ReferenceModel;
+import ai.djlquant.plan.Objective;
 import ai.djlquant.plan.QuantizationMode;
 
 import java.nio.charset.StandardCharsets;
@@ -43,8 +45,8 @@ import java.util.Locale;
  *
  * Options after the three directories: {@code --models cnn,resnet,mlp}, {@code --json FILE} (one
  * object per model), {@code --reports DIR} (each model's quantization report as JSON), {@code
- * --threads N} (DJL's intra-op threads, passed on to oneDNN; default PyTorch's), {@code --quick}
- * (fewer timing rounds).
+ * --threads N} (DJL's intra-op threads, passed on to oneDNN; default PyTorch's), {@code
+ * --objective balanced|latency|size} (default balanced), {@code --quick} (fewer timing rounds).
  */
 public final class QuantizeReferenceModels {
 
@@ -149,6 +151,7 @@ public final class QuantizeReferenceModels {
      * @param timer the side-by-side timer, or null to skip speed
      * @param measureFloat whether to measure the float model's top-1 (otherwise its {@code
      *     metrics.json} value, which the main job checks against the harness)
+     * @param config the quantization config
      * @return the numbers
      * @throws Exception if a model or the data cannot be loaded
      */
@@ -158,7 +161,8 @@ public final class QuantizeReferenceModels {
             IdxDataset test,
             List<Image> calibration,
             SideBySide timer,
-            boolean measureFloat)
+            boolean measureFloat,
+            QuantizationConfig config)
             throws Exception {
         ModelEvaluator accuracy =
                 ModelEvaluator.builder()
@@ -180,7 +184,7 @@ public final class QuantizeReferenceModels {
                     Quantizer.quantize(
                             int8,
                             CalibrationData.fromInputs(calibration, FashionMnist.newTranslator(), 32),
-                            QuantizationConfig.defaults());
+                            config);
             EvaluationResult after = accuracy.evaluate(r.model + " int8", int8);
             r.int8Top1 = after.getTop1();
             r.int8Bytes = after.getParameterBytes();
@@ -225,6 +229,7 @@ public final class QuantizeReferenceModels {
         Path reports = null;
         boolean quick = false;
         int threads = 0;
+        Objective objective = Objective.BALANCED;
         for (int i = 3; i < args.length; i++) {
             switch (args[i]) {
                 case "--models":
@@ -235,6 +240,9 @@ public final class QuantizeReferenceModels {
                     break;
                 case "--reports":
                     reports = Paths.get(args[++i]);
+                    break;
+                case "--objective":
+                    objective = Objective.valueOf(args[++i].toUpperCase(Locale.ROOT));
                     break;
                 case "--quick":
                     quick = true;
@@ -259,9 +267,14 @@ public final class QuantizeReferenceModels {
                 "Fashion-MNIST test split: %d images; calibration: %d images from %s%n",
                 test.size(), calibration.size(), calibrationDir.normalize());
         System.out.println(ModelEvaluator.threadInfo());
+        HostProfile host = HostProfile.current();
+        System.out.println("# host: " + host.toLine());
+        QuantizationConfig config = QuantizationConfig.builder().optObjective(objective).build();
+        System.out.println("config: " + config);
         List<Result> results = new ArrayList<>();
         for (String name : names) {
-            Result r = run(ReferenceModel.of(name), modelsDir, test, calibration, timer, true);
+            Result r =
+                    run(ReferenceModel.of(name), modelsDir, test, calibration, timer, true, config);
             System.out.println();
             System.out.println("== " + name + " quantization report");
             System.out.print(r.report.toTable());
@@ -276,7 +289,7 @@ public final class QuantizeReferenceModels {
         }
         System.out.println();
         System.out.printf(
-                "%-7s %9s %9s %7s %10s %10s %7s %10s %10s %7s %10s %10s %7s  %s%n",
+                "%-7s %9s %9s %7s %10s %10s %7s %10s %10s %7s %10s %10s %7s  %-8s %s%n",
                 "model",
                 "fp32 top1",
                 "int8 top1",
@@ -290,14 +303,17 @@ public final class QuantizeReferenceModels {
                 "b32 fp32us",
                 "b32 int8us",
                 "speed",
-                "S/D/F");
+                "S/D/F",
+                "host x");
         for (Result r : results) {
-            System.out.println(r.row());
+            System.out.printf(Locale.ROOT, "%s  %.2fx%n", r.row(), host.ratio());
         }
         System.out.println(
                 "change: int8 top-1 minus fp32 top-1 in points; size: int8 / fp32 parameter"
                         + " bytes; speed: fp32 / int8 forward time (median of alternating rounds);"
-                        + " S/D/F: static / dynamic / fp32 layers.");
+                        + " S/D/F: static / dynamic / fp32 layers; host x: this host's int8 / fp32"
+                        + " GEMM throughput ratio (the host line above), objective " + objective
+                        + ".");
         if (json != null) {
             StringBuilder sb = new StringBuilder("[\n");
             for (int i = 0; i < results.size(); i++) {

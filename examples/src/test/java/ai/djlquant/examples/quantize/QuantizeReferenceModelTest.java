@@ -56,7 +56,10 @@ class QuantizeReferenceModelTest {
                             "--rounds",
                             "1",
                             "--json",
-                            json.toString()
+                            json.toString(),
+                            // every layer int8 (the byte check below), whatever its speed here
+                            "--objective",
+                            "size"
                         });
         QuantizeReferenceModel.Summary s = QuantizeReferenceModel.run(o);
         assertTrue(s.identical, "the reloaded artifact predicts identically");

@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.modality.cv.Image;
 import ai.djl.training.dataset.Dataset;
+import ai.djlquant.LayerReport;
+import ai.djlquant.QuantizationConfig;
 import ai.djlquant.examples.TestData;
 import ai.djlquant.examples.data.IdxDataset;
 import ai.djlquant.examples.models.ReferenceModel;
+import ai.djlquant.plan.Objective;
 import ai.djlquant.plan.QuantizationMode;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -17,11 +20,14 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.util.List;
 
 /**
- * The three reference models quantized with the default config on the committed calibration
- * subset, evaluated on the whole committed test split: top-1 drops at most 0.5 points from the
- * float model's recorded top-1 (issue 5; measured -0.09 to +0.09; the main job checks the
- * recorded values against the harness) and the parameters take at most 0.27x their float bytes
- * (measured 0.249-0.251x). Speed is measured by {@link QuantizeReferenceModels}' main, not here.
+ * The three reference models quantized on the committed calibration subset, evaluated on the
+ * whole committed test split. With objective SIZE (every layer int8, whatever its speed here):
+ * top-1 drops at most 0.5 points from the float model's recorded top-1 (issue 5; measured -0.09 to
+ * +0.09; the main job checks the recorded values against the harness) and the parameters take at
+ * most 0.27x their float bytes (measured 0.249-0.251x). With the default objective (BALANCED:
+ * layers measurably slower in int8 on this host stay fp32, so which ones depends on the host):
+ * top-1 drops at most 0.5 points, and every layer left fp32 says why. Speed is measured by {@link
+ * QuantizeReferenceModels}' main, not here.
  */
 class QuantizeReferenceModelsTest {
 
@@ -38,13 +44,40 @@ class QuantizeReferenceModelsTest {
 
     @ParameterizedTest
     @EnumSource(ReferenceModel.class)
-    void defaultConfigKeepsAccuracyAndQuartersTheBytes(ReferenceModel m) throws Exception {
+    void sizeObjectiveKeepsAccuracyAndQuartersTheBytes(ReferenceModel m) throws Exception {
+        QuantizationConfig size = QuantizationConfig.builder().optObjective(Objective.SIZE).build();
         QuantizeReferenceModels.Result r =
                 QuantizeReferenceModels.run(
-                        m, TestData.modelsDir(), test, calibration, null, false);
+                        m, TestData.modelsDir(), test, calibration, null, false, size);
         assertTrue(r.dropPoints() <= 0.5, m + ": top-1 " + r.fp32Top1 + " -> " + r.int8Top1);
         assertTrue(r.bytesRatio() <= 0.27, m + ": bytes " + r.fp32Bytes + " -> " + r.int8Bytes);
         assertEquals(0, r.report.count(QuantizationMode.FP32), r.report.toTable());
         assertEquals(512, r.report.getCalibrationSamples());
+    }
+
+    @ParameterizedTest
+    @EnumSource(ReferenceModel.class)
+    void defaultConfigKeepsAccuracyAndSaysWhyALayerStaysFp32(ReferenceModel m) throws Exception {
+        QuantizeReferenceModels.Result r =
+                QuantizeReferenceModels.run(
+                        m,
+                        TestData.modelsDir(),
+                        test,
+                        calibration,
+                        null,
+                        false,
+                        QuantizationConfig.defaults());
+        assertTrue(r.dropPoints() <= 0.5, m + ": top-1 " + r.fp32Top1 + " -> " + r.int8Top1);
+        assertEquals(Objective.BALANCED, r.report.getSpeed().objective());
+        assertEquals(List.of(1, 32), r.report.getSpeed().servingBatchSizes());
+        assertEquals(2, r.report.getSpeed().model().size(), r.report.toTable());
+        for (LayerReport l : r.report.getLayers()) {
+            if (l.getMode() == QuantizationMode.FP32) {
+                assertTrue(
+                        l.getReason().startsWith("AUTO (BALANCED): "), l.toString());
+            } else {
+                assertEquals(2, l.getSpeeds().size(), l.toString());
+            }
+        }
     }
 }

@@ -1,0 +1,120 @@
+package ai.djlquant;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djlquant.plan.SpeedComparison;
+import ai.djlquant.transform.Replacement;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The model timing, after convert: the whole int8 model against the whole fp32 model (every int8
+ * layer's fp32 block put back, BatchNorms still folded) at every serving batch size, side by side
+ * ({@link SideBySideTimer}), on inputs made from a calibration batch kept for the whole-model
+ * check. The fp32 side is the int8 tree with its layers swapped back for the length of each of its
+ * rounds ({@link ModelEdit#beginTrial}); nothing stays changed.
+ */
+final class ModelTiming {
+
+    /**
+     * The model's speed.
+     *
+     * @param speeds one comparison per serving batch size that could be timed
+     * @param unmeasured why it was not timed (or not at every size), or null
+     */
+    record Result(List<SpeedComparison> speeds, String unmeasured) {
+
+        static Result unmeasured(String why) {
+            return new Result(List.of(), why);
+        }
+    }
+
+    private ModelTiming() {}
+
+    /**
+     * Times the model.
+     *
+     * @param edit the model's edit, converted
+     * @param swaps the layers' swaps
+     * @param layers the decided layers as converted
+     * @param reference the batches kept for the whole-model check
+     * @param sizes the serving batch sizes
+     * @param manager where the inputs and intermediates live (freed here)
+     * @return the speeds
+     */
+    static Result measure(
+            ModelEdit edit,
+            LayerSwaps swaps,
+            List<DecidedLayer> layers,
+            ReferenceOutputs reference,
+            List<Integer> sizes,
+            NDManager manager) {
+        if (reference.inputs().isEmpty()) {
+            return Result.unmeasured("no calibration batch was kept to time it on");
+        }
+        List<Replacement> toFloat = swaps.allToFloat(layers);
+        if (toFloat.isEmpty()) {
+            return Result.unmeasured("no layer is int8");
+        }
+        Model model = edit.model();
+        SideBySideTimer timer = SideBySideTimer.forModels();
+        List<SpeedComparison> out = new ArrayList<>();
+        List<Integer> skipped = new ArrayList<>();
+        try (NDManager scope = manager.newSubManager()) {
+            ParameterStore store = new ParameterStore(scope, false);
+            NDList batch = reference.inputs().get(0);
+            for (int n : sizes) {
+                NDList input = ServingBatches.rows(batch, n);
+                if (input == null) {
+                    skipped.add(n);
+                    continue;
+                }
+                for (int i = 0; i < input.size(); i++) {
+                    if (input.get(i) != batch.get(i)) {
+                        input.get(i).attach(scope);
+                    }
+                }
+                SideBySideTimer.Side int8 = () -> call(model.getBlock(), store, scope, input);
+                SideBySideTimer.Side fp32 =
+                        new SideBySideTimer.Side() {
+                            private ModelEdit.Trial trial;
+
+                            @Override
+                            public void enter() {
+                                trial = edit.beginTrial(toFloat);
+                            }
+
+                            @Override
+                            public void call() {
+                                ModelTiming.call(model.getBlock(), store, scope, input);
+                            }
+
+                            @Override
+                            public void exit() {
+                                trial.close();
+                            }
+                        };
+                out.add(timer.compare(n, fp32, int8, "model"));
+            }
+        }
+        String why =
+                skipped.isEmpty()
+                        ? null
+                        : "not timed at batch size " + skipped
+                                + ": an input's first dimension is not the batch's";
+        return new Result(out, why);
+    }
+
+    /** One forward in its own scope, so its intermediates are freed at once. */
+    private static void call(
+            Block root, ParameterStore store, NDManager parent, NDList input) {
+        try (NDManager call = parent.newSubManager()) {
+            input.tempAttach(call);
+            root.forward(store, input, false);
+        }
+    }
+}

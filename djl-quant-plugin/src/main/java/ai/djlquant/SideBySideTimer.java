@@ -1,0 +1,181 @@
+package ai.djlquant;
+
+import ai.djlquant.plan.SpeedComparison;
+
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Times an fp32 side and an int8 side of the same computation alternately, in one thread of this
+ * process at the engine's thread count, so that other load hits both alike: a warm-up of both
+ * (the JIT, oneDNN's primitive creation, caches), then rounds of back-to-back calls, the order of
+ * the sides swapped every round; each round gives each side's mean time per call, and {@link
+ * SpeedComparison#of} makes the verdict from the paired rounds.
+ *
+ * <p>Bounded: a side whose call is longer than a round runs one call per round, and the number of
+ * rounds drops (to no fewer than three) so that the rounds of one comparison take about {@code
+ * budgetNanos}.
+ */
+final class SideBySideTimer {
+
+    /** One side: {@link #enter} before its calls in a round, {@link #exit} after (even on failure). */
+    interface Side {
+        /** Makes one call. */
+        void call();
+
+        /** Gets ready for a round of calls. */
+        default void enter() {}
+
+        /** Undoes {@link #enter}. */
+        default void exit() {}
+    }
+
+    private static final int MAX_CALLS = 100_000;
+
+    /** Two warm-up rounds this close (relative) mean the side has settled. */
+    private static final double SETTLED = 0.1;
+
+
+    private final int rounds;
+    private final long warmupNanos;
+    private final long roundNanos;
+    private final long budgetNanos;
+    private final long maxWarmupNanos;
+    private final int coldCalls;
+    private final Set<String> warm = new HashSet<>();
+
+    /**
+     * Creates a timer.
+     *
+     * @param rounds the rounds when calls are short (odd, for a true median)
+     * @param warmupNanos the least warm-up per side
+     * @param roundNanos the target length of a round per side
+     * @param budgetNanos the target time of all rounds of one comparison
+     * @param maxWarmupNanos the most warm-up per side
+     * @param coldCalls the calls each side makes before the first timing of a kind of
+     *     computation (within {@code maxWarmupNanos}): the JIT compiles the int8 path's Java code
+     *     only after a few thousand calls (the reference MLP's int8 layer at batch 1: 160 us per
+     *     call after a 5 ms warm-up, its whole int8 model 44 us after 1 s; the time per call
+     *     looked settled long before it was)
+     */
+    SideBySideTimer(
+            int rounds,
+            long warmupNanos,
+            long roundNanos,
+            long budgetNanos,
+            long maxWarmupNanos,
+            int coldCalls) {
+        this.rounds = rounds;
+        this.warmupNanos = warmupNanos;
+        this.roundNanos = roundNanos;
+        this.budgetNanos = budgetNanos;
+        this.maxWarmupNanos = maxWarmupNanos;
+        this.coldCalls = coldCalls;
+    }
+
+    /**
+     * For one layer at one batch size: 7 rounds of 1 ms a side, after 5 ms to 1 s of warm-up
+     * (3,000 calls the first time a kind of int8 block is timed).
+     */
+    static SideBySideTimer forLayers() {
+        return new SideBySideTimer(7, 5_000_000L, 1_000_000L, 400_000_000L, 1_000_000_000L, 3000);
+    }
+
+    /**
+     * For a whole model at one batch size: 7 rounds of 10 ms a side, after 50 ms to 3 s of
+     * warm-up (500 calls of the model the first time: thousands of its layers' calls).
+     */
+    static SideBySideTimer forModels() {
+        return new SideBySideTimer(7, 50_000_000L, 10_000_000L, 4_000_000_000L, 3_000_000_000L, 500);
+    }
+
+    /**
+     * Times both sides.
+     *
+     * @param batchSize the batch size the sides run at (for the result)
+     * @param fp32 the fp32 side
+     * @param int8 the int8 side
+     * @param kind what the computation is (the int8 block's class and mode, "model"): the first
+     *     comparison of a kind warms both sides for the cold calls
+     * @return the comparison
+     */
+    SpeedComparison compare(int batchSize, Side fp32, Side int8, String kind) {
+        int cold = warm.add(kind) ? coldCalls : 0;
+        double f = warmUp(fp32, cold);
+        double q = warmUp(int8, cold);
+        int callsF = calls(f);
+        int callsQ = calls(q);
+        double perRound = f * callsF + q * callsQ;
+        int n = (int) Math.max(3, Math.min(rounds, budgetNanos / Math.max(1, perRound))) | 1;
+        double[] tf = new double[n];
+        double[] tq = new double[n];
+        for (int r = 0; r < n; r++) {
+            if (r % 2 == 0) {
+                tf[r] = round(fp32, callsF);
+                tq[r] = round(int8, callsQ);
+            } else {
+                tq[r] = round(int8, callsQ);
+                tf[r] = round(fp32, callsF);
+            }
+        }
+        return SpeedComparison.of(batchSize, micros(tf), micros(tq));
+    }
+
+    /**
+     * Runs a side until its time per call settles: first {@code coldCalls} calls (the first time
+     * a kind is timed), then rounds grow to about a round's length and repeat until one is within
+     * {@value #SETTLED} of the one before, after at least the warm-up time; all of it within
+     * {@code maxWarmupNanos} (then the side is timed as it is).
+     *
+     * @return its last mean nanoseconds per call
+     */
+    private double warmUp(Side side, int coldCalls) {
+        long spent = 0;
+        int calls = 1;
+        double last = round(side, calls);
+        spent += (long) last;
+        for (int done = 1; done < coldCalls && spent < maxWarmupNanos; done += 100) {
+            last = round(side, 100);
+            spent += (long) (last * 100);
+        }
+        while (calls < MAX_CALLS && last * calls < roundNanos) {
+            calls *= 2;
+            last = round(side, calls);
+            spent += (long) (last * calls);
+        }
+        double previous = Double.MAX_VALUE;
+        while (spent < maxWarmupNanos
+                && (spent < warmupNanos || Math.abs(last - previous) > SETTLED * previous)) {
+            previous = last;
+            last = round(side, calls);
+            spent += (long) (last * calls);
+        }
+        return last;
+    }
+
+    private int calls(double nanosPerCall) {
+        return (int) Math.max(1, Math.min(MAX_CALLS, roundNanos / Math.max(1, nanosPerCall)));
+    }
+
+    /** Mean nanoseconds per call over {@code calls} back-to-back calls. */
+    private static double round(Side side, int calls) {
+        side.enter();
+        try {
+            long start = System.nanoTime();
+            for (int i = 0; i < calls; i++) {
+                side.call();
+            }
+            return (double) (System.nanoTime() - start) / calls;
+        } finally {
+            side.exit();
+        }
+    }
+
+    private static double[] micros(double[] nanos) {
+        double[] us = new double[nanos.length];
+        for (int i = 0; i < us.length; i++) {
+            us[i] = Math.max(nanos[i], 1) / 1e3;
+        }
+        return us;
+    }
+}
