@@ -17,6 +17,8 @@ import ai.djlquant.quant.QuantParams;
  * @param statistics what calibration recorded for it (null where it was not observed)
  * @param measuredSamples the number of input samples the SQNRs were measured on
  * @param screen what its kept inputs looked like (non-finite batches, an outlier range)
+ * @param turnedDown the int8 block the accuracy rule chose and the speed rule turned down, kept
+ *     for the plan check; null if speed changed nothing
  */
 record DecidedLayer(
         ObservedLayer observed,
@@ -25,7 +27,29 @@ record DecidedLayer(
         Block finalBlock,
         CalibrationStatistics statistics,
         long measuredSamples,
-        KeptInputScreen screen) {
+        KeptInputScreen screen,
+        TurnedDown turnedDown) {
+
+    /**
+     * What the accuracy rule wanted for a layer that the speed rule turned down.
+     *
+     * @param block the int8 block it chose (its ReLU fused as the layer allows)
+     * @param decision its decision, with the timings that turned it down
+     */
+    record TurnedDown(Block block, ModeDecision decision) {}
+
+    /** This layer with another decision and final block; nothing is turned down any more. */
+    DecidedLayer with(ModeDecision newDecision, Block newFinalBlock) {
+        return new DecidedLayer(
+                observed,
+                newDecision,
+                activationParams,
+                newFinalBlock,
+                statistics,
+                measuredSamples,
+                screen,
+                null);
+    }
 
     /** The mode the layer runs in now. */
     QuantizationMode mode() {

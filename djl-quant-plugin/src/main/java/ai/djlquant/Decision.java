@@ -107,7 +107,7 @@ final class Decision {
                 c.choice().mode() == QuantizationMode.FP32
                         ? chooser.decide(c.choice(), Double.NaN, Double.NaN, o.notObserved())
                         : new ModeDecision(QuantizationMode.FP32, o.notObserved(), Double.NaN, Double.NaN);
-        return new DecidedLayer(o, d, null, o.layer().floatBlock(), null, 0, KeptInputScreen.NONE);
+        return new DecidedLayer(o, d, null, o.layer().floatBlock(), null, 0, KeptInputScreen.NONE, null);
     }
 
     private DecidedLayer decide(ObservedLayer o) {
@@ -117,7 +117,7 @@ final class Decision {
             ModeDecision d =
                     new ModeDecision(
                             QuantizationMode.FP32, stats.unsupportedInput(), Double.NaN, Double.NaN);
-            return new DecidedLayer(o, d, null, layer.floatBlock(), stats, 0, KeptInputScreen.NONE);
+            return new DecidedLayer(o, d, null, layer.floatBlock(), stats, 0, KeptInputScreen.NONE, null);
         }
         Observer obs = stats.activation();
         String unmeasured = null;
@@ -148,6 +148,7 @@ final class Decision {
         List<NDArray> batches = new ArrayList<>();
         KeptInputScreen screen = KeptInputScreen.screen(o.recorder().takeKeptBatches(), batches);
         ModeDecision d;
+        ModeDecision byAccuracy;
         long rows;
         try {
             Measured m = measure(o, batches, screen, staticBlock, dynamicBlock);
@@ -156,7 +157,7 @@ final class Decision {
                 unmeasured = m.unmeasured();
             }
             ModeRules.Choice choice = layer.candidate().choice();
-            ModeDecision byAccuracy = chooser.decide(choice, m.staticDb(), m.dynamicDb(), unmeasured);
+            byAccuracy = chooser.decide(choice, m.staticDb(), m.dynamicDb(), unmeasured);
             // static turned down for speed may give way to dynamic if that is accurate enough
             QuantizationMode alternative =
                     byAccuracy.mode() == QuantizationMode.STATIC
@@ -183,13 +184,20 @@ final class Decision {
                     case DYNAMIC -> dynamicBlock;
                     default -> layer.floatBlock();
                 };
-        if (chosen != staticBlock) {
+        // the block the accuracy rule chose but speed turned down waits for the plan check
+        DecidedLayer.TurnedDown turnedDown = null;
+        if (d.mode() != byAccuracy.mode()) {
+            Block wanted = byAccuracy.mode() == QuantizationMode.STATIC ? staticBlock : dynamicBlock;
+            turnedDown = new DecidedLayer.TurnedDown(wanted, byAccuracy.with(byAccuracy.mode(), byAccuracy.reason(), d.speeds()));
+        }
+        Block kept = turnedDown == null ? null : turnedDown.block();
+        if (chosen != staticBlock && kept != staticBlock) {
             ModelEdit.release(staticBlock);
         }
-        if (chosen != dynamicBlock) {
+        if (chosen != dynamicBlock && kept != dynamicBlock) {
             ModelEdit.release(dynamicBlock);
         }
-        return new DecidedLayer(o, d, activation, chosen, stats, rows, screen);
+        return new DecidedLayer(o, d, activation, chosen, stats, rows, screen, turnedDown);
     }
 
     /**

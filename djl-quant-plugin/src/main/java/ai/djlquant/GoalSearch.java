@@ -249,14 +249,9 @@ final class GoalSearch {
             if (back.contains(d)) {
                 ModelEdit.release(d.finalBlock());
                 out.add(
-                        new DecidedLayer(
-                                d.observed(),
+                        d.with(
                                 d.decision().with(QuantizationMode.FP32, why, d.decision().speeds()),
-                                d.activationParams(),
-                                d.layer().floatBlock(),
-                                d.statistics(),
-                                d.measuredSamples(),
-                                d.screen()));
+                                d.layer().floatBlock()));
             } else {
                 out.add(d);
             }

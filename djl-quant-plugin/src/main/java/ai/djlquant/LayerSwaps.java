@@ -41,14 +41,20 @@ final class LayerSwaps {
     }
 
     /**
-     * The replacements that put another int8 block of a layer where its int8 block is now.
+     * The replacements that put an int8 block of a layer where its block is now (its fp32 block or
+     * another int8 block), with the stand-in where its ReLU is if the int8 block fuses it.
      *
-     * @param d a converted layer in an int8 mode
-     * @param int8 the other block (its ReLU fused as the first one's)
+     * @param d a converted layer
+     * @param int8 the int8 block, its ReLU fused as the layer allows
      * @return the replacements
      */
     List<Replacement> toInt8(DecidedLayer d, Block int8) {
-        return List.of(new Replacement(d.finalBlock(), int8));
+        List<Replacement> r = new ArrayList<>(2);
+        r.add(new Replacement(d.finalBlock(), int8));
+        if (d.layer().hasRelu() && !d.fusesRelu()) {
+            r.add(new Replacement(d.layer().relu().getBlock(), standIn(d.layer())));
+        }
+        return r;
     }
 
     /**

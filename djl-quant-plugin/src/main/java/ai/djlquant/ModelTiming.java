@@ -43,6 +43,7 @@ final class ModelTiming {
      * @param layers the decided layers as converted
      * @param reference the batches kept for the whole-model check
      * @param sizes the serving batch sizes
+     * @param timer the timer (shared with the plan check: the model is warmed once)
      * @param manager where the inputs and intermediates live (freed here)
      * @return the speeds
      */
@@ -52,6 +53,7 @@ final class ModelTiming {
             List<DecidedLayer> layers,
             ReferenceOutputs reference,
             List<Integer> sizes,
+            SideBySideTimer timer,
             NDManager manager) {
         if (reference.inputs().isEmpty()) {
             return Result.unmeasured("no calibration batch was kept to time it on");
@@ -60,13 +62,44 @@ final class ModelTiming {
         if (toFloat.isEmpty()) {
             return Result.unmeasured("no layer is int8");
         }
-        Model model = edit.model();
-        SideBySideTimer timer = SideBySideTimer.forModels();
-        List<SpeedComparison> out = new ArrayList<>();
         List<Integer> skipped = new ArrayList<>();
+        List<SpeedComparison> out =
+                sideBySide(edit, toFloat, true, reference.inputs().get(0), sizes, timer, manager, skipped);
+        String why =
+                skipped.isEmpty()
+                        ? null
+                        : "not timed at batch size " + skipped
+                                + ": an input's first dimension is not the batch's";
+        return new Result(out, why);
+    }
+
+    /**
+     * Times the tree as it is against the tree with {@code swap} in place (made for the length of
+     * each of its rounds and taken back), at every size, on rows of one kept batch.
+     *
+     * @param edit the model's edit
+     * @param swap the replacements that make the other version of the model
+     * @param swappedIsFirst whether the swapped version is the comparison's first ("fp32") side
+     * @param batch the kept batch the inputs are made from
+     * @param sizes the batch sizes
+     * @param timer the timer
+     * @param manager where the inputs and intermediates live (freed here)
+     * @param skipped receives the sizes the inputs could not be made at
+     * @return one comparison per size timed
+     */
+    static List<SpeedComparison> sideBySide(
+            ModelEdit edit,
+            List<Replacement> swap,
+            boolean swappedIsFirst,
+            NDList batch,
+            List<Integer> sizes,
+            SideBySideTimer timer,
+            NDManager manager,
+            List<Integer> skipped) {
+        Model model = edit.model();
+        List<SpeedComparison> out = new ArrayList<>();
         try (NDManager scope = manager.newSubManager()) {
             ParameterStore store = new ParameterStore(scope, false);
-            NDList batch = reference.inputs().get(0);
             for (int n : sizes) {
                 NDList input = ServingBatches.rows(batch, n);
                 if (input == null) {
@@ -78,14 +111,14 @@ final class ModelTiming {
                         input.get(i).attach(scope);
                     }
                 }
-                SideBySideTimer.Side int8 = () -> call(model.getBlock(), store, scope, input);
-                SideBySideTimer.Side fp32 =
+                SideBySideTimer.Side asIs = () -> call(model.getBlock(), store, scope, input);
+                SideBySideTimer.Side swapped =
                         new SideBySideTimer.Side() {
                             private ModelEdit.Trial trial;
 
                             @Override
                             public void enter() {
-                                trial = edit.beginTrial(toFloat);
+                                trial = edit.beginTrial(swap);
                             }
 
                             @Override
@@ -98,15 +131,13 @@ final class ModelTiming {
                                 trial.close();
                             }
                         };
-                out.add(timer.compare(n, fp32, int8, "model"));
+                out.add(
+                        swappedIsFirst
+                                ? timer.compare(n, swapped, asIs, "model")
+                                : timer.compare(n, asIs, swapped, "model"));
             }
         }
-        String why =
-                skipped.isEmpty()
-                        ? null
-                        : "not timed at batch size " + skipped
-                                + ": an input's first dimension is not the batch's";
-        return new Result(out, why);
+        return out;
     }
 
     /** One forward in its own scope, so its intermediates are freed at once. */

@@ -105,6 +105,7 @@ public final class Quantizer {
         WholeModelError whole;
         QuantizationReport.Speed speed;
         QuantizationReport.GoalResult goalResult = null;
+        String planNote = null;
         try (NDManager kept = model.getNDManager().newSubManager()) {
             kept.setName("djl-quant calibration samples");
             folded = Folding.fold(edit, tree, candidates, config.isFoldBatchNorm());
@@ -143,6 +144,20 @@ public final class Quantizer {
                 LayerSwaps swaps = new LayerSwaps();
                 Conversion.convert(edit, decided, swaps, hooks);
                 ReferenceOutputs referenceOutputs = reference.take();
+                SideBySideTimer modelTimer = SideBySideTimer.forModels();
+                PlanCheck.Result checked =
+                        PlanCheck.run(
+                                edit,
+                                swaps,
+                                decided,
+                                referenceOutputs,
+                                serving,
+                                config.getObjective(),
+                                modelTimer,
+                                kept);
+                decided = checked.layers();
+                planNote = checked.note();
+                hooks.reached("plan check");
                 whole = WholeModelCheck.measure(model, referenceOutputs, kept);
                 hooks.reached("measure");
                 if (goal != null) {
@@ -165,7 +180,8 @@ public final class Quantizer {
                 }
                 ModelTiming.Result timed =
                         config.isTimeModel()
-                                ? ModelTiming.measure(edit, swaps, decided, referenceOutputs, serving, kept)
+                                ? ModelTiming.measure(
+                                        edit, swaps, decided, referenceOutputs, serving, modelTimer, kept)
                                 : ModelTiming.Result.unmeasured("model timing is off (optTimeModel)");
                 speed =
                         new QuantizationReport.Speed(
@@ -197,7 +213,8 @@ public final class Quantizer {
                         floatBytes,
                         whole,
                         speed,
-                        goalResult);
+                        goalResult,
+                        planNote);
         QuantizationReport report =
                 Reporting.report(inputs, (System.nanoTime() - start) / 1e9, decideNanos / 1e9);
         if (config.isReleaseFloatWeights()) {

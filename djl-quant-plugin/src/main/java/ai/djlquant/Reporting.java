@@ -45,6 +45,7 @@ final class Reporting {
      * @param wholeModel the whole model's error after convert
      * @param speed the whole model's speed after convert
      * @param goal what the accuracy goal found, or null if none was set
+     * @param planCheck what the plan check found, or null if there was nothing to check
      */
     record Inputs(
             ModelEdit edit,
@@ -59,13 +60,17 @@ final class Reporting {
             long modelFloatBytes,
             WholeModelError wholeModel,
             QuantizationReport.Speed speed,
-            QuantizationReport.GoalResult goal) {}
+            QuantizationReport.GoalResult goal,
+            String planCheck) {}
 
     private Reporting() {}
 
     static QuantizationReport report(Inputs in, double totalSeconds, double decideSeconds) {
         List<LayerReport> rows = rows(in);
         List<String> notes = notes(in);
+        if (in.planCheck() != null) {
+            notes.add(in.planCheck() + ".");
+        }
         QuantizationConfig c = in.config();
         QuantizationReport.WholeModel whole = wholeModel(in);
         notes.addAll(CalibrationFindings.notes(in.layers()));

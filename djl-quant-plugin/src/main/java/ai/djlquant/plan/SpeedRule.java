@@ -106,7 +106,14 @@ public final class SpeedRule {
         return byAccuracy.with(QuantizationMode.FP32, "AUTO (" + objective + "): " + lost, speeds);
     }
 
-    private boolean keeps(List<SpeedComparison> speeds) {
+    /**
+     * Returns whether the objective keeps an int8 version with these timings against its fp32
+     * (or less int8) counterpart.
+     *
+     * @param speeds one comparison per serving batch size
+     * @return whether the int8 side is kept
+     */
+    public boolean keeps(List<SpeedComparison> speeds) {
         List<SpeedComparison.Verdict> verdicts = new ArrayList<>(speeds.size());
         for (SpeedComparison s : speeds) {
             verdicts.add(s.verdict());
