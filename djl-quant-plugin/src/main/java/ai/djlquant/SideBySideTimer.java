@@ -1,12 +1,19 @@
 package ai.djlquant;
 
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djlquant.annotations.Internal;
 import ai.djlquant.plan.SpeedComparison;
 
 import java.util.HashSet;
 import java.util.Set;
 
 /**
- * Times an fp32 side and an int8 side of the same computation alternately, in one thread of this
+ * The one way djl-quant times fp32 against int8 (the planner, the plan check, the model timing,
+ * the CLI's {@code bench}, the calibration scripts and the benchmarks all use it). Times an fp32
+ * side and an int8 side of the same computation alternately, in one thread of this
  * process at the engine's thread count, so that other load hits both alike: a warm-up of both
  * (the JIT, oneDNN's primitive creation, caches), then rounds of back-to-back calls, the order of
  * the sides swapped every round; each round gives each side's mean time per call, and {@link
@@ -16,10 +23,11 @@ import java.util.Set;
  * rounds drops (to no fewer than three) so that the rounds of one comparison take about {@code
  * budgetNanos}.
  */
-final class SideBySideTimer {
+@Internal
+public final class SideBySideTimer {
 
     /** One side: {@link #enter} before its calls in a round, {@link #exit} after (even on failure). */
-    interface Side {
+    public interface Side {
         /** Makes one call. */
         void call();
 
@@ -58,7 +66,7 @@ final class SideBySideTimer {
      *     call after a 5 ms warm-up, its whole int8 model 44 us after 1 s; the time per call
      *     looked settled long before it was)
      */
-    SideBySideTimer(
+    private SideBySideTimer(
             int rounds,
             long warmupNanos,
             long roundNanos,
@@ -76,17 +84,71 @@ final class SideBySideTimer {
     /**
      * For one layer at one batch size: 7 rounds of 1 ms a side, after 5 ms to 1 s of warm-up
      * (3,000 calls the first time a kind of int8 block is timed).
+     *
+     * @return the timer
      */
-    static SideBySideTimer forLayers() {
+    public static SideBySideTimer forLayers() {
         return new SideBySideTimer(7, 5_000_000L, 1_000_000L, 400_000_000L, 1_000_000_000L, 3000);
     }
 
     /**
      * For a whole model at one batch size: 7 rounds of 10 ms a side, after 50 ms to 3 s of
      * warm-up (500 calls of the model the first time: thousands of its layers' calls).
+     *
+     * @return the timer
      */
-    static SideBySideTimer forModels() {
+    public static SideBySideTimer forModels() {
         return new SideBySideTimer(7, 50_000_000L, 10_000_000L, 4_000_000_000L, 3_000_000_000L, 500);
+    }
+
+    /**
+     * For benchmarks of whole models: {@code rounds} rounds of about {@code roundMillis} a side,
+     * after at least three rounds' time of warm-up (and 500 calls per model pair), all rounds run
+     * whatever their total time.
+     *
+     * @param rounds the rounds, odd (3 or more for a spread)
+     * @param roundMillis the length of a round per side, at least 1
+     * @return the timer
+     * @throws IllegalArgumentException if a value is out of range
+     */
+    public static SideBySideTimer forBenchmarks(int rounds, int roundMillis) {
+        if (rounds < 1 || rounds % 2 == 0) {
+            throw new IllegalArgumentException(
+                    "rounds must be odd (a median), got " + rounds + ".");
+        }
+        if (roundMillis < 1) {
+            throw new IllegalArgumentException("roundMillis must be at least 1, got " + roundMillis + ".");
+        }
+        long round = roundMillis * 1_000_000L;
+        return new SideBySideTimer(rounds, 3 * round, round, Long.MAX_VALUE, 30_000_000_000L, 500);
+    }
+
+    /**
+     * Times two models (or blocks) on the same input, each call in its own NDManager scope so
+     * that its intermediates are freed at once, as a Predictor frees them with its context.
+     *
+     * @param fp32 the fp32 block
+     * @param int8 the int8 block
+     * @param input the input, batch first (its first array's first dimension is the batch size)
+     * @param manager a manager for the per-call scopes and the parameter store
+     * @return the comparison
+     */
+    public SpeedComparison compare(Block fp32, Block int8, NDList input, NDManager manager) {
+        ParameterStore store = new ParameterStore(manager, false);
+        int batch = (int) input.get(0).getShape().get(0);
+        return compare(
+                batch,
+                () -> forward(fp32, store, manager, input),
+                () -> forward(int8, store, manager, input),
+                "pair " + System.identityHashCode(fp32) + "/" + System.identityHashCode(int8));
+    }
+
+    private static void forward(Block block, ParameterStore store, NDManager manager, NDList input) {
+        try (NDManager call = manager.newSubManager()) {
+            // intermediates land in the input's manager: borrow it per call, then free them
+            input.tempAttach(call);
+            block.forward(store, input, false);
+        }
     }
 
     /**
@@ -99,14 +161,16 @@ final class SideBySideTimer {
      *     comparison of a kind warms both sides for the cold calls
      * @return the comparison
      */
-    SpeedComparison compare(int batchSize, Side fp32, Side int8, String kind) {
+    public SpeedComparison compare(int batchSize, Side fp32, Side int8, String kind) {
         int cold = warm.add(kind) ? coldCalls : 0;
         double f = warmUp(fp32, cold);
         double q = warmUp(int8, cold);
         int callsF = calls(f);
         int callsQ = calls(q);
         double perRound = f * callsF + q * callsQ;
-        int n = (int) Math.max(3, Math.min(rounds, budgetNanos / Math.max(1, perRound))) | 1;
+        int n =
+                (int) Math.max(Math.min(3, rounds), Math.min(rounds, budgetNanos / Math.max(1.0, perRound)))
+                        | 1;
         double[] tf = new double[n];
         double[] tq = new double[n];
         for (int r = 0; r < n; r++) {
@@ -118,7 +182,7 @@ final class SideBySideTimer {
                 tf[r] = round(fp32, callsF);
             }
         }
-        return SpeedComparison.of(batchSize, micros(tf), micros(tq));
+        return SpeedComparison.of(batchSize, micros(tf), micros(tq), Math.min(callsF, callsQ));
     }
 
     /**

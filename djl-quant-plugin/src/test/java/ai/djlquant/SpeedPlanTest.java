@@ -162,9 +162,9 @@ class SpeedPlanTest {
     @Test
     void aSlowerModelIsAWarning() {
         SpeedComparison slower =
-                SpeedComparison.of(1, new double[] {50, 50, 50}, new double[] {100, 100, 100});
+                SpeedComparison.of(1, new double[] {50, 50, 50}, new double[] {100, 100, 100}, 10);
         SpeedComparison faster =
-                SpeedComparison.of(32, new double[] {100, 100, 100}, new double[] {50, 50, 50});
+                SpeedComparison.of(32, new double[] {100, 100, 100}, new double[] {50, 50, 50}, 10);
         List<String> w =
                 Reporting.warnings(
                         new QuantizationReport.Speed(

@@ -12,21 +12,24 @@ import ai.djlquant.HostProfile;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
-import ai.djlquant.examples.bench.SideBySide;
+import ai.djlquant.SideBySideTimer;
 import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.eval.ModelEvaluator;
 import ai.djlquant.examples.quantize.CalibrationImages;
 import ai.djlquant.kernel.Int8Backends;
+import ai.djlquant.plan.SpeedComparison;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -120,37 +123,27 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
     Path json;
 
-    /** One measured row (the layer benchmark's JSON row format). */
-    private static final class Row {
-        final String op;
-        final int batch;
-        final int threads;
-        final double fp32Micros;
-        final double int8Micros;
-
-        Row(String op, int batch, int threads, double fp32Micros, double int8Micros) {
-            this.op = op;
-            this.batch = batch;
-            this.threads = threads;
-            this.fp32Micros = fp32Micros;
-            this.int8Micros = int8Micros;
-        }
-
-        double speedup() {
-            return fp32Micros / int8Micros;
-        }
+    /** One measured row (the layer benchmark's JSON row format, with the rounds' spread). */
+    private record Row(String op, int threads, SpeedComparison c) {
 
         String json() {
             return String.format(
                     Locale.ROOT,
                     "{\"op\": \"%s\", \"shape\": \"batch %d\", \"threads\": %d, \"fp32_us\": %.1f,"
-                            + " \"int8_us\": %.1f, \"speedup\": %.3f}",
+                            + " \"int8_us\": %.1f, \"speedup\": %.3f, \"speedup_min\": %.3f,"
+                            + " \"speedup_max\": %.3f, \"rounds\": %d, \"calls_per_round\": %d,"
+                            + " \"verdict\": \"%s\"}",
                     op,
-                    batch,
+                    c.batchSize(),
                     threads,
-                    fp32Micros,
-                    int8Micros,
-                    speedup());
+                    c.fp32Micros(),
+                    c.int8Micros(),
+                    c.speedup(),
+                    c.minSpeedup(),
+                    c.maxSpeedup(),
+                    c.rounds(),
+                    c.callsPerRound(),
+                    c.verdict());
         }
     }
 
@@ -226,22 +219,22 @@ final class BenchCommand implements Callable<Integer> {
             }
             int[] threadCounts = threads != null ? threads : new int[] {JniUtils.getNumThreads()};
             out.printf(
-                    "%s; int8 backend %s (%d-bit activations); median of %d rounds of %d ms per"
-                            + " model, fp32 and int8 alternating%n",
+                    "%s; int8 backend %s (%d-bit activations); rows at %s thread(s); %d rounds of"
+                            + " %d ms per model, fp32 and int8 alternating (the shared timer:"
+                            + " warm-up until settled, 500 calls first)%n",
                     ModelEvaluator.threadInfo(),
                     Int8Backends.get().getName(),
                     Int8Backends.get().getActivationBits(),
+                    Arrays.toString(threadCounts).replaceAll("[\\[\\] ]", ""),
                     rounds,
                     roundMillis);
             // the host line (ISA, measured int8/fp32 GEMM ratio) at each thread count timed
             for (int t : threadCounts) {
                 out.println(HostProfile.current(t).toLine());
             }
-            String fmt = "%-12s %7s %5s | %10s %10s %9s%n";
-            out.printf(fmt, "model", "threads", "batch", "fp32 us", "int8 us", "fp32/int8");
             List<Row> rows = new ArrayList<>();
             String name = floatRef.displayName();
-            SideBySide timer = new SideBySide(rounds, 3 * roundMillis * 1e3, roundMillis * 1e3);
+            SideBySideTimer timer = SideBySideTimer.forBenchmarks(rounds, roundMillis);
             for (int t : threadCounts) {
                 JniUtils.setNumThreads(t);
                 for (int b : batchSizes) {
@@ -250,25 +243,55 @@ final class BenchCommand implements Callable<Integer> {
                                 FashionMnist.newPipeline()
                                         .transform(
                                                 new NDList(images.idx().rawImages(manager, 0, b)));
-                        double[] us = timer.time(fp32.getBlock(), int8.getBlock(), manager, x);
-                        rows.add(new Row(name + " forward", b, t, us[0], us[1]));
+                        SpeedComparison c =
+                                timer.compare(fp32.getBlock(), int8.getBlock(), x, manager);
+                        rows.add(new Row(name + " forward", t, c));
                     }
                 }
             }
+            String fmt = "%-12s %7s %5s | %10s %10s | %9s %9s %9s  %s%n";
+            out.printf(
+                    fmt, "model", "threads", "batch", "fp32 us", "int8 us", "min", "median",
+                    "max", "verdict");
+            boolean shortRounds = false;
             for (Row r : rows) {
+                SpeedComparison c = r.c();
+                shortRounds |= c.callsPerRound() < MIN_CALLS_PER_ROUND;
                 out.printf(
                         Locale.ROOT,
                         fmt,
                         name,
-                        r.threads,
-                        r.batch,
-                        String.format(Locale.ROOT, "%.1f", r.fp32Micros),
-                        String.format(Locale.ROOT, "%.1f", r.int8Micros),
-                        String.format(Locale.ROOT, "%.2fx", r.speedup()));
+                        r.threads(),
+                        c.batchSize(),
+                        String.format(Locale.ROOT, "%.1f", c.fp32Micros()),
+                        String.format(Locale.ROOT, "%.1f", c.int8Micros()),
+                        String.format(Locale.ROOT, "%.2fx", c.minSpeedup()),
+                        String.format(Locale.ROOT, "%.2fx", c.speedup()),
+                        String.format(Locale.ROOT, "%.2fx", c.maxSpeedup()),
+                        c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '));
             }
             out.println(
-                    "microseconds per Block.forward of a preprocessed batch (the translator's work"
-                            + " is the same for both); fp32/int8 above 1: int8 faster.");
+                    "fp32 us, int8 us: microseconds per Block.forward of a preprocessed batch in the"
+                            + " median round (the translator's work is the same for both);"
+                            + " min/median/max: fp32/int8 time ratio over the rounds, above 1 int8"
+                            + " faster; verdict: faster or slower beyond noise (median beyond 5%"
+                            + " and 3 rounds of 4 agreeing), else within noise.");
+            if (shortRounds) {
+                out.println(
+                        "warning: a round held fewer than " + MIN_CALLS_PER_ROUND + " calls of one"
+                                + " side, so each round times few calls and the spread is wide;"
+                                + " raise --round-ms.");
+            }
+            double load = busyLoad();
+            if (load > Runtime.getRuntime().availableProcessors()) {
+                out.printf(
+                        Locale.ROOT,
+                        "warning: the machine is busy (load average %.1f over the last minute on %d"
+                                + " cores): other jobs share the cores, and the times move with"
+                                + " them.%n",
+                        load,
+                        Runtime.getRuntime().availableProcessors());
+            }
             if (json != null) {
                 StringBuilder sb = new StringBuilder("[\n");
                 for (int i = 0; i < rows.size(); i++) {
@@ -281,6 +304,14 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Fewer calls per round than this make a warning. */
+    static final int MIN_CALLS_PER_ROUND = 5;
+
+    /** The one-minute load average, or 0 where the system does not say. */
+    private static double busyLoad() {
+        return Math.max(0, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     private CommandLine.ParameterException bad(String message) {

@@ -33,7 +33,11 @@ import java.util.Map;
  *     for an even number of rounds)
  * @param lowQuartile the lower quartile of the per-round speed-ups
  * @param highQuartile the upper quartile of the per-round speed-ups
+ * @param minSpeedup the lowest per-round speed-up
+ * @param maxSpeedup the highest per-round speed-up
  * @param rounds the number of rounds
+ * @param callsPerRound the fewest back-to-back calls one side made in a round (1: every call was
+ *     longer than a round, so each round times a single call)
  */
 public record SpeedComparison(
         int batchSize,
@@ -42,7 +46,10 @@ public record SpeedComparison(
         double speedup,
         double lowQuartile,
         double highQuartile,
-        int rounds) {
+        double minSpeedup,
+        double maxSpeedup,
+        int rounds,
+        int callsPerRound) {
 
     /** How much faster or slower, relative, a median round must be to count: 5%. */
     public static final double TOLERANCE = 0.05;
@@ -63,11 +70,13 @@ public record SpeedComparison(
      * @param batchSize the batch size timed
      * @param fp32Micros microseconds per fp32 call in each round
      * @param int8Micros microseconds per int8 call in each round, same length
+     * @param callsPerRound the fewest calls one side made in a round
      * @return the comparison
      * @throws IllegalArgumentException if the arrays are empty, differ in length or hold a time
      *     that is not positive and finite
      */
-    public static SpeedComparison of(int batchSize, double[] fp32Micros, double[] int8Micros) {
+    public static SpeedComparison of(
+            int batchSize, double[] fp32Micros, double[] int8Micros, int callsPerRound) {
         if (fp32Micros.length == 0 || fp32Micros.length != int8Micros.length) {
             throw new IllegalArgumentException(
                     "need the same number of fp32 and int8 rounds, at least one; got "
@@ -98,7 +107,10 @@ public record SpeedComparison(
                 ratios[median],
                 quantile(ratios, 0.25),
                 quantile(ratios, 0.75),
-                ratios.length);
+                quantile(ratios, 0),
+                quantile(ratios, 1),
+                ratios.length,
+                callsPerRound);
     }
 
     /** The {@code p} quantile, linear between order statistics. */
@@ -158,7 +170,10 @@ public record SpeedComparison(
         m.put("speedup", speedup);
         m.put("speedupLowQuartile", lowQuartile);
         m.put("speedupHighQuartile", highQuartile);
+        m.put("speedupMin", minSpeedup);
+        m.put("speedupMax", maxSpeedup);
         m.put("rounds", rounds);
+        m.put("callsPerRound", callsPerRound);
         m.put("verdict", verdict().name());
         return m;
     }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class SpeedComparisonTest {
 
     private static SpeedComparison of(double[] fp32, double[] int8) {
-        return SpeedComparison.of(1, fp32, int8);
+        return SpeedComparison.of(1, fp32, int8, 10);
     }
 
     @Test
@@ -46,6 +46,9 @@ class SpeedComparisonTest {
         assertEquals(3, c.rounds());
         assertEquals(1.5, c.lowQuartile(), 1e-12);
         assertEquals(2.5, c.highQuartile(), 1e-12);
+        assertEquals(1.0, c.minSpeedup(), 1e-12);
+        assertEquals(3.0, c.maxSpeedup(), 1e-12);
+        assertEquals(10, c.callsPerRound());
         assertEquals("batch 1: fp32 100 us, int8 50.0 us (2.00x)", c.describe());
     }
 

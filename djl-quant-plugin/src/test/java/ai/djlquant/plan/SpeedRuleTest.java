@@ -25,7 +25,7 @@ class SpeedRuleTest {
         for (int i = 0; i < speedups.length; i++) {
             double[] f = {100, 100, 100};
             double[] q = {100 / speedups[i], 100 / speedups[i], 100 / speedups[i]};
-            out.add(SpeedComparison.of(sizes[i], f, q));
+            out.add(SpeedComparison.of(sizes[i], f, q, 10));
         }
         return out;
     }

@@ -18,6 +18,7 @@ import ai.djlquant.HostProfile;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
+import ai.djlquant.SideBySideTimer;
 import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.models.ReferenceModel;
 import ai.djlquant.examples.quantize.CalibrationImages;
@@ -25,6 +26,7 @@ import ai.djlquant.kernel.Int8Backend;
 import ai.djlquant.kernel.Int8Backends;
 import ai.djlquant.kernel.OneDnnBackend;
 import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.plan.SpeedComparison;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -55,7 +57,7 @@ import java.util.function.Supplier;
  * </ul>
  *
  * <p>The float and the int8 model are two copies with the same weights (the float parameters are
- * copied through DJL's parameter format before quantizing one). Timing: {@link SideBySide}
+ * copied through DJL's parameter format before quantizing one). Timing: {@link SideBySideTimer}
  * (warm-up, then alternating rounds, median of the mean call time); inputs are random normal (the
  * speed of these kernels does not depend on the values).
  *
@@ -72,10 +74,10 @@ import java.util.function.Supplier;
  */
 public final class ModelBenchmark {
 
-    private final SideBySide timer;
+    private final SideBySideTimer timer;
     private final List<LayerBenchmark.Row> rows = new ArrayList<>();
 
-    private ModelBenchmark(SideBySide timer) {
+    private ModelBenchmark(SideBySideTimer timer) {
         this.timer = timer;
     }
 
@@ -140,7 +142,7 @@ public final class ModelBenchmark {
         }
         ModelBenchmark bench =
                 new ModelBenchmark(
-                        quick ? new SideBySide(5, 1e6, 2e5) : new SideBySide(9, 2e6, 5e5));
+                        SideBySideTimer.forBenchmarks(quick ? 5 : 9, quick ? 200 : 500));
         System.out.printf(
                 "%-9s %-16s %7s %14s %14s %8s%n",
                 "op", "shape", "threads", "fp32_us", "int8_us", "speedup");
@@ -308,11 +310,11 @@ public final class ModelBenchmark {
         Shape shape = new Shape(dims);
         try (NDManager manager = pair.fp32.getNDManager().newSubManager()) {
             NDList x = new NDList(manager.randomNormal(shape));
-            double[] t = timer.time(pair.fp32.getBlock(), pair.int8.getBlock(), manager, x);
+            SpeedComparison c = timer.compare(pair.fp32.getBlock(), pair.int8.getBlock(), x, manager);
             LayerBenchmark.Row row =
                     new LayerBenchmark.Row(
                             name, shape.toString().replaceAll("[() ]", "").replace(',', 'x'),
-                            threads, t[0], t[1]);
+                            threads, c.fp32Micros(), c.int8Micros());
             rows.add(row);
             System.out.printf(
                     Locale.ROOT,

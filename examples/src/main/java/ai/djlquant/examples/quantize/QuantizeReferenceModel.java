@@ -12,10 +12,10 @@ import ai.djl.training.dataset.Dataset;
 import ai.djlquant.CalibrationData;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
+import ai.djlquant.SideBySideTimer;
 import ai.djlquant.Quantizer;
 import ai.djlquant.artifact.ArtifactManifest;
 import ai.djlquant.artifact.ArtifactWriter;
-import ai.djlquant.examples.bench.SideBySide;
 import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.data.FashionMnistTranslatorFactory;
 import ai.djlquant.examples.data.IdxDataset;
@@ -24,6 +24,7 @@ import ai.djlquant.examples.eval.ModelEvaluator;
 import ai.djlquant.examples.models.ReferenceModel;
 import ai.djlquant.kernel.Int8Backends;
 import ai.djlquant.plan.Objective;
+import ai.djlquant.plan.SpeedComparison;
 
 import com.google.gson.GsonBuilder;
 
@@ -55,7 +56,7 @@ import java.util.Map;
  * default {@value QuantizationConfig#DEFAULT_CALIBRATION_SAMPLES} of its 1,000 images; {@code
  * --samples} to change), {@code calibration-data/test}, {@code build/artifacts/<model>-int8};
  * forward time at batch 1 and 32 as the median of 9 alternating rounds ({@code --rounds}, see
- * {@link SideBySide}); PyTorch's (and so oneDNN's) thread count as the engine sets it ({@code
+ * {@link SideBySideTimer}); PyTorch's (and so oneDNN's) thread count as the engine sets it ({@code
  * --threads} to change); accuracy and the comparison on the whole test split ({@code --limit} N for
  * its first N images). Exit status 1 if the reloaded model does not predict identically, 2 on bad
  * arguments.
@@ -165,23 +166,25 @@ public final class QuantizeReferenceModel {
             System.out.printf(
                     "%n4. forward time, fp32 and int8 alternating in rounds (median of %d)%n",
                     o.rounds);
-            SideBySide timer = new SideBySide(o.rounds, 3e5, 1e5);
-            System.out.println("   batch | fp32 us    int8 us  fp32/int8");
+            SideBySideTimer timer = SideBySideTimer.forBenchmarks(o.rounds, 100);
+            System.out.println("   batch | fp32 us    int8 us  fp32/int8  (quartiles of the rounds)");
             for (int b : BATCHES) {
                 try (NDManager manager = fp32.getNDManager().newSubManager()) {
                     NDList x =
                             FashionMnist.newPipeline()
                                     .transform(new NDList(test.rawImages(manager, 0, b)));
-                    double[] t = timer.time(fp32.getBlock(), model.getBlock(), manager, x);
-                    s.fp32Micros.add(t[0]);
-                    s.int8Micros.add(t[1]);
+                    SpeedComparison c = timer.compare(fp32.getBlock(), model.getBlock(), x, manager);
+                    s.fp32Micros.add(c.fp32Micros());
+                    s.int8Micros.add(c.int8Micros());
                     System.out.printf(
                             Locale.ROOT,
-                            "   %5d | %7.0f %10.0f %9.2fx%n",
+                            "   %5d | %7.0f %10.0f %9.2fx  (%.2f-%.2f)%n",
                             b,
-                            t[0],
-                            t[1],
-                            t[0] / t[1]);
+                            c.fp32Micros(),
+                            c.int8Micros(),
+                            c.speedup(),
+                            c.lowQuartile(),
+                            c.highQuartile());
                 }
             }
 

@@ -12,7 +12,7 @@ import ai.djlquant.HostProfile;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
-import ai.djlquant.examples.bench.SideBySide;
+import ai.djlquant.SideBySideTimer;
 import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.data.IdxDataset;
 import ai.djlquant.examples.eval.EvaluationResult;
@@ -20,6 +20,7 @@ import ai.djlquant.examples.eval.ModelEvaluator;
 import ai.djlquant.examples.models.ReferenceModel;
 import ai.djlquant.plan.Objective;
 import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.plan.SpeedComparison;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ import java.util.Locale;
  * quantized with the default {@link QuantizationConfig} on the committed calibration subset (the
  * PNGs run through the serving translator), compared on the committed test split: top-1 through
  * the harness's Predictor, parameter bytes, and forward time at batch 1 and 32 (preprocessed test
- * images; fp32 and int8 alternate in rounds in this process, see {@link SideBySide}).
+ * images; fp32 and int8 alternate in rounds in this process, see {@link SideBySideTimer}).
  *
  * <pre>
  * mvn -B -q verify -DskipTests -Prun \
@@ -160,7 +161,7 @@ public final class QuantizeReferenceModels {
             Path modelsDir,
             IdxDataset test,
             List<Image> calibration,
-            SideBySide timer,
+            SideBySideTimer timer,
             boolean measureFloat,
             QuantizationConfig config)
             throws Exception {
@@ -197,9 +198,9 @@ public final class QuantizeReferenceModels {
                                         .transform(
                                                 new NDList(
                                                         test.rawImages(manager, 0, batches[i])));
-                        double[] t = timer.time(fp32.getBlock(), int8.getBlock(), manager, x);
-                        r.fp32Micros[i] = t[0];
-                        r.int8Micros[i] = t[1];
+                        SpeedComparison c = timer.compare(fp32.getBlock(), int8.getBlock(), x, manager);
+                        r.fp32Micros[i] = c.fp32Micros();
+                        r.int8Micros[i] = c.int8Micros();
                     }
                 }
             }
@@ -262,7 +263,7 @@ public final class QuantizeReferenceModels {
             ModelEvaluator.torchThreads(); // loads the engine
             JniUtils.setNumThreads(threads); // the int8 blocks pass the same count to oneDNN
         }
-        SideBySide timer = quick ? new SideBySide(5, 3e5, 5e4) : new SideBySide(9, 1e6, 2e5);
+        SideBySideTimer timer = SideBySideTimer.forBenchmarks(quick ? 5 : 9, quick ? 50 : 200);
         System.out.printf(
                 "Fashion-MNIST test split: %d images; calibration: %d images from %s%n",
                 test.size(), calibration.size(), calibrationDir.normalize());
