@@ -9,6 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djlquant.CalibrationData;
 import ai.djlquant.HostProfile;
+import ai.djlquant.ProgressSink;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
@@ -235,6 +236,8 @@ final class BenchCommand implements Callable<Integer> {
             List<Row> rows = new ArrayList<>();
             String name = floatRef.displayName();
             SideBySideTimer timer = SideBySideTimer.forBenchmarks(rounds, roundMillis);
+            ProgressSink bar =
+                    new ProgressSink(null, "Timing", (long) threadCounts.length * batchSizes.length);
             for (int t : threadCounts) {
                 JniUtils.setNumThreads(t);
                 for (int b : batchSizes) {
@@ -246,9 +249,11 @@ final class BenchCommand implements Callable<Integer> {
                         SpeedComparison c =
                                 timer.compare(fp32.getBlock(), int8.getBlock(), x, manager);
                         rows.add(new Row(name + " forward", t, c));
+                        bar.advance(1);
                     }
                 }
             }
+            bar.end();
             String fmt = "%-12s %7s %5s | %10s %10s | %9s %9s %9s  %s%n";
             out.printf(
                     fmt, "model", "threads", "batch", "fp32 us", "int8 us", "min", "median",

@@ -16,6 +16,8 @@ import ai.djl.translate.Pipeline;
 import ai.djl.translate.TranslateException;
 import ai.djl.translate.Translator;
 import ai.djl.util.Pair;
+import ai.djl.util.Progress;
+import ai.djlquant.ProgressSink;
 import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.data.IdxDataset;
 
@@ -54,6 +56,7 @@ public final class ModelEvaluator {
     private final int iterationsBatched;
     private final boolean measureLatency;
     private final int limit;
+    private final Progress progress;
 
     private ModelEvaluator(Builder builder) {
         this.testSet = builder.testSet;
@@ -63,6 +66,7 @@ public final class ModelEvaluator {
         this.iterationsBatch1 = builder.iterationsBatch1;
         this.iterationsBatched = builder.iterationsBatched;
         this.measureLatency = builder.measureLatency;
+        this.progress = builder.progress;
         this.limit = builder.limit;
     }
 
@@ -122,9 +126,11 @@ public final class ModelEvaluator {
         int correct = 0;
         List<LatencyStats> predictorLatency = new ArrayList<>();
         List<LatencyStats> forwardLatency = new ArrayList<>();
+        ProgressSink bar = new ProgressSink(progress, "Evaluating " + name, samples);
         try (Predictor<Image, Classifications> predictor = model.newPredictor(translator)) {
             for (int from = 0; from < samples; from += ACCURACY_BATCH) {
                 int to = Math.min(samples, from + ACCURACY_BATCH);
+                bar.advance(to - from);
                 List<Classifications> out = predictor.batchPredict(images(from, to - from));
                 for (int i = from; i < to; i++) {
                     String expected = FashionMnist.CLASS_NAMES.get(testSet.getLabel(i));
@@ -133,6 +139,7 @@ public final class ModelEvaluator {
                     }
                 }
             }
+            bar.end();
             if (measureLatency) {
                 for (int b : batchSizes) {
                     predictorLatency.add(timePredictor(predictor, b));
@@ -249,6 +256,7 @@ public final class ModelEvaluator {
         private int iterationsBatch1 = 300;
         private int iterationsBatched = 60;
         private boolean measureLatency = true;
+        private Progress progress;
         private int limit = Integer.MAX_VALUE;
 
         Builder() {}
@@ -307,6 +315,18 @@ public final class ModelEvaluator {
         public Builder optIterations(int batch1, int batched) {
             this.iterationsBatch1 = batch1;
             this.iterationsBatched = batched;
+            return this;
+        }
+
+        /**
+         * Sets the progress listener of the accuracy pass (default: DJL's ProgressBar once the
+         * pass has run for two seconds, as the quantizer's steps show it).
+         *
+         * @param progress the listener
+         * @return this builder
+         */
+        public Builder optProgress(Progress progress) {
+            this.progress = progress;
             return this;
         }
 

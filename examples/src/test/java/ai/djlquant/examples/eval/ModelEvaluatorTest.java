@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
 import ai.djl.repository.zoo.ZooModel;
+import ai.djl.util.Progress;
 import ai.djlquant.examples.TestData;
 import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.data.IdxDataset;
@@ -16,6 +17,9 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
 
 class ModelEvaluatorTest {
 
@@ -31,6 +35,50 @@ class ModelEvaluatorTest {
         assertEquals(5.0, s.getMedianMs(), 1e-9);
         assertEquals(9.0, s.getP90Ms(), 1e-9);
         assertThrows(IllegalArgumentException.class, () -> LatencyStats.of(1, new long[0]));
+    }
+
+    @Test
+    void theAccuracyPassReportsItsProgress() throws Exception {
+        IdxDataset test = IdxDataset.builder().setDirectory(TestData.testDir()).build();
+        List<String> messages = new ArrayList<>();
+        long[] last = {-1, 0};
+        Progress progress =
+                new Progress() {
+                    @Override
+                    public void reset(String message, long max, String trailing) {
+                        messages.add(message);
+                        last[1] = max;
+                    }
+
+                    @Override
+                    public void start(long initial) {}
+
+                    @Override
+                    public void end() {}
+
+                    @Override
+                    public void increment(long n) {}
+
+                    @Override
+                    public void update(long value, String message) {
+                        last[0] = value;
+                    }
+                };
+        ModelEvaluator evaluator =
+                ModelEvaluator.builder()
+                        .setTestSet(test)
+                        .setTranslator(FashionMnist.newTranslator())
+                        .optLimit(300)
+                        .optMeasureLatency(false)
+                        .optProgress(progress)
+                        .build();
+        try (ZooModel<Image, Classifications> model =
+                ReferenceModel.MLP.load(TestData.modelsDir())) {
+            evaluator.evaluate("mlp fp32", model);
+        }
+        assertEquals(List.of("Evaluating mlp fp32"), messages);
+        assertEquals(300, last[1]);
+        assertEquals(299, last[0]);
     }
 
     @Test
