@@ -440,7 +440,7 @@ public final class QuantizationReport {
         for (LayerReport l : layers) {
             pathWidth = Math.max(pathWidth, l.getPath().length());
         }
-        String row = "%-" + pathWidth + "s  %-8s %-7s %8s %8s %11s %11s %13s  %s%n";
+        String row = "%-" + pathWidth + "s  %-8s %-7s %10s %10s %11s %11s %13s  %s%n";
         StringBuilder sb = new StringBuilder();
         sb.append(
                 String.format(
@@ -449,8 +449,8 @@ public final class QuantizationReport {
                         "path",
                         "type",
                         "mode",
-                        "static",
-                        "dynamic",
+                        "static dB",
+                        "dynamic dB",
                         "fp32 bytes",
                         "now bytes",
                         "fp32/int8 " + batchLabel(),

@@ -41,9 +41,10 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         description = {
             "fp32 vs int8 latency of a model, side by side in one run.",
-            "Microseconds per Block.forward of a batch of preprocessed images (an IDX split, the",
-            "Fashion-MNIST preprocessing), fp32 and int8 alternating in rounds, at each batch size",
-            "and thread count. The int8 model is --artifact, or --model quantized in memory."
+            "Microseconds per Block.forward of a batch of preprocessed images (an IDX split,"
+                    + " the Fashion-MNIST preprocessing), fp32 and int8 alternating in rounds, at each"
+                    + " batch size and thread count. The int8 model is --artifact, or --model quantized"
+                    + " in memory."
         },
         sortOptions = false)
 final class BenchCommand implements Callable<Integer> {
@@ -88,7 +89,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--batch-sizes",
-            paramLabel = "N[,N...]",
+            paramLabel = "N",
             split = ",",
             defaultValue = "1,32",
             description = "Batch sizes (default: ${DEFAULT-VALUE}).")
@@ -96,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--threads",
-            paramLabel = "N[,N...]",
+            paramLabel = "N",
             split = ",",
             description = "PyTorch and oneDNN intra-op threads (default: the engine's).")
     int[] threads;

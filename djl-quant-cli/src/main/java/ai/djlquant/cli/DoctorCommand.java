@@ -26,9 +26,10 @@ import java.util.concurrent.Callable;
         name = "doctor",
         mixinStandardHelpOptions = true,
         description = {
-            "This host as the int8 layers see it: the CPU's ISA as oneDNN sees it, the activation",
-            "bits (7 without VNNI, 8 with), the threads, and a measured int8-vs-fp32 GEMM",
-            "throughput ratio (a short probe, well under a second)."
+            "This host as the int8 layers see it.",
+            "The CPU's ISA as oneDNN sees it, the activation bits (7 without VNNI, 8 with), the"
+                    + " threads, and a measured int8-vs-fp32 GEMM throughput ratio (a short probe,"
+                    + " well under a second)."
         },
         sortOptions = false)
 final class DoctorCommand implements Callable<Integer> {

@@ -28,8 +28,8 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         description = {
             "Top-1 accuracy of float models and artifacts on labelled images.",
-            "Data: a labelled image folder or an IDX split; one row per --model (repeat it to",
-            "compare a float model with its artifact)."
+            "Data: a labelled image folder or an IDX split; one row per --model (repeat it to"
+                    + " compare a float model with its artifact)."
         },
         sortOptions = false)
 final class EvalCommand implements Callable<Integer> {

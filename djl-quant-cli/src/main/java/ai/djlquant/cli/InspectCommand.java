@@ -32,8 +32,8 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         description = {
             "Verify an artifact and print its report.",
-            "Checks the format, the size and SHA-256 of every file and, unless --checksums-only,",
-            "loads it through its block factories as a server would."
+            "Checks the format, the size and SHA-256 of every file and, unless"
+                    + " --checksums-only, loads it through its block factories as a server would."
         },
         sortOptions = false)
 final class InspectCommand implements Callable<Integer> {
@@ -160,10 +160,10 @@ final class InspectCommand implements Callable<Integer> {
         for (JsonElement e : a) {
             width = Math.max(width, text(e, "path").length());
         }
-        String row = "  %-" + width + "s  %-8s %-7s %8s %8s %11s %11s  %s%n";
+        String row = "  %-" + width + "s  %-8s %-7s %10s %10s %11s %11s  %s%n";
         out.println("layers (from the quantization report):");
         out.printf(
-                row, "path", "type", "mode", "static", "dynamic", "fp32 bytes", "now bytes", "why");
+                row, "path", "type", "mode", "static dB", "dynamic dB", "fp32 bytes", "now bytes", "why");
         for (JsonElement e : a) {
             out.printf(
                     row,

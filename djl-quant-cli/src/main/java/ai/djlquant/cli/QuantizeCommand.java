@@ -39,8 +39,8 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         description = {
             "Quantize a float model and export the artifact.",
-            "Calibrates with images through the model's own translator, prints the per-layer",
-            "report and, with --evaluate, fp32 vs int8 top-1 on test data."
+            "Calibrates with images through the model's own translator, prints the per-layer"
+                    + " report and, with --evaluate, fp32 vs int8 top-1 on test data."
         },
         sortOptions = false)
 final class QuantizeCommand implements Callable<Integer> {
@@ -133,7 +133,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Option(
             names = "--serving-batch-sizes",
-            paramLabel = "N[,N...]",
+            paramLabel = "N",
             split = ",",
             description =
                     "Batch sizes the model will serve at; layers and the model are timed at each"

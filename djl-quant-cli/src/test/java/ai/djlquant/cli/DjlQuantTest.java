@@ -113,6 +113,27 @@ class DjlQuantTest {
     }
 
     @Test
+    void helpIsWrappedByTheTerminalWidthNotMidSentence() {
+        for (String command : new String[] {"quantize", "inspect", "eval", "bench", "doctor"}) {
+            Result r = run(command, "--help");
+            assertEquals(0, r.code, r.toString());
+            String[] lines = r.out.split("\\R");
+            int i = 0;
+            while (i < lines.length && (lines[i].startsWith("Usage:") || lines[i].startsWith(" "))) {
+                i++; // the synopsis
+            }
+            // the description: picocli fills each line; a short line only ends a paragraph
+            i++; // the one-line summary
+            for (; i + 1 < lines.length && !lines[i + 1].startsWith(" "); i++) {
+                assertTrue(
+                        lines[i].length() >= 60,
+                        command + " --help wraps mid-sentence at: '" + lines[i] + "'");
+            }
+        }
+        assertTrue(run("bench", "--help").out.contains("[--batch-sizes=N[,N...]]..."));
+    }
+
+    @Test
     void aBadObjectiveOrServingBatchSizeNamesTheOption() {
         Result r = run("quantize", "--model", "mlp", "--output", tmp.resolve("x").toString(),
                 "--objective", "fastest");
