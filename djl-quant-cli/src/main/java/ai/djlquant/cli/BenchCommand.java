@@ -1,5 +1,6 @@
 package ai.djlquant.cli;
 
+import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
@@ -18,12 +19,14 @@ import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.eval.ModelEvaluator;
 import ai.djlquant.examples.quantize.CalibrationImages;
 import ai.djlquant.kernel.Int8Backends;
+import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.plan.SpeedComparison;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -34,6 +37,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
 
 /** {@code djl-quant bench}: fp32 vs int8 latency of one model, side by side in one run. */
 @Command(
@@ -122,6 +126,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @CommandLine.Mixin FactoryOptions factories;
 
+    @CommandLine.Mixin TensorInputs tensors;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
     Path json;
 
@@ -185,12 +191,33 @@ final class BenchCommand implements Callable<Integer> {
         if (int8Ref != null && !int8Ref.isArtifact()) {
             throw bad("--artifact " + artifact + " is not an artifact (no quantization.json).");
         }
+        PrintWriter out = spec.commandLine().getOut();
+        Engine.getEngine("PyTorch");
+        if (tensors.isSet()) {
+            try (NDManager inputs = NDManager.newBaseManager();
+                    ZooModel<NDList, NDList> fp32 =
+                            floatRef.loadTensors(spec, factories.blockFactory);
+                    ZooModel<NDList, NDList> int8 =
+                            int8Ref != null
+                                    ? int8Ref.loadTensors(spec, null)
+                                    : floatRef.loadTensors(spec, factories.blockFactory)) {
+                tensors.open(spec, inputs);
+                out.println(tensors.describe());
+                if (int8Ref == null) {
+                    out.printf(
+                            "quantizing %s in memory with %d samples of those inputs%n",
+                            floatRef.displayName(), samples);
+                    List<NDList> cal = tensors.calibration(inputs, samples, 32);
+                    printCounts(out, quantize(int8, CalibrationData.fromBatches(cal), samples));
+                }
+                time(out, floatRef, fp32, int8, (m, b) -> tensors.batch(m, b, 7));
+            }
+            return 0;
+        }
         LabelledImages images = TestDataOption.open(spec, "--data", data);
         if (images.idx() == null) {
             throw bad("--data must be an IDX split for bench (the harness times IDX images).");
         }
-        PrintWriter out = spec.commandLine().getOut();
-        Engine.getEngine("PyTorch");
         try (ZooModel<Image, Classifications> fp32 =
                         floatRef.load(spec, factories.blockFactory, factories.translatorFactory);
                 ZooModel<Image, Classifications> int8 =
@@ -206,110 +233,131 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf(
                         "quantizing %s in memory with %d images from %s%n",
                         floatRef.displayName(), cali.size(), cal);
-                QuantizationReport r =
-                        Quantizer.quantize(
+                printCounts(
+                        out,
+                        quantize(
                                 int8,
                                 CalibrationData.fromInputs(cali, int8.getTranslator(), 32),
-                                QuantizationConfig.builder()
-                                        .optCalibrationSamples(cali.size())
-                                        .build());
-                out.printf(
-                        "%d static, %d dynamic, %d fp32 layers%n",
-                        r.count(ai.djlquant.plan.QuantizationMode.STATIC),
-                        r.count(ai.djlquant.plan.QuantizationMode.DYNAMIC),
-                        r.count(ai.djlquant.plan.QuantizationMode.FP32));
+                                cali.size()));
             }
-            int[] threadCounts = threads != null ? threads : new int[] {JniUtils.getNumThreads()};
-            out.printf(
-                    "%s; int8 backend %s (%d-bit activations); rows at %s thread(s); %d rounds of"
-                            + " %d ms per model, fp32 and int8 alternating (the shared timer:"
-                            + " warm-up until settled, 500 calls first)%n",
-                    ModelEvaluator.threadInfo(),
-                    Int8Backends.get().getName(),
-                    Int8Backends.get().getActivationBits(),
-                    Arrays.toString(threadCounts).replaceAll("[\\[\\] ]", ""),
-                    rounds,
-                    roundMillis);
-            // the host line (ISA, measured int8/fp32 GEMM ratio) at each thread count timed
-            for (int t : threadCounts) {
-                out.println(HostProfile.current(t).toLine());
-            }
-            List<Row> rows = new ArrayList<>();
-            String name = floatRef.displayName();
-            SideBySideTimer timer = SideBySideTimer.forBenchmarks(rounds, roundMillis);
-            ProgressSink bar =
-                    new ProgressSink(null, "Timing", (long) threadCounts.length * batchSizes.length);
-            for (int t : threadCounts) {
-                JniUtils.setNumThreads(t);
-                for (int b : batchSizes) {
-                    try (NDManager manager = fp32.getNDManager().newSubManager()) {
-                        NDList x =
-                                FashionMnist.newPipeline()
-                                        .transform(
-                                                new NDList(images.idx().rawImages(manager, 0, b)));
-                        SpeedComparison c =
-                                timer.compare(fp32.getBlock(), int8.getBlock(), x, manager);
-                        rows.add(new Row(name + " forward", t, c));
-                        bar.advance(1);
-                    }
-                }
-            }
-            bar.end();
-            String fmt = "%-12s %7s %5s | %10s %10s | %9s %9s %9s  %s%n";
-            out.printf(
-                    fmt, "model", "threads", "batch", "fp32 us", "int8 us", "min", "median",
-                    "max", "verdict");
-            boolean shortRounds = false;
-            for (Row r : rows) {
-                SpeedComparison c = r.c();
-                shortRounds |= c.callsPerRound() < MIN_CALLS_PER_ROUND;
-                out.printf(
-                        Locale.ROOT,
-                        fmt,
-                        name,
-                        r.threads(),
-                        c.batchSize(),
-                        String.format(Locale.ROOT, "%.1f", c.fp32Micros()),
-                        String.format(Locale.ROOT, "%.1f", c.int8Micros()),
-                        String.format(Locale.ROOT, "%.2fx", c.minSpeedup()),
-                        String.format(Locale.ROOT, "%.2fx", c.speedup()),
-                        String.format(Locale.ROOT, "%.2fx", c.maxSpeedup()),
-                        c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '));
-            }
-            out.println(
-                    "fp32 us, int8 us: microseconds per Block.forward of a preprocessed batch in the"
-                            + " median round (the translator's work is the same for both);"
-                            + " min/median/max: fp32/int8 time ratio over the rounds, above 1 int8"
-                            + " faster; verdict: faster or slower beyond noise (median beyond 5%"
-                            + " and 3 rounds of 4 agreeing), else within noise.");
-            if (shortRounds) {
-                out.println(
-                        "warning: a round held fewer than " + MIN_CALLS_PER_ROUND + " calls of one"
-                                + " side, so each round times few calls and the spread is wide;"
-                                + " raise --round-ms.");
-            }
-            double load = busyLoad();
-            if (load > Runtime.getRuntime().availableProcessors()) {
-                out.printf(
-                        Locale.ROOT,
-                        "warning: the machine is busy (load average %.1f over the last minute on %d"
-                                + " cores): other jobs share the cores, and the times move with"
-                                + " them.%n",
-                        load,
-                        Runtime.getRuntime().availableProcessors());
-            }
-            if (json != null) {
-                StringBuilder sb = new StringBuilder("[\n");
-                for (int i = 0; i < rows.size(); i++) {
-                    sb.append("  ")
-                            .append(rows.get(i).json())
-                            .append(i + 1 < rows.size() ? ",\n" : "\n");
-                }
-                Files.writeString(json, sb.append("]\n").toString(), StandardCharsets.UTF_8);
-                out.println("rows written to " + json);
-            }
+            time(
+                    out,
+                    floatRef,
+                    fp32,
+                    int8,
+                    (m, b) ->
+                            FashionMnist.newPipeline()
+                                    .transform(new NDList(images.idx().rawImages(m, 0, b))));
         }
         return 0;
+    }
+
+    private static QuantizationReport quantize(Model model, CalibrationData data, int samples) {
+        return Quantizer.quantize(
+                model, data, QuantizationConfig.builder().optCalibrationSamples(samples).build());
+    }
+
+    private static void printCounts(PrintWriter out, QuantizationReport r) {
+        out.printf(
+                "%d static, %d dynamic, %d fp32 layers%n",
+                r.count(QuantizationMode.STATIC),
+                r.count(QuantizationMode.DYNAMIC),
+                r.count(QuantizationMode.FP32));
+    }
+
+    /** Times both models at every thread count and batch size and prints the rows. */
+    private void time(
+            PrintWriter out,
+            ModelRef floatRef,
+            Model fp32,
+            Model int8,
+            BiFunction<NDManager, Integer, NDList> inputs)
+            throws IOException {
+        int[] threadCounts = threads != null ? threads : new int[] {JniUtils.getNumThreads()};
+        out.printf(
+                "%s; int8 backend %s (%d-bit activations); rows at %s thread(s); %d rounds of"
+                        + " %d ms per model, fp32 and int8 alternating (the shared timer:"
+                        + " warm-up until settled, 500 calls first)%n",
+                ModelEvaluator.threadInfo(),
+                Int8Backends.get().getName(),
+                Int8Backends.get().getActivationBits(),
+                Arrays.toString(threadCounts).replaceAll("[\\[\\] ]", ""),
+                rounds,
+                roundMillis);
+        // the host line (ISA, measured int8/fp32 GEMM ratio) at each thread count timed
+        for (int t : threadCounts) {
+            out.println(HostProfile.current(t).toLine());
+        }
+        List<Row> rows = new ArrayList<>();
+        String name = floatRef.displayName();
+        SideBySideTimer timer = SideBySideTimer.forBenchmarks(rounds, roundMillis);
+        ProgressSink bar =
+                new ProgressSink(null, "Timing", (long) threadCounts.length * batchSizes.length);
+        for (int t : threadCounts) {
+            JniUtils.setNumThreads(t);
+            for (int b : batchSizes) {
+                try (NDManager manager = fp32.getNDManager().newSubManager()) {
+                    NDList x = inputs.apply(manager, b);
+                    SpeedComparison c = timer.compare(fp32.getBlock(), int8.getBlock(), x, manager);
+                    rows.add(new Row(name + " forward", t, c));
+                    bar.advance(1);
+                }
+            }
+        }
+        bar.end();
+        String fmt = "%-12s %7s %5s | %10s %10s | %9s %9s %9s  %s%n";
+        out.printf(
+                fmt, "model", "threads", "batch", "fp32 us", "int8 us", "min", "median", "max",
+                "verdict");
+        boolean shortRounds = false;
+        for (Row r : rows) {
+            SpeedComparison c = r.c();
+            shortRounds |= c.callsPerRound() < MIN_CALLS_PER_ROUND;
+            out.printf(
+                    Locale.ROOT,
+                    fmt,
+                    name,
+                    r.threads(),
+                    c.batchSize(),
+                    String.format(Locale.ROOT, "%.1f", c.fp32Micros()),
+                    String.format(Locale.ROOT, "%.1f", c.int8Micros()),
+                    String.format(Locale.ROOT, "%.2fx", c.minSpeedup()),
+                    String.format(Locale.ROOT, "%.2fx", c.speedup()),
+                    String.format(Locale.ROOT, "%.2fx", c.maxSpeedup()),
+                    c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '));
+        }
+        out.println(
+                "fp32 us, int8 us: microseconds per Block.forward of a batch in the median round"
+                        + " (for images, preprocessed: the translator's work is the same for"
+                        + " both); min/median/max: fp32/int8 time ratio over the rounds, above 1"
+                        + " int8 faster; verdict: faster or slower beyond noise (median beyond 5%"
+                        + " and 3 rounds of 4 agreeing), else within noise.");
+        if (shortRounds) {
+            out.println(
+                    "warning: a round held fewer than " + MIN_CALLS_PER_ROUND + " calls of one"
+                            + " side, so each round times few calls and the spread is wide;"
+                            + " raise --round-ms.");
+        }
+        double load = busyLoad();
+        if (load > Runtime.getRuntime().availableProcessors()) {
+            out.printf(
+                    Locale.ROOT,
+                    "warning: the machine is busy (load average %.1f over the last minute on %d"
+                            + " cores): other jobs share the cores, and the times move with"
+                            + " them.%n",
+                    load,
+                    Runtime.getRuntime().availableProcessors());
+        }
+        if (json != null) {
+            StringBuilder sb = new StringBuilder("[\n");
+            for (int i = 0; i < rows.size(); i++) {
+                sb.append("  ")
+                        .append(rows.get(i).json())
+                        .append(i + 1 < rows.size() ? ",\n" : "\n");
+            }
+            Files.writeString(json, sb.append("]\n").toString(), StandardCharsets.UTF_8);
+            out.println("rows written to " + json);
+        }
     }
 
     /** Fewer calls per round than this make a warning. */

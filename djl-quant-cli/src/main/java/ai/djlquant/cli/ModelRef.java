@@ -3,9 +3,11 @@ package ai.djlquant.cli;
 import ai.djl.MalformedModelException;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
+import ai.djl.ndarray.NDList;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.ClassLoaderUtils;
 import ai.djlquant.artifact.ArtifactManifest;
@@ -171,6 +173,40 @@ final class ModelRef {
                         .setTypes(Image.class, Classifications.class)
                         .optModelPath(dir)
                         .optTranslatorFactory(factory);
+        if (!isArtifact()) {
+            String bf = blockFactory(blockFactory);
+            if (bf == null) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "--model "
+                                + argument
+                                + ": its serving.properties names no blockFactory;"
+                                + " give --block-factory CLASS (the BlockFactory of its"
+                                + " architecture).");
+            }
+            b.optArgument("blockFactory", bf);
+        }
+        return b.build().loadModel();
+    }
+
+    /**
+     * Loads the model as {@code NDList -> NDList} (a model that does not take images: no
+     * translator).
+     *
+     * @param spec the command, for argument errors
+     * @param blockFactory {@code --block-factory}, or null
+     * @return the model
+     * @throws IOException if a file cannot be read or the artifact is not valid
+     * @throws ModelNotFoundException if DJL finds no model in the directory
+     * @throws MalformedModelException if the parameters do not fit the block
+     */
+    ZooModel<NDList, NDList> loadTensors(CommandLine.Model.CommandSpec spec, String blockFactory)
+            throws IOException, ModelNotFoundException, MalformedModelException {
+        Criteria.Builder<NDList, NDList> b =
+                Criteria.builder()
+                        .setTypes(NDList.class, NDList.class)
+                        .optModelPath(dir)
+                        .optTranslator(new NoopTranslator());
         if (!isArtifact()) {
             String bf = blockFactory(blockFactory);
             if (bf == null) {
