@@ -12,11 +12,13 @@ import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djlquant.HostProfile;
+import ai.djlquant.SideBySideTimer;
 import ai.djlquant.kernel.Int8Backend;
 import ai.djlquant.kernel.Int8Backends;
 import ai.djlquant.kernel.OneDnnBackend;
 import ai.djlquant.nn.QuantizedConv2d;
 import ai.djlquant.nn.QuantizedLinear;
+import ai.djlquant.plan.SpeedComparison;
 import ai.djlquant.quant.AffineQuantizer;
 import ai.djlquant.quant.QuantParams;
 import ai.djlquant.quant.QuantScheme;
@@ -43,10 +45,10 @@ import java.util.Locale;
  * 4C. Int8 blocks run static quantization (activation parameters calibrated beforehand, as a
  * converted model runs); {@code --dynamic} adds the dynamic Linear.
  *
- * <p>Timing: after a warm-up of at least 0.3 s per side, fp32 and int8 alternate in rounds of
- * back-to-back calls lasting about 50 ms each; each side's time is the median over rounds of the
- * mean call time, so load from other processes hits both alike. Reported as microseconds per call
- * and the ratio fp32 / int8.
+ * <p>Timing: the library's one timer ({@code SideBySideTimer.forBenchmarks}): a warm-up until
+ * the time per call settles (500 calls first), then fp32 and int8 alternate in paired rounds of
+ * back-to-back calls lasting about 50 ms each, so load from other processes hits both alike.
+ * Reported as microseconds per call in the median round and the ratio fp32 / int8.
  *
  * <pre>
  * mvn -B -q verify -DskipTests -Prun -Drun.main=ai.djlquant.examples.bench.LayerBenchmark \
@@ -66,9 +68,11 @@ public final class LayerBenchmark {
     private final List<Row> rows = new ArrayList<>();
     private final boolean quick;
     private final ParameterStore store;
+    private final SideBySideTimer timer;
 
     private LayerBenchmark(NDManager manager, boolean quick) {
         this.quick = quick;
+        this.timer = SideBySideTimer.forBenchmarks(quick ? 5 : 9, 50);
         this.store = new ParameterStore(manager, false);
     }
 
@@ -310,24 +314,9 @@ public final class LayerBenchmark {
     private void record(
             String op, String shape, int threads, Block fp32, Block int8, NDArray x, double flops) {
         NDList in = new NDList(x);
-        // warm-up (JIT, primitive creation, caches) for at least 0.3 s per side, then rounds of
-        // about 50 ms per side, so a preemption by another process cannot dominate a round
-        double fp32Call = 0;
-        double int8Call = 0;
-        for (int calls = 1; fp32Call * calls < 300_000 || int8Call * calls < 300_000; calls *= 2) {
-            fp32Call = time(fp32, in, calls);
-            int8Call = time(int8, in, calls);
-        }
-        int fp32Calls = (int) Math.max(2, Math.min(20_000, 50_000 / fp32Call));
-        int int8Calls = (int) Math.max(2, Math.min(20_000, 50_000 / int8Call));
-        int rounds = quick ? 5 : 9;
-        double[] a = new double[rounds];
-        double[] b = new double[rounds];
-        for (int r = 0; r < rounds; r++) {
-            a[r] = time(fp32, in, fp32Calls);
-            b[r] = time(int8, in, int8Calls);
-        }
-        Row row = new Row(op, shape, threads, median(a), median(b));
+        // the shared timer: warm-up until settled (500 calls first), paired alternating rounds
+        SpeedComparison c = timer.compare(fp32, int8, in, x.getManager());
+        Row row = new Row(op, shape, threads, c.fp32Micros(), c.int8Micros());
         rows.add(row);
         System.out.printf(
                 Locale.ROOT,
@@ -349,12 +338,6 @@ public final class LayerBenchmark {
             block.forward(store, in, false).close();
         }
         return (System.nanoTime() - start) / 1e3 / calls;
-    }
-
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
     }
 
     /** Writes rows as a JSON array, one object per line (also used by ModelBenchmark). */
