@@ -29,6 +29,7 @@ class PublicApiTest {
                     "ai.djlquant.AccuracyGoal",
                     "ai.djlquant.CalibrationData",
                     "ai.djlquant.HostProfile",
+                    "ai.djlquant.HtmlReport",
                     "ai.djlquant.LayerReport",
                     "ai.djlquant.QuantizationConfig",
                     "ai.djlquant.QuantizationReport",
