@@ -81,6 +81,8 @@ final class ReportPage {
             .no-warnings { border: 1px solid #2e7d32; background: #edf7ed; padding: 6px 14px;
                            border-radius: 6px; }
             table { border-collapse: collapse; margin: 6px 0; }
+            #speed td, #layers td.n { white-space: nowrap; }
+            .scroll { overflow-x: auto; }
             th, td { border-bottom: 1px solid #e3e6ea; padding: 3px 8px; text-align: left;
                      vertical-align: middle; }
             th { background: #f3f5f8; font-weight: 600; }
@@ -91,7 +93,8 @@ final class ReportPage {
             .mode-DYNAMIC { background: #ede9fe; color: #5b21b6; }
             .mode-FP32 { background: #eceff1; color: #37474f; }
             .path { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; font-size: 12px; }
-            .why { color: #4a5361; font-size: 12px; max-width: 420px; }
+            .why { color: #4a5361; font-size: 12px; min-width: 320px; max-width: 460px; }
+            td.sqnr { white-space: nowrap; }
             svg.bar { vertical-align: middle; } .bar .track { fill: #eef1f4; }
             .bar .good { fill: #3b82f6; } .bar .low { fill: #dc2626; } .bar .fp32 { fill: #94a3b8; }
             .bar .int8 { fill: #16a34a; } .bar .slower { fill: #dc2626; }
@@ -253,9 +256,9 @@ final class ReportPage {
                                     text(cal, "backend"),
                                     number(num(cal, "autoMarginDb")),
                                     number(num(cal, "autoFloorDb")),
-                                    number(num(cal, "totalSeconds")),
-                                    number(num(cal, "calibrationSeconds")),
-                                    number(num(cal, "planSeconds")))));
+                                    fixed(num(cal, "totalSeconds"), 1),
+                                    fixed(num(cal, "calibrationSeconds"), 1),
+                                    fixed(num(cal, "planSeconds"), 1))));
         }
         h.append("</table>\n");
     }
@@ -387,7 +390,7 @@ final class ReportPage {
                 .append(number(floorDb))
                 .append(" dB floor); layer times fp32 / int8 per serving batch size.")
                 .append(" Filter: <input id=\"layer-filter\" type=\"search\" placeholder=\"path, type, mode\"></p>\n")
-                .append("<table id=\"layers\"><tr><th class=\"n\">#</th><th>path</th><th>type</th>")
+                .append("<div class=\"scroll\"><table id=\"layers\"><tr><th class=\"n\">#</th><th>path</th><th>type</th>")
                 .append("<th>mode</th><th>static SQNR</th><th>dynamic SQNR</th>")
                 .append("<th class=\"n\">fp32 bytes</th><th class=\"n\">now bytes</th>");
         for (int b : batchSizes) {
@@ -412,9 +415,9 @@ final class ReportPage {
                     .append(escape(mode))
                     .append("\">")
                     .append(escape(mode))
-                    .append("</span></td><td>")
+                    .append("</span></td><td class=\"sqnr\">")
                     .append(sqnrBar(num(l, "staticSqnrDb"), scale))
-                    .append("</td><td>")
+                    .append("</td><td class=\"sqnr\">")
                     .append(sqnrBar(num(l, "dynamicSqnrDb"), scale))
                     .append("</td><td class=\"n\">")
                     .append(String.format(Locale.ROOT, "%,d", longOf(l, "floatBytes")))
@@ -438,7 +441,7 @@ final class ReportPage {
                     .append(escape(text(l, "reason") + (fused.isEmpty() ? "" : " (" + fused.trim() + ")")))
                     .append("</td></tr>\n");
         }
-        h.append("</table>\n");
+        h.append("</table></div>\n");
     }
 
     private String sqnrBar(Double db, double scale) {
