@@ -116,7 +116,7 @@ public abstract class CalibrationData {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
-        ImageFolder images = ImageFolder.of(dir);
+        ImageFolder images = ImageFolder.of(dir, "calibration");
         return new InputsSource<>(images, "images of " + images.dir(), translator, batchSize);
     }
 

@@ -16,7 +16,8 @@ import java.util.stream.Stream;
  * The images of a calibration folder, as a list that reads each image when it is asked for (a
  * folder may hold far more images than calibration uses, and only the used ones are read). The
  * images are those directly in the folder and those in its immediate sub-folders (one per class,
- * as image classification datasets are laid out), in path order; labels are not needed.
+ * as image classification datasets are laid out), in path order. An image in the {@code k}-th
+ * sub-folder (in name order) has label {@code k}; one directly in the folder has none (-1).
  */
 final class ImageFolder extends AbstractList<Image> {
 
@@ -24,54 +25,73 @@ final class ImageFolder extends AbstractList<Image> {
     static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp", ".gif");
 
     private final Path dir;
+    private final String role;
     private final List<Path> files;
+    private final List<Integer> labels;
+    private final List<String> classes;
 
-    private ImageFolder(Path dir, List<Path> files) {
+    private ImageFolder(
+            Path dir, String role, List<Path> files, List<Integer> labels, List<String> classes) {
         this.dir = dir;
+        this.role = role;
         this.files = List.copyOf(files);
+        this.labels = List.copyOf(labels);
+        this.classes = List.copyOf(classes);
     }
 
     /**
      * Lists a folder's images.
      *
      * @param dir the folder
+     * @param role what the images are for ({@code calibration}, {@code test}), for messages
      * @return its images, unread
      * @throws IllegalArgumentException naming the folder if it is missing, not a folder, or
      *     holds no image
      */
-    static ImageFolder of(Path dir) {
+    static ImageFolder of(Path dir, String role) {
         if (!Files.exists(dir)) {
-            throw new IllegalArgumentException("the calibration image folder " + dir + " does not exist.");
+            throw new IllegalArgumentException("the " + role + " image folder " + dir + " does not exist.");
         }
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException(
-                    "the calibration image folder " + dir + " is a file, not a folder.");
+                    "the " + role + " image folder " + dir + " is a file, not a folder.");
         }
         List<Path> files = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        List<String> classes = new ArrayList<>();
         try (Stream<Path> top = Files.list(dir)) {
-            for (Path p : top.sorted().toList()) {
-                if (Files.isDirectory(p)) {
-                    try (Stream<Path> sub = Files.list(p)) {
-                        sub.filter(ImageFolder::isImage).sorted().forEach(files::add);
-                    }
-                } else if (isImage(p)) {
+            List<Path> entries = top.sorted().toList();
+            for (Path p : entries) {
+                if (isImage(p)) {
                     files.add(p);
+                    labels.add(-1);
+                }
+            }
+            for (Path p : entries) {
+                if (Files.isDirectory(p)) {
+                    int label = classes.size();
+                    classes.add(p.getFileName().toString());
+                    try (Stream<Path> sub = Files.list(p)) {
+                        for (Path f : sub.filter(ImageFolder::isImage).sorted().toList()) {
+                            files.add(f);
+                            labels.add(label);
+                        }
+                    }
                 }
             }
         } catch (IOException e) {
             throw new IllegalArgumentException(
-                    "the calibration image folder " + dir + " cannot be listed: " + e.getMessage(), e);
+                    "the " + role + " image folder " + dir + " cannot be listed: " + e.getMessage(), e);
         }
-        files.sort(null);
         if (files.isEmpty()) {
             throw new IllegalArgumentException(
-                    "the calibration image folder "
+                    "the " + role + " image folder "
                             + dir
                             + " holds no images ("
                             + String.join(", ", EXTENSIONS)
                             + ") directly or in its sub-folders.");
         }
-        return new ImageFolder(dir, files);
+        return new ImageFolder(dir, role, files, labels, classes);
     }
 
     private static boolean isImage(Path p) {
@@ -87,13 +107,23 @@ final class ImageFolder extends AbstractList<Image> {
             return ImageFactory.getInstance().fromFile(p);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(
-                    "the calibration image " + p + " cannot be read as an image: " + e.getMessage(), e);
+                    "the " + role + " image " + p + " cannot be read as an image: " + e.getMessage(), e);
         }
     }
 
     @Override
     public int size() {
         return files.size();
+    }
+
+    /** The label of image {@code index}: its sub-folder's position in name order, or -1. */
+    int label(int index) {
+        return labels.get(index);
+    }
+
+    /** The sub-folders' names in name order: the class of label {@code k} is the {@code k}-th. */
+    List<String> classes() {
+        return classes;
     }
 
     /** The folder, for the report. */

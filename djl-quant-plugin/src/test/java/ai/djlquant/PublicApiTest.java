@@ -34,6 +34,7 @@ class PublicApiTest {
                     "ai.djlquant.QuantizationConfig",
                     "ai.djlquant.QuantizationReport",
                     "ai.djlquant.Quantizer",
+                    "ai.djlquant.Top1Evaluator",
                     "ai.djlquant.annotations.Internal",
                     "ai.djlquant.artifact.ArtifactException",
                     "ai.djlquant.artifact.ArtifactFormat",
