@@ -52,12 +52,12 @@ final class HeadlessChromium {
      * Finds the browser: {@code -Dai.djlquant.chromium=PATH}, else one of {@link #NAMES} on the
      * PATH.
      *
-     * @return the browser, or null if none is installed
+     * @return the browser, or null if none is installed (or the given path is not executable)
      */
     static HeadlessChromium find() {
         String given = System.getProperty("ai.djlquant.chromium");
         if (given != null && !given.isEmpty()) {
-            return new HeadlessChromium(Path.of(given));
+            return Files.isExecutable(Path.of(given)) ? new HeadlessChromium(Path.of(given)) : null;
         }
         String path = System.getenv("PATH");
         for (String name : NAMES) {
