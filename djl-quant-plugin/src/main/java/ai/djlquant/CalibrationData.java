@@ -3,6 +3,7 @@ package ai.djlquant;
 import ai.djl.Model;
 import ai.djl.inference.Predictor;
 import ai.djl.metric.Metrics;
+import ai.djl.modality.cv.Image;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -15,6 +16,8 @@ import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorContext;
 
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -29,7 +32,8 @@ import java.util.Random;
  *   <li>{@link #fromDataset(Dataset)}: a DJL dataset's batches (its data, not its labels);
  *   <li>{@link #fromBatches(Iterable)}: batches the caller made ({@code NDList}s);
  *   <li>{@link #fromInputs(List, Translator, int)}: raw inputs (images, texts) and the serving
- *       {@link Translator}, so that calibration sees exactly the preprocessing serving uses.
+ *       {@link Translator}, so that calibration sees exactly the preprocessing serving uses;
+ *       {@link #fromImageFolder(Path, Translator, int)}: the same for the images of a folder.
  * </ul>
  *
  * <p>A sample is one row along axis 0 of the batch's arrays (every array of an input NDList is
@@ -84,7 +88,36 @@ public abstract class CalibrationData {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
-        return new InputsSource<>(inputs, translator, batchSize);
+        return new InputsSource<>(
+                Collections.unmodifiableList(new ArrayList<>(inputs)),
+                "inputs",
+                translator,
+                batchSize);
+    }
+
+    /**
+     * Calibrates with the images of a folder run through the translator's preprocessing: the
+     * images directly in {@code dir} (a flat folder) and those in its immediate sub-folders (one
+     * per class; labels are not used), {@code .png}, {@code .jpg}, {@code .jpeg}, {@code .bmp}
+     * and {@code .gif}, in path order. The folder is listed now; only the images calibration
+     * uses are read (a uniform random subset when the folder holds more), one batch at a time.
+     *
+     * @param dir the folder
+     * @param translator the translator serving uses
+     * @param batchSize images per batch
+     * @return the source
+     * @throws IllegalArgumentException naming the folder if it is missing, not a folder or holds
+     *     no image (an unreadable image fails calibration, naming the file)
+     */
+    public static CalibrationData fromImageFolder(
+            Path dir, Translator<Image, ?> translator, int batchSize) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(translator, "translator");
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
+        }
+        ImageFolder images = ImageFolder.of(dir, "calibration");
+        return new InputsSource<>(images, "images of " + images.dir(), translator, batchSize);
     }
 
     /**
@@ -288,11 +321,14 @@ public abstract class CalibrationData {
     private static final class InputsSource<I> extends CalibrationData {
 
         private final List<I> inputs;
+        private final String what;
         private final Translator<I, ?> translator;
         private final int batchSize;
 
-        InputsSource(List<I> inputs, Translator<I, ?> translator, int batchSize) {
-            this.inputs = Collections.unmodifiableList(new ArrayList<>(inputs));
+        /** Takes the list as it is: an unmodifiable copy, or a folder read on demand. */
+        InputsSource(List<I> inputs, String what, Translator<I, ?> translator, int batchSize) {
+            this.inputs = inputs;
+            this.what = what;
             this.translator = translator;
             this.batchSize = batchSize;
         }
@@ -306,10 +342,20 @@ public abstract class CalibrationData {
         void forEach(Model model, NDManager manager, long limit, long seed, BatchSink sink) {
             List<I> used = inputs;
             if (inputs.size() > limit) {
-                used = new ArrayList<>();
-                for (long i : randomSubset(inputs.size(), limit, seed)) {
-                    used.add(inputs.get((int) i));
-                }
+                // a view: a folder's images are read only as their batch is made
+                List<Long> picked = randomSubset(inputs.size(), limit, seed);
+                used =
+                        new AbstractList<>() {
+                            @Override
+                            public I get(int k) {
+                                return inputs.get(picked.get(k).intValue());
+                            }
+
+                            @Override
+                            public int size() {
+                                return picked.size();
+                            }
+                        };
             }
             int end = used.size();
             boolean prepared = false;
@@ -347,7 +393,9 @@ public abstract class CalibrationData {
         @Override
         String describe() {
             return inputs.size()
-                    + " inputs through "
+                    + " "
+                    + what
+                    + " through "
                     + translator.getClass().getSimpleName()
                     + " (batches of "
                     + batchSize

@@ -2,6 +2,7 @@
 // each row with (so that a row is made in one place).
 package ai.djlquant;
 
+import ai.djlquant.observe.HistogramObserver;
 import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.plan.SpeedComparison;
 import ai.djlquant.quant.QuantParams;
@@ -34,6 +35,94 @@ public final class LayerReport {
         }
     }
 
+    /**
+     * The activation histogram calibration observed at the layer's input, downsampled to at most
+     * {@value #MAX_BINS} bins by merging neighbouring bins of the observer's own (so no count is
+     * moved between values: a bin here is the exact sum of the observer's bins it covers).
+     *
+     * @param start the low edge of bin 0
+     * @param binWidth the width of every bin
+     * @param counts the number of finite values seen in each bin; bin {@code k} covers {@code
+     *     [start + k * binWidth, start + (k + 1) * binWidth)}
+     */
+    public record Histogram(double start, double binWidth, List<Long> counts) {
+
+        /** The most bins a report's histogram holds (enough to see a distribution's shape). */
+        public static final int MAX_BINS = 128;
+
+        /**
+         * Checks and copies the counts.
+         *
+         * @param start the low edge of bin 0
+         * @param binWidth the bin width, positive
+         * @param counts the counts, at most {@value #MAX_BINS}
+         */
+        public Histogram {
+            counts = List.copyOf(counts);
+            if (!(binWidth > 0) || counts.isEmpty() || counts.size() > MAX_BINS) {
+                throw new IllegalArgumentException(
+                        "a report histogram needs a positive bin width and 1 to "
+                                + MAX_BINS
+                                + " bins, got width "
+                                + binWidth
+                                + " and "
+                                + counts.size()
+                                + " bins.");
+            }
+        }
+
+        /**
+         * Returns the high edge of the last bin.
+         *
+         * @return the end of the histogram's range
+         */
+        public double end() {
+            return start + binWidth * counts.size();
+        }
+
+        /**
+         * Merges an observer's bins into at most {@value #MAX_BINS}, from the first to the last
+         * bin holding a value (the observer's window may extend past the data).
+         *
+         * @param counts the observer's counts
+         * @param start the low edge of the observer's bin 0
+         * @param binWidth the observer's bin width
+         * @return the downsampled histogram, or null if every count is 0
+         */
+        static Histogram downsample(long[] counts, double start, double binWidth) {
+            int first = 0;
+            while (first < counts.length && counts[first] == 0) {
+                first++;
+            }
+            if (first == counts.length) {
+                return null;
+            }
+            int last = counts.length - 1;
+            while (counts[last] == 0) {
+                last--;
+            }
+            int span = last - first + 1;
+            int factor = (span + MAX_BINS - 1) / MAX_BINS;
+            long[] merged = new long[(span + factor - 1) / factor];
+            for (int k = first; k <= last; k++) {
+                merged[(k - first) / factor] += counts[k];
+            }
+            List<Long> out = new ArrayList<>(merged.length);
+            for (long c : merged) {
+                out.add(c);
+            }
+            return new Histogram(start + first * binWidth, binWidth * factor, out);
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("start", start);
+            m.put("binWidth", binWidth);
+            m.put("counts", counts);
+            return m;
+        }
+    }
+
     private final String path;
     private final String blockType;
     private final QuantizationMode mode;
@@ -55,6 +144,7 @@ public final class LayerReport {
     private final Range inputRange;
     private final Range outputRange;
     private final List<SpeedComparison> speeds;
+    private final Histogram inputHistogram;
 
     private LayerReport(Builder b) {
         path = b.path;
@@ -78,6 +168,7 @@ public final class LayerReport {
         inputRange = b.inputRange;
         outputRange = b.outputRange;
         speeds = b.speeds;
+        inputHistogram = b.inputHistogram;
     }
 
     /** Starts a row (the report step fills each row in one place). */
@@ -316,6 +407,33 @@ public final class LayerReport {
         return speeds;
     }
 
+    /**
+     * Returns the activation histogram calibration observed at the layer's input (at most {@value
+     * Histogram#MAX_BINS} bins), or null if the activation observer keeps no histogram or saw no
+     * finite value.
+     *
+     * @return the histogram, or null
+     */
+    public Histogram getInputHistogram() {
+        return inputHistogram;
+    }
+
+    /**
+     * Returns the input range a static layer's activation grid covers ({@code [-zp * scale, (qmax
+     * - zp) * scale]}: the estimator's range widened to include 0 and rounded to the grid), or
+     * null for dynamic and fp32 layers. Inputs outside it are clipped.
+     *
+     * @return the range, or null
+     */
+    public Range getActivationRange() {
+        if (mode != QuantizationMode.STATIC || activation == null) {
+            return null;
+        }
+        double scale = activation.scale();
+        int zp = activation.zeroPoint();
+        return new Range(-zp * scale, (activation.getScheme().qmax() - zp) * scale);
+    }
+
     Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("path", path);
@@ -340,6 +458,14 @@ public final class LayerReport {
             timed.add(c.toMap());
         }
         m.put("speeds", timed);
+        // added after format version 1's fields: the numbers the HTML report draws
+        Range chosen = getActivationRange();
+        if (chosen != null) {
+            m.put("activationRange", List.of(chosen.min(), chosen.max()));
+        }
+        if (inputHistogram != null) {
+            m.put("inputHistogram", inputHistogram.toMap());
+        }
         return m;
     }
 
@@ -372,6 +498,7 @@ public final class LayerReport {
         private Range inputRange;
         private Range outputRange;
         private List<SpeedComparison> speeds = List.of();
+        private Histogram inputHistogram;
 
         private Builder(String path, String blockType) {
             this.path = path;
@@ -427,6 +554,10 @@ public final class LayerReport {
                 outputNonFinite = s.outputNonFinite();
                 inputRange = s.input();
                 outputRange = s.output();
+                if (s.activation() instanceof HistogramObserver h && !h.isEmpty()) {
+                    inputHistogram =
+                            Histogram.downsample(h.getCounts(), h.getBinStart(), h.getBinWidth());
+                }
             }
             return this;
         }

@@ -5,6 +5,8 @@ import ai.djlquant.plan.Objective;
 import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.plan.SpeedComparison;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -604,6 +606,26 @@ public final class QuantizationReport {
             m.put("accuracyGoal", g);
         }
         return JsonUtils.GSON_PRETTY.toJson(m);
+    }
+
+    /**
+     * Writes the report as one self-contained HTML page (warnings, summary, per-layer table with
+     * SQNR bars and times, calibration histograms); {@link HtmlReport} adds a title and top-1.
+     *
+     * @return the HTML text
+     */
+    public String toHtml() {
+        return HtmlReport.fromJson(toJson()).toHtml();
+    }
+
+    /**
+     * Writes {@link #toHtml()} to a file (UTF-8), replacing it.
+     *
+     * @param file the file to write
+     * @throws IOException if it cannot be written
+     */
+    public void writeHtml(Path file) throws IOException {
+        HtmlReport.fromJson(toJson()).write(file);
     }
 
     private String wholeModelLine() {

@@ -1,6 +1,7 @@
 package ai.djlquant.cli;
 
 import ai.djl.Model;
+import ai.djlquant.HtmlReport;
 import ai.djlquant.artifact.ArtifactFormat;
 import ai.djlquant.artifact.ArtifactFormat.Accuracy;
 import ai.djlquant.artifact.ArtifactFormat.Calibration;
@@ -52,6 +53,13 @@ final class InspectCommand implements Callable<Integer> {
             names = "--json",
             description = "Print the whole " + ArtifactFormat.MANIFEST_FILE + " instead.")
     boolean json;
+
+    @Option(
+            names = "--report-html",
+            paramLabel = "FILE",
+            description =
+                    "Also write the stored quantization report as one self-contained HTML page.")
+    Path reportHtml;
 
     /** {@inheritDoc} */
     @Override
@@ -117,6 +125,10 @@ final class InspectCommand implements Callable<Integer> {
                     e.getKey(), e.getValue().bytes(), e.getValue().sha256());
         }
         printLayers(out, m.getReportJson());
+        if (reportHtml != null) {
+            writeHtml(m);
+            out.printf("wrote the report page %s%n", reportHtml);
+        }
         if (!checksumsOnly) {
             try (Model model = ArtifactLoader.load(dir)) {
                 out.printf(
@@ -129,6 +141,35 @@ final class InspectCommand implements Callable<Integer> {
         }
         out.println("OK");
         return 0;
+    }
+
+    /** The page of the report the artifact stores, with the top-1s recorded at export. */
+    private void writeHtml(ArtifactManifest m) throws java.io.IOException {
+        if (m.getReportJson() == null) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--report-html: "
+                            + dir
+                            + " records no quantization report in "
+                            + ArtifactFormat.MANIFEST_FILE
+                            + ".");
+        }
+        HtmlReport page =
+                HtmlReport.fromJson(m.getReportJson())
+                        .withTitle(m.getModelName() + ": djl-quant int8 report (" + dir + ")");
+        Double fp32 = m.getNumber(Manifest.ACCURACY, Accuracy.FP32_TOP1);
+        Double int8 = m.getNumber(Manifest.ACCURACY, Accuracy.INT8_TOP1);
+        Double n = m.getNumber(Manifest.ACCURACY, Accuracy.SAMPLES);
+        if (fp32 != null && int8 != null) {
+            page =
+                    page.withTop1(
+                            new HtmlReport.Top1(
+                                    m.getText(Manifest.ACCURACY, Accuracy.DATASET),
+                                    n == null ? 0 : n.longValue(),
+                                    fp32,
+                                    int8));
+        }
+        page.write(reportHtml);
     }
 
     /** The report's per-layer rows, as the quantizer printed them. */

@@ -5,6 +5,7 @@ import ai.djl.modality.cv.Image;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.Translator;
 import ai.djlquant.CalibrationData;
+import ai.djlquant.HtmlReport;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
@@ -174,6 +175,14 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "Also write the quantization report as JSON.")
     Path reportJson;
 
+    @Option(
+            names = "--report-html",
+            paramLabel = "FILE",
+            description =
+                    "Also write the report as one self-contained HTML page (opens offline; with"
+                            + " --evaluate it shows both top-1s).")
+    Path reportHtml;
+
     /** {@inheritDoc} */
     @Override
     public Integer call() throws Exception {
@@ -246,8 +255,10 @@ final class QuantizeCommand implements Callable<Integer> {
             if (tf != null) {
                 w.optTranslatorFactory(tf);
             }
+            HtmlReport.Top1 top1 = null;
             if (testData != null) {
                 Accuracy int8 = Accuracy.measure(m, testData, limit);
+                top1 = new HtmlReport.Top1(testData.describe(), int8.samples, fp32.top1(), int8.top1());
                 out.printf(
                         Locale.ROOT,
                         "int8 top-1 %.2f%% (fp32 %.2f%%, %+.2f points) on %d images%n",
@@ -260,6 +271,13 @@ final class QuantizeCommand implements Callable<Integer> {
             ArtifactManifest written = w.build().write(output);
             if (reportJson != null) {
                 Files.writeString(reportJson, report.toJson(), StandardCharsets.UTF_8);
+            }
+            if (reportHtml != null) {
+                HtmlReport.fromJson(report.toJson())
+                        .withTitle(ref.displayName() + ": djl-quant int8 report")
+                        .withTop1(top1)
+                        .write(reportHtml);
+                out.printf("wrote the report page %s%n", reportHtml);
             }
             out.printf("wrote %s:%n", output);
             for (Map.Entry<String, ArtifactManifest.FileEntry> e : written.getFiles().entrySet()) {
