@@ -5,6 +5,7 @@ import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
+import ai.djlquant.ProgressSink;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -27,15 +28,17 @@ final class Accuracy {
 
     /**
      * Measures top-1: a hit is a best class whose position in the classifier's class list is the
-     * image's label.
+     * image's label. A progress bar shows once it has run two seconds (the library's).
      */
     static Accuracy measure(ZooModel<Image, Classifications> model, LabelledImages data, int limit)
             throws IOException, TranslateException {
         int n = Math.min(limit, data.size());
         int correct = 0;
+        ProgressSink bar = new ProgressSink(null, "Evaluating", n);
         try (Predictor<Image, Classifications> p = model.newPredictor()) {
             for (int from = 0; from < n; from += 100) {
                 int to = Math.min(n, from + 100);
+                bar.advance(to - from);
                 List<Image> batch = new ArrayList<>(to - from);
                 for (int i = from; i < to; i++) {
                     batch.add(data.image(i));
@@ -48,6 +51,8 @@ final class Accuracy {
                     }
                 }
             }
+        } finally {
+            bar.end();
         }
         return new Accuracy(n, correct);
     }
