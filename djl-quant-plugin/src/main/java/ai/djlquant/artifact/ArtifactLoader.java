@@ -30,7 +30,9 @@ import java.util.Objects;
  * {@code serving.properties} (names this factory and the recorded base factory); the base factory
  * (on the classpath, builds the recorded architecture, the recorded rewrites fit it); the parameter
  * file (reads completely into the rebuilt tree with nothing left over, every parameter of the
- * recorded type and shape, every int8 layer with the recorded quantization parameters). On failure
+ * recorded type and shape, every int8 layer with the recorded quantization parameters); the
+ * loaded values themselves ({@code LoadedValues}: what the kernels assume, since whoever edits a
+ * file can recompute its checksum). On failure
  * the parameters read so far are freed and no block is handed out.
  */
 public final class ArtifactLoader {
@@ -114,6 +116,7 @@ public final class ArtifactLoader {
             ParamsFile.load(
                     dir.resolve(m.getParametersFile()), m.getModelName(), root, params, name);
             checkLoaded(root, m, m.getParametersFile());
+            LoadedValues.check(root, m.getParametersFile());
             return root;
         } catch (ArtifactException | RuntimeException | Error e) {
             params.close();
