@@ -31,6 +31,7 @@ class PublicApiTest {
                     "ai.djlquant.HostProfile",
                     "ai.djlquant.LayerReport",
                     "ai.djlquant.QuantizationConfig",
+                    "ai.djlquant.QuantizationInterruptedException",
                     "ai.djlquant.QuantizationReport",
                     "ai.djlquant.Quantizer",
                     "ai.djlquant.annotations.Internal",

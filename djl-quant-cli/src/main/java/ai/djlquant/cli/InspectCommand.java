@@ -127,8 +127,33 @@ final class InspectCommand implements Callable<Integer> {
                         m.getBaseBlockFactory());
             }
         }
+        printLoadingPaths(out, m);
         out.println("OK");
         return 0;
+    }
+
+    /**
+     * Which way of loading checks before it runs anything: DJL's Criteria runs the {@code
+     * blockFactory} that {@code serving.properties} names, and puts the directory's jars and
+     * {@code classes/} on the class path, before any of this library's checks.
+     */
+    private static void printLoadingPaths(PrintWriter out, ArtifactManifest m) {
+        long code =
+                m.getFiles().keySet().stream()
+                        .filter(f -> f.endsWith(".jar") || f.startsWith("classes/"))
+                        .count();
+        out.println("loading:");
+        out.println(
+                "  safe:     ArtifactLoader.load(dir) (what this command ran) verifies every file,"
+                        + " the base factory's class and every value before any code from the"
+                        + " artifact runs");
+        out.printf(
+                "  trusting: Criteria.optModelPath(dir) lets DJL run the blockFactory named in"
+                        + " %s and put the directory's jars and classes/ (%d listed here) on the"
+                        + " class path before any check: use it only for directories you trust"
+                        + "%n",
+                ArtifactFormat.SERVING_PROPERTIES_FILE,
+                code);
     }
 
     /** The report's per-layer rows, as the quantizer printed them. */

@@ -8,6 +8,7 @@ import ai.djlquant.CalibrationData;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
+import ai.djlquant.artifact.ArtifactException;
 import ai.djlquant.artifact.ArtifactManifest;
 import ai.djlquant.artifact.ArtifactWriter;
 import ai.djlquant.examples.quantize.CalibrationImages;
@@ -188,6 +189,13 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
                     "--output " + output + " already exists; add --overwrite to replace it.");
+        }
+        try {
+            // before the quantization runs: a directory that is no artifact is never replaced
+            ArtifactWriter.checkTarget(output, overwrite);
+        } catch (ArtifactException e) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--output " + output + ": " + e.getMessage());
         }
         Path calDir = Home.orDefault(calibration, Home.calibrationDir());
         if (!Files.isDirectory(calDir)) {

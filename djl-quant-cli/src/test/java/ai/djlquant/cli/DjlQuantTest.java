@@ -207,6 +207,9 @@ class DjlQuantTest {
                 r.out.contains("quantized on: " + HostProfile.current().isa() + ", "), r.out);
         assertTrue(r.out.contains("x (this host: djl-quant doctor)"), r.out);
         assertTrue(r.out.contains("loaded: "), r.out);
+        assertTrue(r.out.contains("safe:     ArtifactLoader.load(dir)"), r.out);
+        assertTrue(r.out.contains("trusting: Criteria.optModelPath(dir)"), r.out);
+        assertTrue(r.out.contains("(0 listed here)"), r.out);
         assertTrue(r.out.trim().endsWith("OK"), r.out);
 
         Result json = run("inspect", "--json", "--checksums-only", artifact.toString());
@@ -271,6 +274,61 @@ class DjlQuantTest {
         assertTrue(
                 rows.get(1).getAsJsonObject().get("parameterBytes").getAsLong() * 3
                         < rows.get(0).getAsJsonObject().get("parameterBytes").getAsLong());
+    }
+
+    @Test
+    void overwriteOfADirectoryThatIsNoArtifactIsRefusedBeforeQuantizing() throws Exception {
+        Path notes = Files.createDirectories(tmp.resolve("notes"));
+        Files.writeString(notes.resolve("todo.txt"), "keep me");
+        Result r =
+                run(
+                        "quantize",
+                        "--model",
+                        "mlp",
+                        "--output",
+                        notes.toString(),
+                        "--overwrite",
+                        "--samples",
+                        "16");
+        assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());
+        assertTrue(r.err.contains("is not an artifact"), r.err);
+        assertTrue(!r.out.contains("quantizing"), "refused before the quantization: " + r.out);
+        assertEquals("keep me", Files.readString(notes.resolve("todo.txt")));
+    }
+
+    @Test
+    void emptyCalibrationFolderNamesBothForms() throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("empty-calibration"));
+        Result r =
+                run(
+                        "quantize",
+                        "--model",
+                        "mlp",
+                        "--output",
+                        tmp.resolve("never").toString(),
+                        "--calibration",
+                        empty.toString());
+        assertTrue(r.code != 0, r.toString());
+        assertTrue(
+                r.err.contains("neither images directly in it nor class folders of images"),
+                r.err);
+        assertTrue(!Files.exists(tmp.resolve("never")));
+    }
+
+    @Test
+    void modelDirectoryWithoutOrWithDamagedServingPropertiesIsNamed() throws Exception {
+        Path bare = Files.createDirectories(tmp.resolve("bare-model"));
+        Result r = run("eval", "--model", bare.toString(), "--limit", "10");
+        assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());
+        assertTrue(r.err.contains("the directory has no serving.properties"), r.err);
+
+        Path damaged = Files.createDirectories(tmp.resolve("latin1-model"));
+        Files.write(
+                damaged.resolve("serving.properties"),
+                new byte[] {'a', '=', (byte) 0xE9, (byte) 0xFF, '\n'});
+        Result d = run("eval", "--model", damaged.toString(), "--limit", "10");
+        assertEquals(DjlQuant.BAD_ARGUMENTS, d.code, d.toString());
+        assertTrue(d.err.contains("serving.properties is not UTF-8 text"), d.err);
     }
 
     @Test

@@ -90,6 +90,18 @@ public final class ArtifactWriter {
     }
 
     /**
+     * Checks, before any work, that {@link #write} may write {@code dir}: absent, or (with
+     * overwrite) an artifact or an empty directory. {@code write} checks the same again.
+     *
+     * @param dir the artifact directory
+     * @param overwrite whether an existing artifact may be replaced
+     * @throws ArtifactException naming why the directory must be left alone
+     */
+    public static void checkTarget(Path dir, boolean overwrite) throws ArtifactException {
+        ExportDirectory.checkTarget(dir.toAbsolutePath().normalize(), overwrite);
+    }
+
+    /**
      * Writes the artifact.
      *
      * @param dir the artifact directory to create (its parent is created if needed)

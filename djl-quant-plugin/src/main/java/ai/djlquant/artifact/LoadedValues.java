@@ -31,9 +31,9 @@ import ai.djlquant.transform.BlockTree;
  *   <li>convolutions (float and int8): weight {@code [filters, inputChannels / groups, kernel...]}
  *       against the block's own filters, groups, kernel and recorded input shape, bias {@code
  *       [filters]};
- *   <li>linear layers (float and int8): weight {@code [units, inputFeatures]} against the block's
- *       units and (int8) recorded input shape, bias {@code [units]} (DJL's float {@code Linear}
- *       keeps its feature count private: there the rank and the units are checked);
+ *   <li>linear layers (float and int8): weight {@code [units, features]}, bias {@code [units]}
+ *       (DJL's {@code Linear} keeps its feature count private: the rank and the units are
+ *       checked);
  *   <li>every float parameter: finite.
  * </ul>
  */
@@ -173,16 +173,12 @@ final class LoadedValues {
             Shape in = b.getInputShapes()[0];
             Shape out = b.getOutputShapes(b.getInputShapes())[0];
             long units = out.get(out.dimension() - 1);
-            Shape expected;
-            if (b instanceof QuantizedBlock) {
-                // the int8 block records its whole input shape, the features last
-                expected = new Shape(units, in.get(in.dimension() - 1));
-            } else {
-                // DJL's Linear records only the leading dimensions and keeps the feature count
-                // private: the rank and the units are checked here, the features by the forward
-                Shape w = b.getDirectParameters().get("weight").getArray().getShape();
-                expected = w.dimension() == 2 ? new Shape(units, w.get(1)) : new Shape(units, -1);
-            }
+            // DJL's Linear (and the int8 one, which keeps its input shape) records only the
+            // leading dimensions of the input and keeps the feature count private: the rank and
+            // the units are checked here, the features by the forward
+            Shape w = b.getDirectParameters().get("weight").getArray().getShape();
+            Shape expected =
+                    w.dimension() == 2 ? new Shape(units, w.get(1)) : new Shape(units, -1);
             checkShape(b, "weight", expected, layer, in);
             checkShape(b, "bias", new Shape(units), layer, in);
         }

@@ -45,6 +45,13 @@ final class ManifestReader {
                             + "; an artifact is a model directory.");
         }
         Path file = dir.resolve(ArtifactFormat.MANIFEST_FILE);
+        if (Files.isSymbolicLink(file)) {
+            throw new ArtifactException(
+                    file + " is a symbolic link; an artifact holds only regular files.");
+        }
+        if (Files.isDirectory(file)) {
+            throw new ArtifactException(file + " is a directory, not the artifact's manifest.");
+        }
         if (!Files.isRegularFile(file)) {
             throw new ArtifactException(
                     dir
@@ -153,6 +160,10 @@ final class ManifestReader {
         }
         String m = t.getMessage() == null ? t.toString() : t.getMessage();
         int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl); // Gson adds a line with a troubleshooting link
+        m = nl < 0 ? m : m.substring(0, nl); // Gson adds a line with a troubleshooting link
+        // Gson's advice to parse leniently is no advice for a damaged manifest
+        return m.replaceAll(
+                "Use JsonReader\\.set\\w+\\([^)]*\\) to accept malformed JSON",
+                "malformed JSON (text after the end of the object, or a syntax error)");
     }
 }

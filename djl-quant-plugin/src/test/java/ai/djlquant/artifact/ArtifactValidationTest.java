@@ -406,4 +406,46 @@ class ArtifactValidationTest {
         }
         return -1;
     }
+
+    @Test
+    void linksDirectoriesAndTrailingTextAreNamedForWhatTheyAre() throws Exception {
+        // a link to an identical file outside the artifact: the bytes match, the link is refused
+        Path dir = copy();
+        Path outside = tmp.resolve("outside.params");
+        Files.move(dir.resolve("net-0000.params"), outside);
+        Files.createSymbolicLink(dir.resolve("net-0000.params"), outside);
+        assertRefused(dir, "net-0000.params is a symbolic link", "regular files");
+
+        // a link to a directory outside (DJL would put classes/ on the class path)
+        Path linked = copy();
+        Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
+        Files.createSymbolicLink(linked.resolve("classes"), elsewhere);
+        assertRefused(linked, "classes is a symbolic link");
+
+        // the artifact directory itself may be reached through a link
+        Path alias = tmp.resolve("alias" + cases);
+        Files.createSymbolicLink(alias, copy());
+        try (Model m = ArtifactLoader.load(alias)) {
+            assertTrue(m.getBlock().isInitialized());
+        }
+
+        Path manifestDir = copy();
+        Files.delete(manifestDir.resolve("quantization.json"));
+        Files.createDirectory(manifestDir.resolve("quantization.json"));
+        assertRefused(manifestDir, "quantization.json is a directory");
+
+        Path paramsDir = copy();
+        Files.delete(paramsDir.resolve("net-0000.params"));
+        Files.createDirectory(paramsDir.resolve("net-0000.params"));
+        assertRefused(paramsDir, "net-0000.params is a directory, where quantization.json lists");
+
+        Path trailing = copy();
+        Path q = trailing.resolve("quantization.json");
+        Files.writeString(q, Files.readString(q) + " trailing garbage");
+        ArtifactException e =
+                assertThrows(ArtifactException.class, () -> ArtifactLoader.load(trailing));
+        assertTrue(e.getMessage().contains("is not valid JSON"), e.getMessage());
+        assertTrue(!e.getMessage().contains("LENIENT"), e.getMessage());
+        assertTrue(e.getMessage().contains("text after the end of the object"), e.getMessage());
+    }
 }
