@@ -38,6 +38,7 @@ class PublicApiTest {
                     "ai.djlquant.artifact.ArtifactException",
                     "ai.djlquant.artifact.ArtifactFormat",
                     "ai.djlquant.artifact.ArtifactLoader",
+                    "ai.djlquant.artifact.ArtifactSigning",
                     "ai.djlquant.artifact.ArtifactManifest",
                     "ai.djlquant.artifact.ArtifactWriter",
                     "ai.djlquant.artifact.QuantizedBlockFactory",

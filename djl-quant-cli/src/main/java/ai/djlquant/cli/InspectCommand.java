@@ -8,6 +8,7 @@ import ai.djlquant.artifact.ArtifactFormat.Manifest;
 import ai.djlquant.artifact.ArtifactFormat.WeightBytes;
 import ai.djlquant.artifact.ArtifactLoader;
 import ai.djlquant.artifact.ArtifactManifest;
+import ai.djlquant.artifact.ArtifactSigning;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -49,6 +51,14 @@ final class InspectCommand implements Callable<Integer> {
     boolean checksumsOnly;
 
     @Option(
+            names = "--trust",
+            paramLabel = "KEY",
+            description =
+                    "Refuse the artifact unless it is signed by this Ed25519 public key (X.509"
+                            + " PEM, as openssl pkey -pubout writes it).")
+    Path trust;
+
+    @Option(
             names = "--json",
             description = "Print the whole " + ArtifactFormat.MANIFEST_FILE + " instead.")
     boolean json;
@@ -61,7 +71,8 @@ final class InspectCommand implements Callable<Integer> {
                     spec.commandLine(), "DIR " + dir + " is not a directory.");
         }
         PrintWriter out = spec.commandLine().getOut();
-        ArtifactManifest m = ArtifactLoader.verify(dir);
+        PublicKey trusted = trust == null ? null : ArtifactSigning.readPublicKey(trust);
+        ArtifactManifest m = ArtifactLoader.verify(dir, trusted);
         if (json) {
             out.println(m.toJson());
             return 0;
@@ -116,9 +127,17 @@ final class InspectCommand implements Callable<Integer> {
                     "  %-24s %,10d bytes  %s  ok%n",
                     e.getKey(), e.getValue().bytes(), e.getValue().sha256());
         }
+        if (trusted != null) {
+            out.printf("signature: Ed25519, verified with the trusted key %s%n", trust);
+        } else if (Files.exists(dir.resolve(ArtifactFormat.SIGNATURE_FILE))) {
+            out.printf(
+                    "signature: present, not checked (give --trust KEY to require it)%n");
+        } else {
+            out.println("signature: none (the artifact is not signed)");
+        }
         printLayers(out, m.getReportJson());
         if (!checksumsOnly) {
-            try (Model model = ArtifactLoader.load(dir)) {
+            try (Model model = ArtifactLoader.load(dir, trusted)) {
                 out.printf(
                         "loaded: %s rebuilt the architecture; every parameter and every int8"
                                 + " layer's quantization matches "

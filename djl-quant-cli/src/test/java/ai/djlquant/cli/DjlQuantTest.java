@@ -210,6 +210,7 @@ class DjlQuantTest {
         assertTrue(r.out.contains("safe:     ArtifactLoader.load(dir)"), r.out);
         assertTrue(r.out.contains("trusting: Criteria.optModelPath(dir)"), r.out);
         assertTrue(r.out.contains("(0 listed here)"), r.out);
+        assertTrue(r.out.contains("signature: none"), r.out);
         assertTrue(r.out.trim().endsWith("OK"), r.out);
 
         Result json = run("inspect", "--json", "--checksums-only", artifact.toString());
@@ -274,6 +275,69 @@ class DjlQuantTest {
         assertTrue(
                 rows.get(1).getAsJsonObject().get("parameterBytes").getAsLong() * 3
                         < rows.get(0).getAsJsonObject().get("parameterBytes").getAsLong());
+    }
+
+    private static Path pem(Path file, String label, byte[] der) throws Exception {
+        String body =
+                java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der);
+        Files.writeString(
+                file, "-----BEGIN " + label + "-----\n" + body + "\n-----END " + label + "-----\n");
+        return file;
+    }
+
+    @Test
+    void signAndTrust() throws Exception {
+        java.security.KeyPair pair =
+                java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        java.security.KeyPair other =
+                java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        Path key = pem(tmp.resolve("sign.pem"), "PRIVATE KEY", pair.getPrivate().getEncoded());
+        Path pub = pem(tmp.resolve("trust.pem"), "PUBLIC KEY", pair.getPublic().getEncoded());
+        Path wrong = pem(tmp.resolve("wrong.pem"), "PUBLIC KEY", other.getPublic().getEncoded());
+        Path signed = tmp.resolve("mlp-signed");
+        Result q =
+                run(
+                        "quantize",
+                        "--model",
+                        "mlp",
+                        "--output",
+                        signed.toString(),
+                        "--samples",
+                        "16",
+                        "--sign",
+                        key.toString());
+        assertEquals(0, q.code, q.toString());
+        assertTrue(q.out.contains("(signed with " + key + ")"), q.out);
+
+        Result ok = run("inspect", "--trust", pub.toString(), signed.toString());
+        assertEquals(0, ok.code, ok.toString());
+        assertTrue(ok.out.contains("signature: Ed25519, verified with the trusted key"), ok.out);
+
+        Result plain = run("inspect", "--checksums-only", signed.toString());
+        assertEquals(0, plain.code, plain.toString());
+        assertTrue(plain.out.contains("signature: present, not checked"), plain.out);
+
+        Result bad = run("inspect", "--trust", wrong.toString(), signed.toString());
+        assertTrue(bad.code != 0, bad.toString());
+        assertTrue(bad.err.contains("does not verify"), bad.err);
+
+        Result unsigned = run("inspect", "--trust", pub.toString(), artifact.toString());
+        assertTrue(unsigned.code != 0, unsigned.toString());
+        assertTrue(unsigned.err.contains("is not signed"), unsigned.err);
+
+        // a public key where the private one belongs is refused before quantizing
+        Result swapped =
+                run(
+                        "quantize",
+                        "--model",
+                        "mlp",
+                        "--output",
+                        tmp.resolve("never-signed").toString(),
+                        "--sign",
+                        pub.toString());
+        assertEquals(DjlQuant.BAD_ARGUMENTS, swapped.code, swapped.toString());
+        assertTrue(swapped.err.contains("--sign " + pub), swapped.err);
+        assertTrue(!swapped.out.contains("quantizing"), swapped.out);
     }
 
     @Test

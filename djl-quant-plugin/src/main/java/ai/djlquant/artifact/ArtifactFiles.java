@@ -123,7 +123,9 @@ final class ArtifactFiles {
         Map<String, FileEntry> m = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> e : files.entrySet()) {
             String where = w + "." + e.getKey();
-            if (!isPlainName(e.getKey()) || e.getKey().equals(ArtifactFormat.MANIFEST_FILE)) {
+            if (!isPlainName(e.getKey())
+                    || e.getKey().equals(ArtifactFormat.MANIFEST_FILE)
+                    || e.getKey().equals(ArtifactFormat.SIGNATURE_FILE)) {
                 throw new IllegalArgumentException(
                         w
                                 + " lists '"
@@ -238,6 +240,7 @@ final class ArtifactFiles {
                                     f -> {
                                         String rel = root.relativize(f).toString();
                                         return !rel.equals(ArtifactFormat.MANIFEST_FILE)
+                                                && !rel.equals(ArtifactFormat.SIGNATURE_FILE)
                                                 && !files.containsKey(rel);
                                     })
                             .sorted()

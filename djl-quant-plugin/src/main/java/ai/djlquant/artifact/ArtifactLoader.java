@@ -8,6 +8,7 @@ import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockTree;
 
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.util.Map;
 import java.util.Objects;
 
@@ -53,7 +54,21 @@ public final class ArtifactLoader {
      * @throws ArtifactException if the artifact is not valid (nothing is loaded)
      */
     public static Model load(Path dir) throws ArtifactException {
-        ArtifactManifest m = verify(dir);
+        return load(dir, null);
+    }
+
+    /**
+     * Loads an artifact only if its manifest carries a valid Ed25519 signature by the trusted key
+     * ({@link ArtifactSigning}): an unsigned or wrongly signed artifact is refused before anything
+     * else is read.
+     *
+     * @param dir the artifact directory
+     * @param trusted the trusted public key, or null to load without a signature check
+     * @return the model, ready for {@code newPredictor(translator)}; the caller closes it
+     * @throws ArtifactException if the artifact is not valid or not signed by the key
+     */
+    public static Model load(Path dir, PublicKey trusted) throws ArtifactException {
+        ArtifactManifest m = verify(dir, trusted);
         Map<String, Object> arguments =
                 ServingProperties.arguments(ServingProperties.read(dir, m));
         Model model;
@@ -85,8 +100,22 @@ public final class ArtifactLoader {
      * @throws ArtifactException naming the first problem
      */
     public static ArtifactManifest verify(Path dir) throws ArtifactException {
+        return verify(dir, null);
+    }
+
+    /**
+     * Checks an artifact without loading it, as {@link #verify(Path)}, after checking that its
+     * manifest is signed by the trusted key.
+     *
+     * @param dir the artifact directory
+     * @param trusted the trusted Ed25519 public key, or null for no signature check
+     * @return the manifest
+     * @throws ArtifactException naming the first problem (an unsigned or wrongly signed artifact
+     *     first of all)
+     */
+    public static ArtifactManifest verify(Path dir, PublicKey trusted) throws ArtifactException {
         Objects.requireNonNull(dir, "dir");
-        ArtifactManifest m = ArtifactManifest.read(dir);
+        ArtifactManifest m = ManifestReader.read(dir, trusted);
         m.verifyFiles(dir);
         ServingProperties.read(dir, m);
         return m;

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -66,6 +67,7 @@ public final class ArtifactWriter {
     private final List<Path> extraFiles;
     private final boolean overwrite;
     private final boolean verify;
+    private final PrivateKey signingKey;
 
     private ArtifactWriter(Builder b) {
         this.model = b.model;
@@ -78,6 +80,7 @@ public final class ArtifactWriter {
         this.extraFiles = new ArrayList<>(b.extraFiles);
         this.overwrite = b.overwrite;
         this.verify = b.verify;
+        this.signingKey = b.signingKey;
     }
 
     /**
@@ -122,6 +125,9 @@ public final class ArtifactWriter {
         Path tmp = ExportDirectory.createStaging(target);
         try {
             ArtifactManifest m = writeFiles(tmp, quantized, rewrites);
+            if (signingKey != null) {
+                ArtifactSigning.sign(tmp, signingKey);
+            }
             if (verify) {
                 ExportCheck.verify(tmp, root, arguments);
             }
@@ -184,6 +190,7 @@ public final class ArtifactWriter {
         private final List<Path> extraFiles = new ArrayList<>();
         private boolean overwrite;
         private boolean verify = true;
+        private PrivateKey signingKey;
 
         Builder() {}
 
@@ -313,6 +320,20 @@ public final class ArtifactWriter {
          */
         public Builder optOverwrite(boolean overwrite) {
             this.overwrite = overwrite;
+            return this;
+        }
+
+        /**
+         * Signs the artifact: an Ed25519 signature of its manifest (which holds every file's
+         * SHA-256) in {@value ArtifactFormat#SIGNATURE_FILE}, which {@link
+         * ArtifactLoader#load(Path, java.security.PublicKey)} checks against a trusted key. Read a
+         * PEM key with {@link ArtifactSigning#readPrivateKey}.
+         *
+         * @param key the Ed25519 private key, or null for no signature
+         * @return this builder
+         */
+        public Builder optSigningKey(PrivateKey key) {
+            this.signingKey = key;
             return this;
         }
 

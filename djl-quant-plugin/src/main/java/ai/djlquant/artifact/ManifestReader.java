@@ -37,6 +37,21 @@ final class ManifestReader {
      *     unknown or newer format version, or lacks a field (named in the message)
      */
     static ArtifactManifest read(Path dir) throws ArtifactException {
+        return read(dir, null);
+    }
+
+    /**
+     * Reads and checks a directory's manifest, first checking its signature against a trusted key
+     * (the bytes checked are the bytes parsed).
+     *
+     * @param dir the artifact directory
+     * @param trusted the trusted Ed25519 public key, or null to read without a signature check
+     * @return the manifest
+     * @throws ArtifactException as {@link #read(Path)}, or if a trusted key is given and the
+     *     artifact is unsigned or its signature does not verify
+     */
+    static ArtifactManifest read(Path dir, java.security.PublicKey trusted)
+            throws ArtifactException {
         if (!Files.isDirectory(dir)) {
             throw new ArtifactException(
                     dir
@@ -67,12 +82,16 @@ final class ManifestReader {
                         file + " is " + size + " bytes, more than a manifest ever is ("
                                 + MAX_MANIFEST_BYTES + "): it was replaced by another file.");
             }
+            byte[] bytes = Files.readAllBytes(file);
+            if (trusted != null) {
+                ArtifactSigning.verify(dir, bytes, trusted);
+            }
             text =
                     StandardCharsets.UTF_8
                             .newDecoder()
                             .onMalformedInput(CodingErrorAction.REPORT)
                             .onUnmappableCharacter(CodingErrorAction.REPORT)
-                            .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
+                            .decode(ByteBuffer.wrap(bytes))
                             .toString();
         } catch (ArtifactException e) {
             throw e;
