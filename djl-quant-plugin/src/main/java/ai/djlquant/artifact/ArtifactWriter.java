@@ -113,7 +113,19 @@ public final class ArtifactWriter {
      *     (the target is then as it was)
      */
     public ArtifactManifest write(Path dir) throws ArtifactException {
+        return write(dir, step -> {});
+    }
+
+    /**
+     * Writes the artifact, calling {@code steps} after each step of the write ("staging created",
+     * "files written", "verified", "old moved aside", "new moved in"): where the fault-injection
+     * test kills a child JVM.
+     */
+    ArtifactManifest write(Path dir, java.util.function.Consumer<String> steps)
+            throws ArtifactException {
         Path target = dir.toAbsolutePath().normalize();
+        // first what killed exports left (an old artifact moved aside is put back)
+        ExportDirectory.cleanLeftovers(target);
         ExportDirectory.checkTarget(target, overwrite);
         Block root = model.getBlock();
         if (root == null || !root.isInitialized()) {
@@ -122,16 +134,29 @@ public final class ArtifactWriter {
         }
         BlockTree quantized = BlockTree.walk(root);
         List<Rewrite> rewrites = rewrites(quantized);
+        return writeStaged(target, quantized, rewrites, root, steps);
+    }
+
+    private ArtifactManifest writeStaged(
+            Path target,
+            BlockTree quantized,
+            List<Rewrite> rewrites,
+            Block root,
+            java.util.function.Consumer<String> steps)
+            throws ArtifactException {
         Path tmp = ExportDirectory.createStaging(target);
         try {
+            steps.accept("staging created");
             ArtifactManifest m = writeFiles(tmp, quantized, rewrites);
             if (signingKey != null) {
                 ArtifactSigning.sign(tmp, signingKey);
             }
+            steps.accept("files written");
             if (verify) {
                 ExportCheck.verify(tmp, root, arguments);
             }
-            ExportDirectory.moveIntoPlace(tmp, target);
+            steps.accept("verified");
+            ExportDirectory.moveIntoPlace(tmp, target, steps);
             return m;
         } catch (ArtifactException | Error e) {
             ExportDirectory.deleteQuietly(tmp, e);
