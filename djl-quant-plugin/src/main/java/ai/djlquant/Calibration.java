@@ -55,6 +55,7 @@ final class Calibration {
                     seed,
                     (batch, n) -> {
                         long index = counts.batches++;
+                        Cancellation.check("before calibration batch " + index);
                         try (NDManager scope = manager.newSubManager()) {
                             // the batch's intermediates land in its manager: borrow it, free them
                             batch.tempAttach(scope);

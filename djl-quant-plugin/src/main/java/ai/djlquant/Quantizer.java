@@ -70,6 +70,8 @@ public final class Quantizer {
      * @return what was done to each layer
      * @throws IllegalArgumentException if the model, the source or a calibration batch cannot be
      *     used (the model is unchanged)
+     * @throws QuantizationInterruptedException if the thread is interrupted (checked before each
+     *     calibration batch and layer; the model is unchanged, the interrupt status kept)
      */
     public static QuantizationReport quantize(
             Model model, CalibrationData data, QuantizationConfig config) {
@@ -81,6 +83,8 @@ public final class Quantizer {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(config, "config");
+        Cancellation.check("before it started");
+        hooks = Cancellation.checking(hooks);
         long start = System.nanoTime();
         BlockTree tree = ModelChecks.treeOf(model);
         long samples = ModelChecks.countSamples(model, data, config);

@@ -9,6 +9,7 @@ import ai.djlquant.artifact.ArtifactFormat.Manifest;
 import ai.djlquant.artifact.ArtifactFormat.WeightBytes;
 import ai.djlquant.artifact.ArtifactLoader;
 import ai.djlquant.artifact.ArtifactManifest;
+import ai.djlquant.artifact.ArtifactSigning;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -23,6 +24,7 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -50,6 +52,14 @@ final class InspectCommand implements Callable<Integer> {
     boolean checksumsOnly;
 
     @Option(
+            names = "--trust",
+            paramLabel = "KEY",
+            description =
+                    "Refuse the artifact unless it is signed by this Ed25519 public key (X.509"
+                            + " PEM, as openssl pkey -pubout writes it).")
+    Path trust;
+
+    @Option(
             names = "--json",
             description = "Print the whole " + ArtifactFormat.MANIFEST_FILE + " instead.")
     boolean json;
@@ -69,7 +79,8 @@ final class InspectCommand implements Callable<Integer> {
                     spec.commandLine(), "DIR " + dir + " is not a directory.");
         }
         PrintWriter out = spec.commandLine().getOut();
-        ArtifactManifest m = ArtifactLoader.verify(dir);
+        PublicKey trusted = trust == null ? null : ArtifactSigning.readPublicKey(trust);
+        ArtifactManifest m = ArtifactLoader.verify(dir, trusted);
         if (json) {
             out.println(m.toJson());
             return 0;
@@ -124,13 +135,21 @@ final class InspectCommand implements Callable<Integer> {
                     "  %-24s %,10d bytes  %s  ok%n",
                     e.getKey(), e.getValue().bytes(), e.getValue().sha256());
         }
+        if (trusted != null) {
+            out.printf("signature: Ed25519, verified with the trusted key %s%n", trust);
+        } else if (Files.exists(dir.resolve(ArtifactFormat.SIGNATURE_FILE))) {
+            out.printf(
+                    "signature: present, not checked (give --trust KEY to require it)%n");
+        } else {
+            out.println("signature: none (the artifact is not signed)");
+        }
         printLayers(out, m.getReportJson());
         if (reportHtml != null) {
             writeHtml(m);
             out.printf("wrote the report page %s%n", reportHtml);
         }
         if (!checksumsOnly) {
-            try (Model model = ArtifactLoader.load(dir)) {
+            try (Model model = ArtifactLoader.load(dir, trusted)) {
                 out.printf(
                         "loaded: %s rebuilt the architecture; every parameter and every int8"
                                 + " layer's quantization matches "
@@ -139,6 +158,7 @@ final class InspectCommand implements Callable<Integer> {
                         m.getBaseBlockFactory());
             }
         }
+        printLoadingPaths(out, m);
         out.println("OK");
         return 0;
     }
@@ -170,6 +190,30 @@ final class InspectCommand implements Callable<Integer> {
                                     int8));
         }
         page.write(reportHtml);
+    }
+
+    /**
+     * Which way of loading checks before it runs anything: DJL's Criteria runs the {@code
+     * blockFactory} that {@code serving.properties} names, and puts the directory's jars and
+     * {@code classes/} on the class path, before any of this library's checks.
+     */
+    private static void printLoadingPaths(PrintWriter out, ArtifactManifest m) {
+        long code =
+                m.getFiles().keySet().stream()
+                        .filter(f -> f.endsWith(".jar") || f.startsWith("classes/"))
+                        .count();
+        out.println("loading:");
+        out.println(
+                "  safe:     ArtifactLoader.load(dir) (what this command ran) verifies every file,"
+                        + " the base factory's class and every value before any code from the"
+                        + " artifact runs");
+        out.printf(
+                "  trusting: Criteria.optModelPath(dir) lets DJL run the blockFactory named in"
+                        + " %s and put the directory's jars and classes/ (%d listed here) on the"
+                        + " class path before any check: use it only for directories you trust"
+                        + "%n",
+                ArtifactFormat.SERVING_PROPERTIES_FILE,
+                code);
     }
 
     /** The report's per-layer rows, as the quantizer printed them. */

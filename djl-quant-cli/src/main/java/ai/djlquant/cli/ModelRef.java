@@ -16,7 +16,11 @@ import ai.djlquant.examples.models.ReferenceModel;
 import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -87,8 +91,21 @@ final class ModelRef {
         Path sp = path.resolve(ArtifactManifest.SERVING_PROPERTIES);
         Properties serving = new Properties();
         if (Files.isRegularFile(sp)) {
-            try (InputStream in = Files.newInputStream(sp)) {
-                serving.load(in);
+            try {
+                // strict UTF-8, as DJL reads it: a damaged file is named here, not by DJL's
+                // MalformedInputException later
+                String text =
+                        StandardCharsets.UTF_8
+                                .newDecoder()
+                                .onMalformedInput(CodingErrorAction.REPORT)
+                                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                                .decode(ByteBuffer.wrap(Files.readAllBytes(sp)))
+                                .toString();
+                serving.load(new StringReader(text));
+            } catch (CharacterCodingException e) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        option + " " + value + ": " + sp + " is not UTF-8 text.");
             } catch (IOException | IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
@@ -150,11 +167,15 @@ final class ModelRef {
             throws IOException, ModelNotFoundException, MalformedModelException {
         String tf = translatorFactory != null ? translatorFactory : translatorFactory();
         if (tf == null) {
+            boolean hasServing =
+                    Files.isRegularFile(dir.resolve(ArtifactManifest.SERVING_PROPERTIES));
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
                     "--model "
                             + argument
-                            + ": its serving.properties names no translatorFactory;"
+                            + (hasServing
+                                    ? ": its serving.properties names no translatorFactory;"
+                                    : ": the directory has no serving.properties;")
                             + " give --translator-factory CLASS (Image -> Classifications).");
         }
         TranslatorFactory factory =
@@ -176,11 +197,15 @@ final class ModelRef {
         if (!isArtifact()) {
             String bf = blockFactory(blockFactory);
             if (bf == null) {
+                boolean hasServing =
+                        Files.isRegularFile(dir.resolve(ArtifactManifest.SERVING_PROPERTIES));
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
                         "--model "
                                 + argument
-                                + ": its serving.properties names no blockFactory;"
+                                + (hasServing
+                                        ? ": its serving.properties names no blockFactory;"
+                                        : ": the directory has no serving.properties;")
                                 + " give --block-factory CLASS (the BlockFactory of its"
                                 + " architecture).");
             }

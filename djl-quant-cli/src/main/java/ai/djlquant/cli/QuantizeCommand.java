@@ -9,7 +9,9 @@ import ai.djlquant.HtmlReport;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
+import ai.djlquant.artifact.ArtifactException;
 import ai.djlquant.artifact.ArtifactManifest;
+import ai.djlquant.artifact.ArtifactSigning;
 import ai.djlquant.artifact.ArtifactWriter;
 import ai.djlquant.examples.quantize.CalibrationImages;
 import ai.djlquant.observe.EntropyEstimator;
@@ -29,6 +31,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -61,6 +64,14 @@ final class QuantizeCommand implements Callable<Integer> {
             paramLabel = "DIR",
             description = "The artifact directory to write.")
     Path output;
+
+    @Option(
+            names = "--sign",
+            paramLabel = "KEY",
+            description =
+                    "Sign the artifact with this Ed25519 private key (PKCS#8 PEM, as openssl"
+                            + " genpkey -algorithm ed25519 writes it).")
+    Path sign;
 
     @Option(names = "--overwrite", description = "Replace an existing artifact at --output.")
     boolean overwrite;
@@ -198,6 +209,21 @@ final class QuantizeCommand implements Callable<Integer> {
                     spec.commandLine(),
                     "--output " + output + " already exists; add --overwrite to replace it.");
         }
+        try {
+            // before the quantization runs: a directory that is no artifact is never replaced
+            ArtifactWriter.checkTarget(output, overwrite);
+        } catch (ArtifactException e) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--output " + output + ": " + e.getMessage());
+        }
+        PrivateKey signingKey;
+        try {
+            // a key that cannot sign is refused before the quantization runs too
+            signingKey = sign == null ? null : ArtifactSigning.readPrivateKey(sign);
+        } catch (ArtifactException e) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--sign " + sign + ": " + e.getMessage());
+        }
         Path calDir = Home.orDefault(calibration, Home.calibrationDir());
         if (!Files.isDirectory(calDir)) {
             throw new CommandLine.ParameterException(
@@ -247,7 +273,8 @@ final class QuantizeCommand implements Callable<Integer> {
                             .setModel(m)
                             .setBaseBlockFactory(factory)
                             .optReport(report)
-                            .optOverwrite(overwrite);
+                            .optOverwrite(overwrite)
+                            .optSigningKey(signingKey);
             String tf =
                     factories.translatorFactory != null
                             ? factories.translatorFactory
@@ -279,7 +306,8 @@ final class QuantizeCommand implements Callable<Integer> {
                         .write(reportHtml);
                 out.printf("wrote the report page %s%n", reportHtml);
             }
-            out.printf("wrote %s:%n", output);
+            out.printf(
+                    "wrote %s%s:%n", output, sign == null ? "" : " (signed with " + sign + ")");
             for (Map.Entry<String, ArtifactManifest.FileEntry> e : written.getFiles().entrySet()) {
                 out.printf("  %-24s %,10d bytes%n", e.getKey(), e.getValue().getBytes());
             }

@@ -228,6 +228,10 @@ class DjlQuantTest {
                 r.out.contains("quantized on: " + HostProfile.current().isa() + ", "), r.out);
         assertTrue(r.out.contains("x (this host: djl-quant doctor)"), r.out);
         assertTrue(r.out.contains("loaded: "), r.out);
+        assertTrue(r.out.contains("safe:     ArtifactLoader.load(dir)"), r.out);
+        assertTrue(r.out.contains("trusting: Criteria.optModelPath(dir)"), r.out);
+        assertTrue(r.out.contains("(0 listed here)"), r.out);
+        assertTrue(r.out.contains("signature: none"), r.out);
         assertTrue(r.out.trim().endsWith("OK"), r.out);
 
         Result json = run("inspect", "--json", "--checksums-only", artifact.toString());
@@ -292,6 +296,124 @@ class DjlQuantTest {
         assertTrue(
                 rows.get(1).getAsJsonObject().get("parameterBytes").getAsLong() * 3
                         < rows.get(0).getAsJsonObject().get("parameterBytes").getAsLong());
+    }
+
+    private static Path pem(Path file, String label, byte[] der) throws Exception {
+        String body =
+                java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der);
+        Files.writeString(
+                file, "-----BEGIN " + label + "-----\n" + body + "\n-----END " + label + "-----\n");
+        return file;
+    }
+
+    @Test
+    void signAndTrust() throws Exception {
+        java.security.KeyPair pair =
+                java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        java.security.KeyPair other =
+                java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        Path key = pem(tmp.resolve("sign.pem"), "PRIVATE KEY", pair.getPrivate().getEncoded());
+        Path pub = pem(tmp.resolve("trust.pem"), "PUBLIC KEY", pair.getPublic().getEncoded());
+        Path wrong = pem(tmp.resolve("wrong.pem"), "PUBLIC KEY", other.getPublic().getEncoded());
+        Path signed = tmp.resolve("mlp-signed");
+        Result q =
+                run(
+                        "quantize",
+                        "--model",
+                        "mlp",
+                        "--output",
+                        signed.toString(),
+                        "--samples",
+                        "16",
+                        "--sign",
+                        key.toString());
+        assertEquals(0, q.code, q.toString());
+        assertTrue(q.out.contains("(signed with " + key + ")"), q.out);
+
+        Result ok = run("inspect", "--trust", pub.toString(), signed.toString());
+        assertEquals(0, ok.code, ok.toString());
+        assertTrue(ok.out.contains("signature: Ed25519, verified with the trusted key"), ok.out);
+
+        Result plain = run("inspect", "--checksums-only", signed.toString());
+        assertEquals(0, plain.code, plain.toString());
+        assertTrue(plain.out.contains("signature: present, not checked"), plain.out);
+
+        Result bad = run("inspect", "--trust", wrong.toString(), signed.toString());
+        assertTrue(bad.code != 0, bad.toString());
+        assertTrue(bad.err.contains("does not verify"), bad.err);
+
+        Result unsigned = run("inspect", "--trust", pub.toString(), artifact.toString());
+        assertTrue(unsigned.code != 0, unsigned.toString());
+        assertTrue(unsigned.err.contains("is not signed"), unsigned.err);
+
+        // a public key where the private one belongs is refused before quantizing
+        Result swapped =
+                run(
+                        "quantize",
+                        "--model",
+                        "mlp",
+                        "--output",
+                        tmp.resolve("never-signed").toString(),
+                        "--sign",
+                        pub.toString());
+        assertEquals(DjlQuant.BAD_ARGUMENTS, swapped.code, swapped.toString());
+        assertTrue(swapped.err.contains("--sign " + pub), swapped.err);
+        assertTrue(!swapped.out.contains("quantizing"), swapped.out);
+    }
+
+    @Test
+    void overwriteOfADirectoryThatIsNoArtifactIsRefusedBeforeQuantizing() throws Exception {
+        Path notes = Files.createDirectories(tmp.resolve("notes"));
+        Files.writeString(notes.resolve("todo.txt"), "keep me");
+        Result r =
+                run(
+                        "quantize",
+                        "--model",
+                        "mlp",
+                        "--output",
+                        notes.toString(),
+                        "--overwrite",
+                        "--samples",
+                        "16");
+        assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());
+        assertTrue(r.err.contains("is not an artifact"), r.err);
+        assertTrue(!r.out.contains("quantizing"), "refused before the quantization: " + r.out);
+        assertEquals("keep me", Files.readString(notes.resolve("todo.txt")));
+    }
+
+    @Test
+    void emptyCalibrationFolderNamesBothForms() throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("empty-calibration"));
+        Result r =
+                run(
+                        "quantize",
+                        "--model",
+                        "mlp",
+                        "--output",
+                        tmp.resolve("never").toString(),
+                        "--calibration",
+                        empty.toString());
+        assertTrue(r.code != 0, r.toString());
+        assertTrue(
+                r.err.contains("neither images directly in it nor class folders of images"),
+                r.err);
+        assertTrue(!Files.exists(tmp.resolve("never")));
+    }
+
+    @Test
+    void modelDirectoryWithoutOrWithDamagedServingPropertiesIsNamed() throws Exception {
+        Path bare = Files.createDirectories(tmp.resolve("bare-model"));
+        Result r = run("eval", "--model", bare.toString(), "--limit", "10");
+        assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());
+        assertTrue(r.err.contains("the directory has no serving.properties"), r.err);
+
+        Path damaged = Files.createDirectories(tmp.resolve("latin1-model"));
+        Files.write(
+                damaged.resolve("serving.properties"),
+                new byte[] {'a', '=', (byte) 0xE9, (byte) 0xFF, '\n'});
+        Result d = run("eval", "--model", damaged.toString(), "--limit", "10");
+        assertEquals(DjlQuant.BAD_ARGUMENTS, d.code, d.toString());
+        assertTrue(d.err.contains("serving.properties is not UTF-8 text"), d.err);
     }
 
     @Test

@@ -123,7 +123,9 @@ final class ArtifactFiles {
         Map<String, FileEntry> m = new LinkedHashMap<>();
         for (Map.Entry<String, JsonElement> e : files.entrySet()) {
             String where = w + "." + e.getKey();
-            if (!isPlainName(e.getKey()) || e.getKey().equals(ArtifactFormat.MANIFEST_FILE)) {
+            if (!isPlainName(e.getKey())
+                    || e.getKey().equals(ArtifactFormat.MANIFEST_FILE)
+                    || e.getKey().equals(ArtifactFormat.SIGNATURE_FILE)) {
                 throw new IllegalArgumentException(
                         w
                                 + " lists '"
@@ -165,6 +167,16 @@ final class ArtifactFiles {
 
     private static void verify(Path file, FileEntry want) throws ArtifactException {
         String manifest = ArtifactFormat.MANIFEST_FILE;
+        if (Files.isSymbolicLink(file)) {
+            throw new ArtifactException(
+                    file
+                            + " is a symbolic link; an artifact holds only regular files (a link"
+                            + " could point outside it).");
+        }
+        if (Files.isDirectory(file)) {
+            throw new ArtifactException(
+                    file + " is a directory, where " + manifest + " lists a file.");
+        }
         if (!Files.isRegularFile(file)) {
             throw new ArtifactException(
                     file + " is missing (" + manifest + " lists it with its checksum).");
@@ -204,13 +216,31 @@ final class ArtifactFiles {
     private static void checkNothingUnlisted(Path dir, Map<String, FileEntry> files)
             throws ArtifactException {
         List<Path> unlisted;
-        try (Stream<Path> walk = Files.walk(dir)) {
+        // the directory itself may be reached through a link; what is inside it may not
+        Path root;
+        try {
+            root = dir.toRealPath();
+        } catch (IOException e) {
+            throw new ArtifactException(dir + " cannot be listed: " + e.getMessage(), e);
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            List<Path> all = walk.sorted().collect(Collectors.toList());
+            for (Path f : all) {
+                if (Files.isSymbolicLink(f)) {
+                    throw new ArtifactException(
+                            f
+                                    + " is a symbolic link; an artifact holds only regular files"
+                                    + " and directories (a link could point outside it).");
+                }
+            }
             unlisted =
-                    walk.filter(f -> !Files.isDirectory(f))
+                    all.stream()
+                            .filter(f -> !Files.isDirectory(f))
                             .filter(
                                     f -> {
-                                        String rel = dir.relativize(f).toString();
+                                        String rel = root.relativize(f).toString();
                                         return !rel.equals(ArtifactFormat.MANIFEST_FILE)
+                                                && !rel.equals(ArtifactFormat.SIGNATURE_FILE)
                                                 && !files.containsKey(rel);
                                     })
                             .sorted()

@@ -12,6 +12,11 @@ public final class ArtifactFormat {
     /** The manifest's file name in an artifact directory. */
     public static final String MANIFEST_FILE = "quantization.json";
 
+    /**
+     * The file name of the optional Ed25519 signature of the manifest ({@link ArtifactSigning}).
+     */
+    public static final String SIGNATURE_FILE = "quantization.json.sig";
+
     /** The file name of the properties DJL's {@code Criteria} reads from a model directory. */
     public static final String SERVING_PROPERTIES_FILE = "serving.properties";
 

@@ -8,6 +8,7 @@ import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockTree;
 
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.util.Map;
 import java.util.Objects;
 
@@ -30,7 +31,9 @@ import java.util.Objects;
  * {@code serving.properties} (names this factory and the recorded base factory); the base factory
  * (on the classpath, builds the recorded architecture, the recorded rewrites fit it); the parameter
  * file (reads completely into the rebuilt tree with nothing left over, every parameter of the
- * recorded type and shape, every int8 layer with the recorded quantization parameters). On failure
+ * recorded type and shape, every int8 layer with the recorded quantization parameters); the
+ * loaded values themselves ({@code LoadedValues}: what the kernels assume, since whoever edits a
+ * file can recompute its checksum). On failure
  * the parameters read so far are freed and no block is handed out.
  */
 public final class ArtifactLoader {
@@ -51,7 +54,21 @@ public final class ArtifactLoader {
      * @throws ArtifactException if the artifact is not valid (nothing is loaded)
      */
     public static Model load(Path dir) throws ArtifactException {
-        ArtifactManifest m = verify(dir);
+        return load(dir, null);
+    }
+
+    /**
+     * Loads an artifact only if its manifest carries a valid Ed25519 signature by the trusted key
+     * ({@link ArtifactSigning}): an unsigned or wrongly signed artifact is refused before anything
+     * else is read.
+     *
+     * @param dir the artifact directory
+     * @param trusted the trusted public key, or null to load without a signature check
+     * @return the model, ready for {@code newPredictor(translator)}; the caller closes it
+     * @throws ArtifactException if the artifact is not valid or not signed by the key
+     */
+    public static Model load(Path dir, PublicKey trusted) throws ArtifactException {
+        ArtifactManifest m = verify(dir, trusted);
         Map<String, Object> arguments =
                 ServingProperties.arguments(ServingProperties.read(dir, m));
         Model model;
@@ -83,8 +100,22 @@ public final class ArtifactLoader {
      * @throws ArtifactException naming the first problem
      */
     public static ArtifactManifest verify(Path dir) throws ArtifactException {
+        return verify(dir, null);
+    }
+
+    /**
+     * Checks an artifact without loading it, as {@link #verify(Path)}, after checking that its
+     * manifest is signed by the trusted key.
+     *
+     * @param dir the artifact directory
+     * @param trusted the trusted Ed25519 public key, or null for no signature check
+     * @return the manifest
+     * @throws ArtifactException naming the first problem (an unsigned or wrongly signed artifact
+     *     first of all)
+     */
+    public static ArtifactManifest verify(Path dir, PublicKey trusted) throws ArtifactException {
         Objects.requireNonNull(dir, "dir");
-        ArtifactManifest m = ArtifactManifest.read(dir);
+        ArtifactManifest m = ManifestReader.read(dir, trusted);
         m.verifyFiles(dir);
         ServingProperties.read(dir, m);
         return m;
@@ -114,6 +145,7 @@ public final class ArtifactLoader {
             ParamsFile.load(
                     dir.resolve(m.getParametersFile()), m.getModelName(), root, params, name);
             checkLoaded(root, m, m.getParametersFile());
+            LoadedValues.check(root, m.getParametersFile());
             return root;
         } catch (ArtifactException | RuntimeException | Error e) {
             params.close();

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -66,6 +67,7 @@ public final class ArtifactWriter {
     private final List<Path> extraFiles;
     private final boolean overwrite;
     private final boolean verify;
+    private final PrivateKey signingKey;
 
     private ArtifactWriter(Builder b) {
         this.model = b.model;
@@ -78,6 +80,7 @@ public final class ArtifactWriter {
         this.extraFiles = new ArrayList<>(b.extraFiles);
         this.overwrite = b.overwrite;
         this.verify = b.verify;
+        this.signingKey = b.signingKey;
     }
 
     /**
@@ -90,6 +93,18 @@ public final class ArtifactWriter {
     }
 
     /**
+     * Checks, before any work, that {@link #write} may write {@code dir}: absent, or (with
+     * overwrite) an artifact or an empty directory. {@code write} checks the same again.
+     *
+     * @param dir the artifact directory
+     * @param overwrite whether an existing artifact may be replaced
+     * @throws ArtifactException naming why the directory must be left alone
+     */
+    public static void checkTarget(Path dir, boolean overwrite) throws ArtifactException {
+        ExportDirectory.checkTarget(dir.toAbsolutePath().normalize(), overwrite);
+    }
+
+    /**
      * Writes the artifact.
      *
      * @param dir the artifact directory to create (its parent is created if needed)
@@ -98,7 +113,19 @@ public final class ArtifactWriter {
      *     (the target is then as it was)
      */
     public ArtifactManifest write(Path dir) throws ArtifactException {
+        return write(dir, step -> {});
+    }
+
+    /**
+     * Writes the artifact, calling {@code steps} after each step of the write ("staging created",
+     * "files written", "verified", "old moved aside", "new moved in"): where the fault-injection
+     * test kills a child JVM.
+     */
+    ArtifactManifest write(Path dir, java.util.function.Consumer<String> steps)
+            throws ArtifactException {
         Path target = dir.toAbsolutePath().normalize();
+        // first what killed exports left (an old artifact moved aside is put back)
+        ExportDirectory.cleanLeftovers(target);
         ExportDirectory.checkTarget(target, overwrite);
         Block root = model.getBlock();
         if (root == null || !root.isInitialized()) {
@@ -107,13 +134,29 @@ public final class ArtifactWriter {
         }
         BlockTree quantized = BlockTree.walk(root);
         List<Rewrite> rewrites = rewrites(quantized);
+        return writeStaged(target, quantized, rewrites, root, steps);
+    }
+
+    private ArtifactManifest writeStaged(
+            Path target,
+            BlockTree quantized,
+            List<Rewrite> rewrites,
+            Block root,
+            java.util.function.Consumer<String> steps)
+            throws ArtifactException {
         Path tmp = ExportDirectory.createStaging(target);
         try {
+            steps.accept("staging created");
             ArtifactManifest m = writeFiles(tmp, quantized, rewrites);
+            if (signingKey != null) {
+                ArtifactSigning.sign(tmp, signingKey);
+            }
+            steps.accept("files written");
             if (verify) {
                 ExportCheck.verify(tmp, root, arguments);
             }
-            ExportDirectory.moveIntoPlace(tmp, target);
+            steps.accept("verified");
+            ExportDirectory.moveIntoPlace(tmp, target, steps);
             return m;
         } catch (ArtifactException | Error e) {
             ExportDirectory.deleteQuietly(tmp, e);
@@ -172,6 +215,7 @@ public final class ArtifactWriter {
         private final List<Path> extraFiles = new ArrayList<>();
         private boolean overwrite;
         private boolean verify = true;
+        private PrivateKey signingKey;
 
         Builder() {}
 
@@ -301,6 +345,20 @@ public final class ArtifactWriter {
          */
         public Builder optOverwrite(boolean overwrite) {
             this.overwrite = overwrite;
+            return this;
+        }
+
+        /**
+         * Signs the artifact: an Ed25519 signature of its manifest (which holds every file's
+         * SHA-256) in {@value ArtifactFormat#SIGNATURE_FILE}, which {@link
+         * ArtifactLoader#load(Path, java.security.PublicKey)} checks against a trusted key. Read a
+         * PEM key with {@link ArtifactSigning#readPrivateKey}.
+         *
+         * @param key the Ed25519 private key, or null for no signature
+         * @return this builder
+         */
+        public Builder optSigningKey(PrivateKey key) {
+            this.signingKey = key;
             return this;
         }
 

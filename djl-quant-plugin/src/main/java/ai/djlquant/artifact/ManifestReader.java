@@ -37,6 +37,21 @@ final class ManifestReader {
      *     unknown or newer format version, or lacks a field (named in the message)
      */
     static ArtifactManifest read(Path dir) throws ArtifactException {
+        return read(dir, null);
+    }
+
+    /**
+     * Reads and checks a directory's manifest, first checking its signature against a trusted key
+     * (the bytes checked are the bytes parsed).
+     *
+     * @param dir the artifact directory
+     * @param trusted the trusted Ed25519 public key, or null to read without a signature check
+     * @return the manifest
+     * @throws ArtifactException as {@link #read(Path)}, or if a trusted key is given and the
+     *     artifact is unsigned or its signature does not verify
+     */
+    static ArtifactManifest read(Path dir, java.security.PublicKey trusted)
+            throws ArtifactException {
         if (!Files.isDirectory(dir)) {
             throw new ArtifactException(
                     dir
@@ -45,6 +60,13 @@ final class ManifestReader {
                             + "; an artifact is a model directory.");
         }
         Path file = dir.resolve(ArtifactFormat.MANIFEST_FILE);
+        if (Files.isSymbolicLink(file)) {
+            throw new ArtifactException(
+                    file + " is a symbolic link; an artifact holds only regular files.");
+        }
+        if (Files.isDirectory(file)) {
+            throw new ArtifactException(file + " is a directory, not the artifact's manifest.");
+        }
         if (!Files.isRegularFile(file)) {
             throw new ArtifactException(
                     dir
@@ -60,12 +82,16 @@ final class ManifestReader {
                         file + " is " + size + " bytes, more than a manifest ever is ("
                                 + MAX_MANIFEST_BYTES + "): it was replaced by another file.");
             }
+            byte[] bytes = Files.readAllBytes(file);
+            if (trusted != null) {
+                ArtifactSigning.verify(dir, bytes, trusted);
+            }
             text =
                     StandardCharsets.UTF_8
                             .newDecoder()
                             .onMalformedInput(CodingErrorAction.REPORT)
                             .onUnmappableCharacter(CodingErrorAction.REPORT)
-                            .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
+                            .decode(ByteBuffer.wrap(bytes))
                             .toString();
         } catch (ArtifactException e) {
             throw e;
@@ -153,6 +179,10 @@ final class ManifestReader {
         }
         String m = t.getMessage() == null ? t.toString() : t.getMessage();
         int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl); // Gson adds a line with a troubleshooting link
+        m = nl < 0 ? m : m.substring(0, nl); // Gson adds a line with a troubleshooting link
+        // Gson's advice to parse leniently is no advice for a damaged manifest
+        return m.replaceAll(
+                "Use JsonReader\\.set\\w+\\([^)]*\\) to accept malformed JSON",
+                "malformed JSON (text after the end of the object, or a syntax error)");
     }
 }

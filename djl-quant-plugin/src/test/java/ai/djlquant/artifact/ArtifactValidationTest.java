@@ -293,4 +293,159 @@ class ArtifactValidationTest {
             assertNull(model.getBlock(), "nothing half-loaded is handed out");
         }
     }
+
+    /** Set by {@link NotAFactory}'s static initialiser (kept outside it: reading it runs nothing). */
+    private static final java.util.concurrent.atomic.AtomicBoolean PLANTED_RAN =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** A public class that is not a block factory: its static initialiser must never run. */
+    public static final class NotAFactory {
+        static {
+            PLANTED_RAN.set(true);
+        }
+    }
+
+    @Test
+    void baseFactoryThatIsNoBlockFactoryIsRefusedWithoutRunningIt() throws Exception {
+        Path dir = copy();
+        Path sp = dir.resolve("serving.properties");
+        String name = NotAFactory.class.getName();
+        Files.writeString(
+                sp, Files.readString(sp).replace(TestNets.ResidualNet.class.getName(), name));
+        reseal(dir, "serving.properties");
+        editManifest(dir, o -> o.addProperty("baseBlockFactory", name));
+        assertRefused(dir, name, "is a class on the classpath, but not a BlockFactory");
+        assertTrue(!PLANTED_RAN.get(), "the class's static initialiser did not run");
+    }
+
+    @Test
+    void implausibleValuesWithChecksumsRecomputedAreRefused() throws Exception {
+        JsonObject pristineManifest =
+                JsonParser.parseString(Files.readString(pristine.resolve("quantization.json")))
+                        .getAsJsonObject();
+        JsonObject layer = pristineManifest.getAsJsonArray("layers").get(0).getAsJsonObject();
+        com.google.gson.JsonArray scales = layer.getAsJsonObject("weight").getAsJsonArray("scales");
+        java.io.ByteArrayOutputStream tail = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream dos = new java.io.DataOutputStream(tail);
+        dos.writeInt(scales.size());
+        for (int i = 0; i < scales.size(); i++) {
+            dos.writeFloat(scales.get(i).getAsFloat());
+        }
+        byte[] params = Files.readAllBytes(pristine.resolve("net-0000.params"));
+        int at = indexOf(params, tail.toByteArray());
+        assertTrue(at > 11, "layer 0's metadata found in the parameter file");
+        // the Int8Core metadata: dynamic, fused ReLU, bits, scale, zero point, n, scales
+        float[][] edits = {{15, 1e38f}, {3, 1e-45f}, {3, 1e38f}};
+        String[] expect = {
+            "weight scale [0] 1.0E38", "activation scale 1.4E-45", "activation scale 1.0E38"
+        };
+        for (int k = 0; k < edits.length; k++) {
+            Path dir = copy();
+            byte[] p = params.clone();
+            int offset = at - 11 + (int) edits[k][0];
+            float v = edits[k][1];
+            java.nio.ByteBuffer.wrap(p).putFloat(offset, v);
+            Files.write(dir.resolve("net-0000.params"), p);
+            reseal(dir, "net-0000.params");
+            boolean weight = edits[k][0] == 15;
+            editManifest(
+                    dir,
+                    o -> {
+                        JsonObject l = o.getAsJsonArray("layers").get(0).getAsJsonObject();
+                        if (weight) {
+                            l.getAsJsonObject("weight")
+                                    .getAsJsonArray("scales")
+                                    .set(0, new com.google.gson.JsonPrimitive(v));
+                        } else {
+                            l.getAsJsonObject("activation").addProperty("scale", v);
+                        }
+                    });
+            assertRefused(dir, "layer 01Conv2d", expect[k], "outside the plausible range");
+        }
+        // an int8 weight of -128: the first byte of the first int8 array's data is found from
+        // the weight scales' position (the weight follows the block's metadata)
+        Path dir = copy();
+        byte[] p = params.clone();
+        int w = findInt8Weight(p, at + tail.size());
+        p[w] = Byte.MIN_VALUE;
+        Files.write(dir.resolve("net-0000.params"), p);
+        reseal(dir, "net-0000.params");
+        assertRefused(dir, "layer 01Conv2d", "int8 value -128", "outside the weight grid");
+    }
+
+    /** The first data byte of the first int8 array after {@code from}. */
+    private static int findInt8Weight(byte[] p, int from) throws Exception {
+        try (Model m = ArtifactLoader.load(pristine)) {
+            for (ai.djl.util.Pair<String, ai.djl.nn.Parameter> e :
+                    ai.djlquant.transform.BlockTree.walk(m.getBlock())
+                            .getNodes()
+                            .get(0)
+                            .getBlock()
+                            .getParameters()) {
+                ai.djl.ndarray.NDArray a = e.getValue().getArray();
+                if (a.getDataType() == ai.djl.ndarray.types.DataType.INT8) {
+                    byte[] enc = a.encode();
+                    int start = indexOf(p, enc);
+                    assertTrue(start >= from, "the int8 weight follows the metadata");
+                    return start + enc.length - (int) a.size();
+                }
+            }
+        }
+        throw new AssertionError("no int8 weight");
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    @Test
+    void linksDirectoriesAndTrailingTextAreNamedForWhatTheyAre() throws Exception {
+        // a link to an identical file outside the artifact: the bytes match, the link is refused
+        Path dir = copy();
+        Path outside = tmp.resolve("outside.params");
+        Files.move(dir.resolve("net-0000.params"), outside);
+        Files.createSymbolicLink(dir.resolve("net-0000.params"), outside);
+        assertRefused(dir, "net-0000.params is a symbolic link", "regular files");
+
+        // a link to a directory outside (DJL would put classes/ on the class path)
+        Path linked = copy();
+        Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
+        Files.createSymbolicLink(linked.resolve("classes"), elsewhere);
+        assertRefused(linked, "classes is a symbolic link");
+
+        // the artifact directory itself may be reached through a link
+        Path alias = tmp.resolve("alias" + cases);
+        Files.createSymbolicLink(alias, copy());
+        try (Model m = ArtifactLoader.load(alias)) {
+            assertTrue(m.getBlock().isInitialized());
+        }
+
+        Path manifestDir = copy();
+        Files.delete(manifestDir.resolve("quantization.json"));
+        Files.createDirectory(manifestDir.resolve("quantization.json"));
+        assertRefused(manifestDir, "quantization.json is a directory");
+
+        Path paramsDir = copy();
+        Files.delete(paramsDir.resolve("net-0000.params"));
+        Files.createDirectory(paramsDir.resolve("net-0000.params"));
+        assertRefused(paramsDir, "net-0000.params is a directory, where quantization.json lists");
+
+        Path trailing = copy();
+        Path q = trailing.resolve("quantization.json");
+        Files.writeString(q, Files.readString(q) + " trailing garbage");
+        ArtifactException e =
+                assertThrows(ArtifactException.class, () -> ArtifactLoader.load(trailing));
+        assertTrue(e.getMessage().contains("is not valid JSON"), e.getMessage());
+        assertTrue(!e.getMessage().contains("LENIENT"), e.getMessage());
+        assertTrue(e.getMessage().contains("text after the end of the object"), e.getMessage());
+    }
 }

@@ -64,6 +64,17 @@ public final class CalibrationImages {
             }
             return out;
         }
+        boolean hasFolders;
+        try (java.util.stream.Stream<Path> s = Files.list(folder)) {
+            hasFolders = s.anyMatch(Files::isDirectory);
+        }
+        if (!hasFolders) {
+            // neither form: say so for both, not only for the labelled one
+            throw new IOException(
+                    folder
+                            + ": no images in the calibration folder (neither images directly in"
+                            + " it nor class folders of images)");
+        }
         ImageFolderDataset ds = ImageFolderDataset.builder().setRoot(folder).build();
         ds.prepare();
         int classes = ds.getClasses().size();

@@ -39,19 +39,33 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * 200 seeded random corruptions of a real artifact (the reference residual network quantized with
- * committed calibration images): flipped bytes, truncated, deleted and swapped files. Each one,
- * loaded directly and through Criteria, either fails with a clean exception or loads a model whose
- * outputs are bit-identical to the uncorrupted artifact's. The counts are printed.
+ * 1,200 seeded cases (seed {@value #SEED}) against a real artifact (the reference residual network
+ * quantized with committed calibration images):
+ *
+ * <ul>
+ *   <li>200 accidental corruptions: flipped bytes, truncated, deleted and swapped files. Each one,
+ *       loaded directly and through Criteria, either fails with a clean exception or loads a model
+ *       whose outputs are bit-identical to the uncorrupted artifact's.
+ *   <li>1,000 semantic edits with the checksums recomputed ({@link SemanticEdits}: scales, zero
+ *       points, bits, modes, int8 weights, float values, shapes, factory names, and a no-op).
+ *       Through {@link ArtifactLoader#load}, every implausible or inconsistent edit is refused with
+ *       one clean sentence, every no-op loads with bit-identical outputs, and none of the planted
+ *       classes' code (static initialisers of classes that are no usable factory) runs.
+ * </ul>
+ *
+ * The counts are printed and asserted.
  */
 class ArtifactFuzzTest {
 
     private static final int CASES = 200;
+    private static final int SEMANTIC_CASES = 1000;
     private static final long SEED = 20261122L;
 
     @TempDir static Path tmp;
@@ -237,6 +251,72 @@ class ArtifactFuzzTest {
         assertEquals(CASES, criteriaOurs + criteriaDjl + criteriaIdentical);
         assertEquals(directIdentical, criteriaIdentical, "both ways in agree on what loads");
         assertTrue(directClean > CASES / 2, "most corruptions are caught: " + directClean);
+    }
+
+    @Test
+    void everySemanticEditIsRefusedOrLoadsIdentically() throws Exception {
+        SemanticEdits edits = new SemanticEdits(pristine);
+        Random random = new Random(SEED);
+        Map<String, int[]> byKind = new TreeMap<>(); // kind -> {refused, identical}
+        Map<String, String> firstMessage = new TreeMap<>();
+        int refused = 0;
+        int identical = 0;
+        int noops = 0;
+        try {
+            for (int i = 0; i < SEMANTIC_CASES; i++) {
+                Path dir = tmp.resolve("semantic" + i);
+                Files.createDirectories(dir);
+                SemanticEdits.Edit e = edits.apply(dir, random);
+                String what = "semantic case " + i + " (" + e.kind() + ": " + e.description() + ")";
+                int[] counts = byKind.computeIfAbsent(e.kind(), k -> new int[2]);
+                boolean noop = e.kind().equals("noop");
+                noops += noop ? 1 : 0;
+                try (Model m = ArtifactLoader.load(dir)) {
+                    assertTrue(noop, what + " loaded");
+                    assertArrayEquals(expected, run(m), what + " loaded with other outputs");
+                    identical++;
+                    counts[1]++;
+                } catch (ArtifactException x) {
+                    assertFalse(noop, what + " refused: " + x.getMessage());
+                    assertNotNull(x.getMessage(), what);
+                    assertFalse(x.getMessage().contains("\n"), what + ": " + x.getMessage());
+                    refused++;
+                    counts[0]++;
+                    firstMessage.putIfAbsent(e.kind(), e.description() + ": " + x.getMessage());
+                } catch (Exception | Error x) {
+                    fail(what + " failed with " + x + " instead of an ArtifactException", x);
+                }
+                assertEquals(0, SemanticEdits.PLANTED_RAN.get(), what + " ran planted code");
+            }
+        } finally {
+            edits.close();
+        }
+        StringBuilder kinds = new StringBuilder();
+        byKind.forEach(
+                (k, c) ->
+                        kinds.append(
+                                String.format(
+                                        "%n    %-16s %4d refused, %4d identical   e.g. %s",
+                                        k,
+                                        c[0],
+                                        c[1],
+                                        firstMessage.getOrDefault(k, "-"))));
+        System.out.printf(
+                "artifact semantic fuzz (seed %d, %s): %d edits with checksums recomputed%n"
+                        + "  direct load: %d refused, %d identical loads (no-ops), planted code"
+                        + " run %d times%s%n",
+                SEED,
+                edits.describe(),
+                SEMANTIC_CASES,
+                refused,
+                identical,
+                SemanticEdits.PLANTED_RAN.get(),
+                kinds);
+        assertEquals(SEMANTIC_CASES, refused + identical);
+        assertEquals(noops, identical, "every no-op loads identically");
+        assertEquals(SEMANTIC_CASES - noops, refused, "every semantic edit is refused");
+        assertEquals(SemanticEdits.KINDS.length, byKind.size(), "every kind drawn: " + byKind);
+        assertEquals(0, SemanticEdits.PLANTED_RAN.get());
     }
 
     private static long count(List<String> kinds, String kind) {
