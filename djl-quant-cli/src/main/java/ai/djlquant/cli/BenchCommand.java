@@ -294,7 +294,9 @@ final class BenchCommand implements Callable<Integer> {
         ProgressSink bar =
                 new ProgressSink(null, "Timing", (long) threadCounts.length * batchSizes.length);
         for (int t : threadCounts) {
-            JniUtils.setNumThreads(t);
+            if (JniUtils.getNumThreads() != t) {
+                JniUtils.setNumThreads(t);
+            }
             for (int b : batchSizes) {
                 try (NDManager manager = fp32.getNDManager().newSubManager()) {
                     NDList x = inputs.apply(manager, b);

@@ -9,6 +9,7 @@ import ai.djlquant.transform.BlockTree;
 import com.google.gson.JsonObject;
 
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -233,7 +235,8 @@ public final class ArtifactWriter {
         /**
          * Sets the block factory that builds the model's float architecture (named in the
          * artifact's {@code serving.properties}; it must be on the classpath where the artifact is
-         * loaded).
+         * loaded). Default: the {@code blockFactory} of the {@code serving.properties} in the
+         * directory the model was loaded from ({@code model.getModelPath()}).
          *
          * @param factory the factory class (public, with a public no-argument constructor)
          * @return this builder
@@ -375,6 +378,29 @@ public final class ArtifactWriter {
         }
 
         /**
+         * The {@code blockFactory} named in the {@code serving.properties} of the directory the
+         * model was loaded from, or null (no directory, no file, no such entry, unreadable).
+         */
+        private static String sourceBlockFactory(Model model) {
+            Path dir = model.getModelPath();
+            if (dir == null) {
+                return null;
+            }
+            Path file = dir.resolve(ArtifactFormat.SERVING_PROPERTIES_FILE);
+            if (!Files.isRegularFile(file)) {
+                return null;
+            }
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException | IllegalArgumentException e) {
+                return null;
+            }
+            String name = p.getProperty(ArtifactFormat.Serving.BLOCK_FACTORY);
+            return name == null || name.isBlank() ? null : name.trim();
+        }
+
+        /**
          * Builds the writer.
          *
          * @return the writer
@@ -382,7 +408,17 @@ public final class ArtifactWriter {
          */
         public ArtifactWriter build() {
             Objects.requireNonNull(model, "setModel is required");
-            if (baseFactory == null || !CLASS_NAME.matcher(baseFactory).matches()) {
+            if (baseFactory == null) {
+                baseFactory = sourceBlockFactory(model);
+            }
+            if (baseFactory == null) {
+                throw new IllegalArgumentException(
+                        "setBaseBlockFactory is required: the model was not loaded from a directory"
+                                + " whose serving.properties names a blockFactory ("
+                                + (model.getModelPath() == null ? "it has no model path" : model.getModelPath())
+                                + ").");
+            }
+            if (!CLASS_NAME.matcher(baseFactory).matches()) {
                 throw new IllegalArgumentException(
                         ArtifactFormat.Serving.BASE_BLOCK_FACTORY
                                 + " must be a class name, got " + baseFactory + ".");
