@@ -89,7 +89,7 @@ final class GoalSearch {
         String ranking = null;
         int budget = Math.min(goal.getMaxTrials(), int8.size());
         if (!trials.get(0).meetsGoal() && budget > 0) {
-            ProgressSink bar = new ProgressSink(progress, "Accuracy goal", int8.size() + budget);
+            ProgressSink bar = new ProgressSink(progress, "Goal trials", int8.size() + budget);
             try {
                 Ranking r = rank(edit, swaps, int8, reference, manager, bar);
                 order = r.order();

@@ -39,7 +39,7 @@ class ProgressTest {
                     model,
                     CalibrationData.fromBatches(cal),
                     TestConfigs.builder().optProgress(progress).optAccuracyGoal(goal).build());
-            assertEquals(List.of("Calibrating", "Planning", "Accuracy goal"), progress.messages());
+            assertEquals(List.of("Calibrating", "Planning", "Goal trials"), progress.messages());
             long[] totals = {32, 2, 4}; // samples; layers; 2 rankings + 2 trials
             for (int i = 0; i < totals.length; i++) {
                 RecordingProgress.Step s = progress.steps.get(i);

@@ -126,7 +126,7 @@ public final class ModelEvaluator {
         int correct = 0;
         List<LatencyStats> predictorLatency = new ArrayList<>();
         List<LatencyStats> forwardLatency = new ArrayList<>();
-        ProgressSink bar = new ProgressSink(progress, "Evaluating " + name, samples);
+        ProgressSink bar = new ProgressSink(progress, "Evaluating", samples);
         try (Predictor<Image, Classifications> predictor = model.newPredictor(translator)) {
             for (int from = 0; from < samples; from += ACCURACY_BATCH) {
                 int to = Math.min(samples, from + ACCURACY_BATCH);
