@@ -195,21 +195,7 @@ final class ModelRef {
                         .optModelPath(dir)
                         .optTranslatorFactory(factory);
         if (!isArtifact()) {
-            String bf = blockFactory(blockFactory);
-            if (bf == null) {
-                boolean hasServing =
-                        Files.isRegularFile(dir.resolve(ArtifactManifest.SERVING_PROPERTIES));
-                throw new CommandLine.ParameterException(
-                        spec.commandLine(),
-                        "--model "
-                                + argument
-                                + (hasServing
-                                        ? ": its serving.properties names no blockFactory;"
-                                        : ": the directory has no serving.properties;")
-                                + " give --block-factory CLASS (the BlockFactory of its"
-                                + " architecture).");
-            }
-            b.optArgument("blockFactory", bf);
+            b.optArgument("blockFactory", requireBlockFactory(spec, blockFactory));
         }
         return b.build().loadModel();
     }
@@ -233,18 +219,27 @@ final class ModelRef {
                         .optModelPath(dir)
                         .optTranslator(new NoopTranslator());
         if (!isArtifact()) {
-            String bf = blockFactory(blockFactory);
-            if (bf == null) {
-                throw new CommandLine.ParameterException(
-                        spec.commandLine(),
-                        "--model "
-                                + argument
-                                + ": its serving.properties names no blockFactory;"
-                                + " give --block-factory CLASS (the BlockFactory of its"
-                                + " architecture).");
-            }
-            b.optArgument("blockFactory", bf);
+            b.optArgument("blockFactory", requireBlockFactory(spec, blockFactory));
         }
         return b.build().loadModel();
+    }
+
+    /** The float architecture's block factory, or an argument error naming what to give. */
+    private String requireBlockFactory(CommandLine.Model.CommandSpec spec, String override) {
+        String bf = blockFactory(override);
+        if (bf == null) {
+            boolean hasServing =
+                    Files.isRegularFile(dir.resolve(ArtifactManifest.SERVING_PROPERTIES));
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--model "
+                            + argument
+                            + (hasServing
+                                    ? ": its serving.properties names no blockFactory;"
+                                    : ": the directory has no serving.properties;")
+                            + " give --block-factory CLASS (the BlockFactory of its"
+                            + " architecture).");
+        }
+        return bf;
     }
 }
