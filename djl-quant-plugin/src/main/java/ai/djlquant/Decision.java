@@ -22,7 +22,6 @@ import ai.djlquant.quant.QuantScheme;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * The decide step: for each observed layer, the static activation parameters from its observer,
@@ -276,16 +275,17 @@ final class Decision {
                 } else {
                     x.attach(scope);
                 }
+                NDList in = new NDList(x);
                 out.add(
                         timer.compare(
                                 n,
-                                () -> call(scope, x, in -> {
-                                    NDArray y = run(floatBlock, store, in);
+                                () -> SideBySideTimer.inScope(scope, in, () -> {
+                                    NDArray y = run(floatBlock, store, x);
                                     if (relu) {
                                         Activation.relu(y);
                                     }
                                 }),
-                                () -> call(scope, x, in -> run(int8, store, in)),
+                                () -> SideBySideTimer.forward(int8, store, scope, in),
                                 int8.getClass().getName()
                                         + (((QuantizedBlock) int8).isDynamic() ? " dynamic" : " static")));
             }
@@ -302,14 +302,6 @@ final class Decision {
             }
         }
         return false;
-    }
-
-    /** One call in its own scope, so its intermediates are freed at once (as a Predictor's). */
-    private static void call(NDManager parent, NDArray x, Consumer<NDArray> body) {
-        try (NDManager call = parent.newSubManager()) {
-            x.tempAttach(call);
-            body.accept(x);
-        }
     }
 
     private static NDArray run(Block b, ParameterStore store, NDArray x) {

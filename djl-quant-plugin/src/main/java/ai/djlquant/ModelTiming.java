@@ -3,7 +3,6 @@ package ai.djlquant;
 import ai.djl.Model;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djlquant.plan.SpeedComparison;
 import ai.djlquant.transform.Replacement;
@@ -111,7 +110,8 @@ final class ModelTiming {
                         input.get(i).attach(scope);
                     }
                 }
-                SideBySideTimer.Side asIs = () -> call(model.getBlock(), store, scope, input);
+                SideBySideTimer.Side asIs =
+                        () -> SideBySideTimer.forward(model.getBlock(), store, scope, input);
                 SideBySideTimer.Side swapped =
                         new SideBySideTimer.Side() {
                             private ModelEdit.Trial trial;
@@ -123,7 +123,7 @@ final class ModelTiming {
 
                             @Override
                             public void call() {
-                                ModelTiming.call(model.getBlock(), store, scope, input);
+                                SideBySideTimer.forward(model.getBlock(), store, scope, input);
                             }
 
                             @Override
@@ -138,14 +138,5 @@ final class ModelTiming {
             }
         }
         return out;
-    }
-
-    /** One forward in its own scope, so its intermediates are freed at once. */
-    private static void call(
-            Block root, ParameterStore store, NDManager parent, NDList input) {
-        try (NDManager call = parent.newSubManager()) {
-            input.tempAttach(call);
-            root.forward(store, input, false);
-        }
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djlquant.annotations.Internal;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,9 +12,11 @@ import java.util.List;
 /**
  * Inputs of a given batch size made from kept calibration batches, for timing: the first {@code
  * n} rows (along axis 0), the rows repeated where fewer were kept. The arrays are made in the
- * manager of the array they come from; the caller frees them.
+ * manager of the array they come from; the caller frees them. Public only for the CLI, which makes
+ * its tensor inputs the same way.
  */
-final class ServingBatches {
+@Internal
+public final class ServingBatches {
 
     private ServingBatches() {}
 
@@ -40,9 +43,10 @@ final class ServingBatches {
      *
      * @param all the rows available, at least one
      * @param n the rows wanted
-     * @return the first {@code n} rows, repeating them from the start if there are fewer
+     * @return the first {@code n} rows, repeating them from the start if there are fewer (the
+     *     array itself if it has exactly {@code n})
      */
-    static NDArray rows(NDArray all, int n) {
+    public static NDArray rows(NDArray all, int n) {
         long have = all.getShape().get(0);
         if (n <= have) {
             // a copy, not a view: a view keeps the whole batch's storage and strides

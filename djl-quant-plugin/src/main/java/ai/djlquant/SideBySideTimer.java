@@ -143,11 +143,20 @@ public final class SideBySideTimer {
                 "pair " + System.identityHashCode(fp32) + "/" + System.identityHashCode(int8));
     }
 
-    private static void forward(Block block, ParameterStore store, NDManager manager, NDList input) {
-        try (NDManager call = manager.newSubManager()) {
-            // intermediates land in the input's manager: borrow it per call, then free them
+    /** One forward of a block in its own scope (see {@link #inScope}). */
+    static void forward(Block block, ParameterStore store, NDManager parent, NDList input) {
+        inScope(parent, input, () -> block.forward(store, input, false));
+    }
+
+    /**
+     * Runs one call in its own scope, so that its intermediates are freed at once, as a
+     * Predictor frees them with its context: they land in the input's manager, so the input is
+     * lent to the scope for the call.
+     */
+    static void inScope(NDManager parent, NDList input, Runnable body) {
+        try (NDManager call = parent.newSubManager()) {
             input.tempAttach(call);
-            block.forward(store, input, false);
+            body.run();
         }
     }
 

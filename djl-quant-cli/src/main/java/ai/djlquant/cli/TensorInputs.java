@@ -1,12 +1,11 @@
 package ai.djlquant.cli;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djlquant.ServingBatches;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -130,13 +129,8 @@ final class TensorInputs {
         }
         NDList out = new NDList(fromFile.size());
         for (NDArray a : fromFile) {
-            long have = a.getShape().get(0);
-            List<NDArray> parts = new ArrayList<>();
-            for (long got = 0; got < rows; got += have) {
-                parts.add(a);
-            }
-            NDArray all = parts.size() == 1 ? a : NDArrays.concat(new NDList(parts));
-            NDArray b = all.get(new NDIndex("0:" + rows)).duplicate();
+            NDArray r = ServingBatches.rows(a, rows);
+            NDArray b = r == a ? a.duplicate() : r; // the file's own array stays the file's
             b.attach(manager);
             out.add(b.getDataType() == DataType.FLOAT64 ? b.toType(DataType.FLOAT32, false) : b);
         }
