@@ -129,7 +129,10 @@ final class InspectCommand implements Callable<Integer> {
                     wi.longValue(),
                     wf == null ? "" : String.format(Locale.ROOT, " (%.3fx)", wi / wf));
         }
-        out.println("files (size and SHA-256 verified):");
+        Path files = ArtifactLoader.filesDirectory(dir);
+        out.printf(
+                "files (size and SHA-256 verified)%s:%n",
+                files.equals(dir) ? "" : ", in " + dir.relativize(files) + " (current links to it)");
         for (Map.Entry<String, ArtifactManifest.FileEntry> e : m.getFiles().entrySet()) {
             out.printf(
                     "  %-24s %,10d bytes  %s  ok%n",
@@ -137,7 +140,8 @@ final class InspectCommand implements Callable<Integer> {
         }
         if (trusted != null) {
             out.printf("signature: Ed25519, verified with the trusted key %s%n", trust);
-        } else if (Files.exists(dir.resolve(ArtifactFormat.SIGNATURE_FILE))) {
+        } else if (Files.exists(
+                ArtifactLoader.filesDirectory(dir).resolve(ArtifactFormat.SIGNATURE_FILE))) {
             out.printf(
                     "signature: present, not checked (give --trust KEY to require it)%n");
         } else {

@@ -10,6 +10,7 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.ClassLoaderUtils;
+import ai.djl.util.Utils;
 import ai.djlquant.artifact.ArtifactManifest;
 import ai.djlquant.examples.models.ReferenceModel;
 
@@ -88,7 +89,8 @@ final class ModelRef {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), option + " " + value + " is not a directory.");
         }
-        Path sp = path.resolve(ArtifactManifest.SERVING_PROPERTIES);
+        // where DJL reads it: an artifact's files are in its one visible sub-directory, current
+        Path sp = Utils.getNestedModelDir(path).resolve(ArtifactManifest.SERVING_PROPERTIES);
         Properties serving = new Properties();
         if (Files.isRegularFile(sp)) {
             try {
@@ -122,9 +124,9 @@ final class ModelRef {
         return new ModelRef(value, path, ref, serving);
     }
 
-    /** Whether the directory is an artifact (it has a quantization.json). */
+    /** Whether the directory is an artifact (it has a quantization.json, under current/ or not). */
     boolean isArtifact() {
-        return Files.isRegularFile(dir.resolve(ArtifactManifest.FILE_NAME));
+        return Files.isRegularFile(Utils.getNestedModelDir(dir).resolve(ArtifactManifest.FILE_NAME));
     }
 
     /** A short name for tables: the reference name or the directory name. */
@@ -168,7 +170,8 @@ final class ModelRef {
         String tf = translatorFactory != null ? translatorFactory : translatorFactory();
         if (tf == null) {
             boolean hasServing =
-                    Files.isRegularFile(dir.resolve(ArtifactManifest.SERVING_PROPERTIES));
+                    Files.isRegularFile(
+                            Utils.getNestedModelDir(dir).resolve(ArtifactManifest.SERVING_PROPERTIES));
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
                     "--model "
@@ -229,7 +232,8 @@ final class ModelRef {
         String bf = blockFactory(override);
         if (bf == null) {
             boolean hasServing =
-                    Files.isRegularFile(dir.resolve(ArtifactManifest.SERVING_PROPERTIES));
+                    Files.isRegularFile(
+                            Utils.getNestedModelDir(dir).resolve(ArtifactManifest.SERVING_PROPERTIES));
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
                     "--model "

@@ -147,7 +147,7 @@ class DjlQuantTest {
 
     @Test
     void quantizeNeverOverwritesSilently() throws Exception {
-        String before = Files.readString(artifact.resolve("quantization.json"));
+        String before = Files.readString(ArtifactLoader.filesDirectory(artifact).resolve("quantization.json"));
         Result r =
                 run(
                         "quantize",
@@ -160,7 +160,7 @@ class DjlQuantTest {
         assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());
         assertTrue(r.err.contains("--output " + artifact + " already exists"), r.err);
         assertTrue(r.err.contains("--overwrite"), r.err);
-        assertEquals(before, Files.readString(artifact.resolve("quantization.json")));
+        assertEquals(before, Files.readString(ArtifactLoader.filesDirectory(artifact).resolve("quantization.json")));
     }
 
     @ParameterizedTest
@@ -244,7 +244,7 @@ class DjlQuantTest {
     void inspectOfADamagedArtifactFailsInOneLineAndVerboseShowsTheTrace() throws Exception {
         Path copy = tmp.resolve("damaged");
         Files.createDirectories(copy);
-        try (Stream<Path> s = Files.list(artifact)) {
+        try (Stream<Path> s = Files.list(ArtifactLoader.filesDirectory(artifact))) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 Files.copy(p, copy.resolve(p.getFileName()));
             }

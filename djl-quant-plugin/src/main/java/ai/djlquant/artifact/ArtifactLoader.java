@@ -62,12 +62,14 @@ public final class ArtifactLoader {
      * ({@link ArtifactSigning}): an unsigned or wrongly signed artifact is refused before anything
      * else is read.
      *
-     * @param dir the artifact directory
+     * @param artifact the artifact directory
      * @param trusted the trusted public key, or null to load without a signature check
      * @return the model, ready for {@code newPredictor(translator)}; the caller closes it
      * @throws ArtifactException if the artifact is not valid or not signed by the key
      */
-    public static Model load(Path dir, PublicKey trusted) throws ArtifactException {
+    public static Model load(Path artifact, PublicKey trusted) throws ArtifactException {
+        // one generation throughout, even if an overwrite swaps it meanwhile
+        Path dir = filesDirectory(artifact);
         ArtifactManifest m = verify(dir, trusted);
         Map<String, Object> arguments =
                 ServingProperties.arguments(ServingProperties.read(dir, m));
@@ -92,6 +94,20 @@ public final class ArtifactLoader {
     }
 
     /**
+     * Returns the directory that holds an artifact's files. An artifact directory written by this
+     * version holds a link {@code current} to its files' generation (which makes overwriting it
+     * atomic; the layout is described in the architecture document), so its files are under
+     * {@code dir/current/}; an artifact written before holds them itself.
+     *
+     * @param dir the artifact directory (or the generation directory itself)
+     * @return the directory of {@code quantization.json}, {@code serving.properties} and the rest
+     * @throws ArtifactException if {@code current} is not a link to a generation beside it
+     */
+    public static Path filesDirectory(Path dir) throws ArtifactException {
+        return ArtifactLayout.filesOf(dir);
+    }
+
+    /**
      * Checks an artifact without loading it: its manifest, the checksums and sizes of its files,
      * and its {@code serving.properties}. The engine is not needed.
      *
@@ -107,14 +123,15 @@ public final class ArtifactLoader {
      * Checks an artifact without loading it, as {@link #verify(Path)}, after checking that its
      * manifest is signed by the trusted key.
      *
-     * @param dir the artifact directory
+     * @param artifact the artifact directory
      * @param trusted the trusted Ed25519 public key, or null for no signature check
      * @return the manifest
      * @throws ArtifactException naming the first problem (an unsigned or wrongly signed artifact
      *     first of all)
      */
-    public static ArtifactManifest verify(Path dir, PublicKey trusted) throws ArtifactException {
-        Objects.requireNonNull(dir, "dir");
+    public static ArtifactManifest verify(Path artifact, PublicKey trusted)
+            throws ArtifactException {
+        Path dir = filesDirectory(Objects.requireNonNull(artifact, "dir"));
         ArtifactManifest m = ManifestReader.read(dir, trusted);
         m.verifyFiles(dir);
         ServingProperties.read(dir, m);

@@ -49,10 +49,13 @@ import java.util.regex.Pattern;
  * and records the places that differ (int8 blocks, pass-throughs where BatchNorms were folded or
  * ReLUs fused); any other difference fails the export, naming the place.
  *
- * <p>Atomic: everything is written to a temporary directory beside the target, loaded back and
- * compared parameter by parameter with the model, then renamed into place. An existing target is
- * replaced only with {@link Builder#optOverwrite(boolean)}, and only if it is an artifact (or
- * empty); a failed export leaves it as it was. The model itself is never changed.
+ * <p>Atomic: the files go to a new directory (a new generation of the artifact, see {@link
+ * ArtifactLayout}), are loaded back and compared parameter by parameter with the model, and only
+ * then put in place by one rename, so that at every instant the target is the complete old
+ * artifact or the complete new one, even if the process is killed. An existing target is replaced
+ * only with {@link Builder#optOverwrite(boolean)}, and only if it is an artifact (or empty); a
+ * failed export leaves it as it was, and the next export deletes what a killed one left. The model
+ * itself is never changed.
  */
 public final class ArtifactWriter {
 
@@ -120,8 +123,9 @@ public final class ArtifactWriter {
 
     /**
      * Writes the artifact, calling {@code steps} after each step of the write ("staging created",
-     * "files written", "verified", "old moved aside", "new moved in"): where the fault-injection
-     * test kills a child JVM.
+     * "files written", "verified", then the landing's steps: "link created", "new linked in", "old
+     * deleted" for a swap, "new moved in" for a new target, "old moved aside", "new moved in" for a
+     * replaced one; see {@link ExportDirectory}): where the fault-injection test kills a child JVM.
      */
     ArtifactManifest write(Path dir, java.util.function.Consumer<String> steps)
             throws ArtifactException {
@@ -146,7 +150,8 @@ public final class ArtifactWriter {
             Block root,
             java.util.function.Consumer<String> steps)
             throws ArtifactException {
-        Path tmp = ExportDirectory.createStaging(target);
+        ExportDirectory.Export export = ExportDirectory.begin(target);
+        Path tmp = export.files();
         try {
             steps.accept("staging created");
             ArtifactManifest m = writeFiles(tmp, quantized, rewrites);
@@ -158,16 +163,16 @@ public final class ArtifactWriter {
                 ExportCheck.verify(tmp, root, arguments);
             }
             steps.accept("verified");
-            ExportDirectory.moveIntoPlace(tmp, target, steps);
+            ExportDirectory.commit(export, steps);
             return m;
         } catch (ArtifactException | Error e) {
-            ExportDirectory.deleteQuietly(tmp, e);
+            ExportDirectory.abort(export, e);
             throw e;
         } catch (RuntimeException e) {
-            ExportDirectory.deleteQuietly(tmp, e);
+            ExportDirectory.abort(export, e);
             throw new ArtifactException("cannot export model '" + model.getName() + "': " + e, e);
         } catch (IOException e) {
-            ExportDirectory.deleteQuietly(tmp, e);
+            ExportDirectory.abort(export, e);
             throw new ArtifactException("cannot write the artifact " + target + ": " + e, e);
         }
     }

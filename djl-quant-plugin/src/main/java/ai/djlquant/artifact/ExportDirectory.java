@@ -14,11 +14,44 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Where an export is written: a hidden staging directory beside the target, renamed into place
- * only once it is complete and checked, so that the target is either the old artifact or the new
- * one, never half of either.
+ * Where an export is written and how it lands, in the layout of {@link ArtifactLayout}: at every
+ * instant the target is the complete old artifact or the complete new one.
+ *
+ * <ul>
+ *   <li>{@link Landing#CREATE}: the target does not exist. The new directory (its generation and
+ *       the {@code current} link) is staged beside it ({@code .<name>.export-<pid>-*}) and renamed
+ *       to the target: one atomic rename.
+ *   <li>{@link Landing#SWAP}: the target is an artifact in the layout, or empty. The new
+ *       generation is written inside it ({@code .gen-<pid>-*}, invisible to DJL), a new link
+ *       ({@code .current-<pid>-*}) is renamed over {@code current} (one atomic rename), and the old
+ *       generation is deleted.
+ *   <li>{@link Landing#REPLACE}: the target holds the files itself (an artifact written before
+ *       the layout, or where the file system has no symbolic links). No rename can replace a
+ *       non-empty directory, so the old one is renamed aside ({@code .<name>.old-<pid>-*}) and the
+ *       new one renamed in; between the two the target is missing, and a kill there is repaired
+ *       by the next export ({@link #cleanLeftovers} renames the old one back). An artifact
+ *       replaced this way is in the layout from then on, so this happens once.
+ * </ul>
  */
 final class ExportDirectory {
+
+    /** How an export lands; see the class documentation. */
+    enum Landing {
+        CREATE,
+        SWAP,
+        REPLACE
+    }
+
+    /**
+     * An export under way.
+     *
+     * @param target the artifact directory
+     * @param files where the new artifact's files are written
+     * @param staging what is deleted if the export fails: the staged tree beside the target
+     *     ({@code CREATE}, {@code REPLACE}) or the new generation ({@code SWAP})
+     * @param landing how it lands
+     */
+    record Export(Path target, Path files, Path staging, Landing landing) {}
 
     private ExportDirectory() {}
 
@@ -33,7 +66,7 @@ final class ExportDirectory {
         if (target.getParent() == null) {
             throw new ArtifactException("the artifact directory cannot be the root directory.");
         }
-        if (!Files.exists(target)) {
+        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         if (!overwrite) {
@@ -42,11 +75,15 @@ final class ExportDirectory {
                             + " already exists; overwrite it explicitly (optOverwrite(true),"
                             + " --overwrite) or choose another directory.");
         }
-        if (!Files.isDirectory(target)) {
-            throw new ArtifactException(target + " exists and is not a directory.");
+        if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw new ArtifactException(
+                    target + " exists and is not a directory" + (Files.isSymbolicLink(target)
+                            ? " (it is a symbolic link; give the directory itself)."
+                            : "."));
         }
-        if (!Files.isRegularFile(target.resolve(ArtifactFormat.MANIFEST_FILE))
-                && !isEmptyDirectory(target)) {
+        Path files = ArtifactLayout.filesOf(target);
+        if (!Files.isRegularFile(files.resolve(ArtifactFormat.MANIFEST_FILE))
+                && !holdsOnlyLeftovers(target)) {
             throw new ArtifactException(
                     target
                             + " exists and is not an artifact (no "
@@ -55,22 +92,32 @@ final class ExportDirectory {
         }
     }
 
-    private static boolean isEmptyDirectory(Path dir) throws ArtifactException {
+    /** Whether a directory is empty but for generations and links of killed exports. */
+    private static boolean holdsOnlyLeftovers(Path dir) throws ArtifactException {
         try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
-            return !s.iterator().hasNext();
+            for (Path p : s) {
+                String name = p.getFileName().toString();
+                if (!name.startsWith(ArtifactLayout.GENERATION_PREFIX)
+                        && !name.startsWith(ArtifactLayout.LINK_PREFIX)) {
+                    return false;
+                }
+            }
+            return true;
         } catch (IOException e) {
             throw new ArtifactException(dir + " cannot be listed: " + e, e);
         }
     }
 
     /**
-     * Deletes what killed exports of the target left beside it: staging directories ({@code
-     * .<name>.export-<pid>-*}) and old artifacts moved aside ({@code .<name>.old-<pid>-*}) whose
-     * process is no longer alive. A running export's own directories carry a live process id and
-     * are left alone (a process id reused since the crash keeps a leftover until that process ends
-     * too: untidy, never wrong). An export killed between its two renames left no target and
-     * the old artifact aside: that one is renamed back first, so the target is what it was before
-     * the killed export.
+     * Deletes what killed exports of the target left: beside it, staging directories ({@code
+     * .<name>.export-<pid>-*}) and old artifacts moved aside ({@code .<name>.old-<pid>-*}); inside
+     * it, generations that {@code current} does not name and new links never renamed ({@code
+     * .gen-<pid>-*}, {@code .current-<pid>-*}); only those whose process is no longer alive. A
+     * running export's own entries carry a live process id and are left alone (a process id
+     * reused since the crash keeps a leftover until that process ends too: untidy, never wrong).
+     * An export killed between the two renames of a {@link Landing#REPLACE} left no target and the
+     * old artifact aside: that one is renamed back first, so the target is what it was before the
+     * killed export.
      *
      * @param target the artifact directory
      * @return how many were deleted or restored
@@ -81,6 +128,20 @@ final class ExportDirectory {
         if (parent == null || !Files.isDirectory(parent)) {
             return 0;
         }
+        int n = 0;
+        try {
+            n += cleanBeside(target, parent);
+            if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                n += cleanInside(target);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            throw new ArtifactException(
+                    "cannot delete what an earlier export left in " + parent + ": " + e, e);
+        }
+        return n;
+    }
+
+    private static int cleanBeside(Path target, Path parent) throws IOException {
         String[] prefixes = {exportPrefix(target), oldPrefix(target)};
         int n = 0;
         try (DirectoryStream<Path> s = Files.newDirectoryStream(parent)) {
@@ -101,9 +162,34 @@ final class ExportDirectory {
                     }
                 }
             }
-        } catch (IOException | UncheckedIOException e) {
-            throw new ArtifactException(
-                    "cannot delete what an earlier export left in " + parent + ": " + e, e);
+        }
+        return n;
+    }
+
+    private static int cleanInside(Path target) throws IOException {
+        String current;
+        try {
+            current = ArtifactLayout.currentGeneration(target).orElse(null);
+        } catch (ArtifactException e) {
+            return 0; // not this library's link: checkTarget refuses the directory, nothing to clean
+        }
+        int n = 0;
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(target)) {
+            for (Path p : s) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(ArtifactLayout.GENERATION_PREFIX)
+                        && !name.equals(current)
+                        && isDead(name.substring(ArtifactLayout.GENERATION_PREFIX.length()))
+                        && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    deleteTree(p);
+                    n++;
+                } else if (name.startsWith(ArtifactLayout.LINK_PREFIX)
+                        && isDead(name.substring(ArtifactLayout.LINK_PREFIX.length()))
+                        && Files.isSymbolicLink(p)) {
+                    Files.delete(p);
+                    n++;
+                }
+            }
         }
         return n;
     }
@@ -131,41 +217,94 @@ final class ExportDirectory {
         return "." + target.getFileName() + ".old-";
     }
 
-    /** This process's part of a staging or old directory's name. */
+    /** This process's part of a staging, old, generation or link name. */
     private static String pidTag() {
         return ProcessHandle.current().pid() + "-";
     }
 
     /**
-     * Creates the staging directory beside the target (on the same file system, so that the final
-     * rename can be atomic), creating the target's parent if needed.
+     * Starts an export: creates where its files go (on the target's file system, so that the
+     * final rename can be atomic), creating the target's parent if needed.
      *
-     * @param target the artifact directory
-     * @return the new, empty staging directory
-     * @throws ArtifactException if it cannot be created
+     * @param target the checked artifact directory
+     * @return the export, its files directory empty
+     * @throws ArtifactException if the directories cannot be created
      */
-    static Path createStaging(Path target) throws ArtifactException {
+    static Export begin(Path target) throws ArtifactException {
         Path parent = target.getParent();
         try {
             Files.createDirectories(parent);
-            return Files.createTempDirectory(parent, exportPrefix(target) + pidTag());
+            boolean exists = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+            boolean links = supportsLinks(exists ? target : parent);
+            if (exists && links && !Files.isRegularFile(target.resolve(ArtifactFormat.MANIFEST_FILE),
+                    LinkOption.NOFOLLOW_LINKS)) {
+                // in the layout (or empty): a new generation beside the one in place
+                Path gen = newGeneration(target);
+                return new Export(target, gen, gen, Landing.SWAP);
+            }
+            Path staging = Files.createTempDirectory(parent, exportPrefix(target) + pidTag());
+            Path files = links ? newGeneration(staging) : staging;
+            return new Export(target, files, staging, exists ? Landing.REPLACE : Landing.CREATE);
         } catch (IOException e) {
             throw new ArtifactException("cannot create a directory in " + parent + ": " + e, e);
         }
     }
 
+    private static Path newGeneration(Path dir) throws IOException {
+        return Files.createTempDirectory(dir, ArtifactLayout.GENERATION_PREFIX + pidTag());
+    }
+
+    /** Whether symbolic links can be made in a directory (not on every file system or OS). */
+    private static boolean supportsLinks(Path dir) {
+        Path probe = dir.resolve(ArtifactLayout.LINK_PREFIX + pidTag() + "probe");
+        try {
+            Files.createSymbolicLink(probe, Path.of(ArtifactLayout.CURRENT));
+            Files.delete(probe);
+            return true;
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
+    }
+
     /**
-     * Renames the finished directory into place, replacing an old artifact only at the end.
+     * Puts a finished export in place (see the class documentation for each landing).
      *
-     * @param staging the finished staging directory
-     * @param target the artifact directory
-     * @param steps called after each rename, for the fault-injection test
-     * @throws IOException if a rename fails (an old artifact is then back in place)
+     * @param export the export, its files written and checked
+     * @param steps called after each step, for the fault-injection test
+     * @throws IOException if a rename fails (the target is then as it was)
      */
-    static void moveIntoPlace(Path staging, Path target, java.util.function.Consumer<String> steps)
+    static void commit(Export export, java.util.function.Consumer<String> steps)
             throws IOException {
-        if (!Files.exists(target)) {
-            atomicMove(staging, target);
+        Path target = export.target();
+        if (export.landing() == Landing.SWAP) {
+            String old = currentGenerationOrNull(target);
+            Path link =
+                    target.resolve(
+                            ArtifactLayout.LINK_PREFIX
+                                    + export.files().getFileName().toString().substring(
+                                            ArtifactLayout.GENERATION_PREFIX.length()));
+            Files.createSymbolicLink(link, export.files().getFileName());
+            steps.accept("link created");
+            try {
+                atomicMove(link, target.resolve(ArtifactLayout.CURRENT));
+            } catch (IOException e) {
+                Files.deleteIfExists(link);
+                throw e;
+            }
+            steps.accept("new linked in");
+            if (old != null) {
+                deleteQuietly(target.resolve(old));
+            }
+            steps.accept("old deleted");
+            return;
+        }
+        if (!export.files().equals(export.staging())) {
+            Files.createSymbolicLink(
+                    export.staging().resolve(ArtifactLayout.CURRENT),
+                    export.files().getFileName());
+        }
+        if (export.landing() == Landing.CREATE) {
+            atomicMove(export.staging(), target);
             steps.accept("new moved in");
             return;
         }
@@ -174,16 +313,29 @@ final class ExportDirectory {
         atomicMove(target, old);
         steps.accept("old moved aside");
         try {
-            atomicMove(staging, target);
+            atomicMove(export.staging(), target);
         } catch (IOException e) {
             atomicMove(old, target); // put the old artifact back
             throw e;
         }
         steps.accept("new moved in");
+        deleteQuietly(old);
+    }
+
+    private static String currentGenerationOrNull(Path target) throws IOException {
         try {
-            deleteTree(old);
-        } catch (IOException e) {
-            // the new artifact is in place; a leftover hidden directory is only untidy
+            return ArtifactLayout.currentGeneration(target).orElse(null);
+        } catch (ArtifactException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /** Deletes a replaced directory: the new artifact is in place; a leftover is only untidy. */
+    private static void deleteQuietly(Path dir) {
+        try {
+            deleteTree(dir);
+        } catch (IOException | UncheckedIOException e) {
+            // the next export's cleanup deletes it (its process id is dead by then)
         }
     }
 
@@ -197,14 +349,15 @@ final class ExportDirectory {
     }
 
     /**
-     * Deletes a failed export's staging directory, keeping what goes wrong with the failure.
+     * Deletes a failed export's staging directory or generation, keeping what goes wrong with the
+     * failure.
      *
-     * @param staging the staging directory
+     * @param export the failed export
      * @param failure why the export failed
      */
-    static void deleteQuietly(Path staging, Throwable failure) {
+    static void abort(Export export, Throwable failure) {
         try {
-            deleteTree(staging);
+            deleteTree(export.staging());
         } catch (IOException | UncheckedIOException e) {
             failure.addSuppressed(e);
         }

@@ -40,7 +40,9 @@ public class QuantizedBlockFactory implements BlockFactory {
     @Override
     public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments)
             throws ArtifactException {
-        ArtifactManifest m = ArtifactLoader.verify(modelPath);
-        return ArtifactLoader.rebuild(model, modelPath, m, arguments);
+        // DJL passes the nested directory (the link current): pin its generation for every read
+        Path dir = ArtifactLoader.filesDirectory(modelPath);
+        ArtifactManifest m = ArtifactLoader.verify(dir);
+        return ArtifactLoader.rebuild(model, dir, m, arguments);
     }
 }

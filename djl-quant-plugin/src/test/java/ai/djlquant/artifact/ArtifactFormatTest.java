@@ -49,7 +49,7 @@ class ArtifactFormatTest {
                     .write(dir);
         }
         manifest =
-                JsonParser.parseString(Files.readString(dir.resolve("quantization.json")))
+                JsonParser.parseString(Files.readString(ArtifactLoader.filesDirectory(dir).resolve("quantization.json")))
                         .getAsJsonObject();
     }
 
@@ -122,7 +122,7 @@ class ArtifactFormatTest {
     @Test
     void servingPropertiesKeys() throws IOException {
         Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(dir.resolve("serving.properties"))) {
+        try (Reader r = Files.newBufferedReader(ArtifactLoader.filesDirectory(dir).resolve("serving.properties"))) {
             p.load(r);
         }
         assertEquals("PyTorch", p.getProperty("engine"));

@@ -76,7 +76,17 @@ class ArtifactRoundTripTest {
 
     @Test
     void directoryHoldsParamsServingPropertiesAndManifest() throws Exception {
+        // the layout that makes overwriting atomic: current -> .gen-<pid>-<n>/ with the files
+        Path files = ArtifactLoader.filesDirectory(artifact);
         try (Stream<Path> s = Files.list(artifact)) {
+            List<String> names =
+                    s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+            assertEquals(List.of(files.getFileName().toString(), "current"), names);
+        }
+        assertTrue(Files.isSymbolicLink(artifact.resolve("current")));
+        assertEquals(files.getFileName(), Files.readSymbolicLink(artifact.resolve("current")));
+        assertTrue(files.getFileName().toString().startsWith(".gen-"), files.toString());
+        try (Stream<Path> s = Files.list(files)) {
             List<String> names =
                     s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
             assertEquals(
@@ -87,7 +97,7 @@ class ArtifactRoundTripTest {
             assertEquals(1, s.count(), "no temporary directory is left beside the artifact");
         }
         Properties p = new Properties();
-        p.load(Files.newBufferedReader(artifact.resolve("serving.properties")));
+        p.load(Files.newBufferedReader(files.resolve("serving.properties")));
         assertEquals(QuantizedBlockFactory.class.getName(), p.getProperty("blockFactory"));
         assertEquals(TestNets.ResidualNet.class.getName(), p.getProperty("baseBlockFactory"));
         assertEquals("false", p.getProperty("option.hasParameter"));
@@ -110,7 +120,7 @@ class ArtifactRoundTripTest {
         assertEquals((double) report.getModelFloatBytes(), m.getNumber("weightBytes", "fp32"));
         assertEquals((double) report.getModelQuantizedBytes(), m.getNumber("weightBytes", "int8"));
         assertEquals(2, m.getFiles().size());
-        Path params = artifact.resolve(m.getParametersFile());
+        Path params = ArtifactLoader.filesDirectory(artifact).resolve(m.getParametersFile());
         assertEquals(
                 ArtifactManifest.sha256(params),
                 m.getFiles().get(m.getParametersFile()).getSha256());
@@ -203,7 +213,8 @@ class ArtifactRoundTripTest {
                         .setModel(quantized)
                         .setBaseBlockFactory(TestNets.ResidualNet.class);
         b.build().write(target);
-        String before = Files.readString(target.resolve("quantization.json"));
+        String before =
+                Files.readString(ArtifactLoader.filesDirectory(target).resolve("quantization.json"));
         ArtifactException e = assertThrows(ArtifactException.class, () -> b.build().write(target));
         assertTrue(e.getMessage().contains("already exists"), e.getMessage());
 
@@ -219,7 +230,9 @@ class ArtifactRoundTripTest {
                                         .build()
                                         .write(target));
         assertTrue(wrong.getMessage().contains(TestNets.Mlp.class.getName()), wrong.getMessage());
-        assertEquals(before, Files.readString(target.resolve("quantization.json")));
+        assertEquals(
+                before,
+                Files.readString(ArtifactLoader.filesDirectory(target).resolve("quantization.json")));
         ArtifactLoader.verify(target);
 
         b.optOverwrite(true).optAccuracy("replaced", 1, 1, 1).build().write(target);
@@ -228,6 +241,9 @@ class ArtifactRoundTripTest {
             assertFalse(
                     s.anyMatch(p -> p.getFileName().toString().startsWith(".")),
                     "temporary directories are removed");
+        }
+        try (Stream<Path> s = Files.list(target)) {
+            assertEquals(2, s.count(), "the link and the one generation it names, nothing else");
         }
     }
 

@@ -77,7 +77,7 @@ class ArtifactSigningTest {
     private static Path copy(Path from) throws Exception {
         Path dir = tmp.resolve("copy" + (++copies));
         Files.createDirectories(dir);
-        try (Stream<Path> s = Files.list(from)) {
+        try (Stream<Path> s = Files.list(ArtifactLoader.filesDirectory(from))) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 Files.copy(p, dir.resolve(p.getFileName()));
             }
@@ -87,7 +87,7 @@ class ArtifactSigningTest {
 
     @Test
     void aSignedArtifactLoadsWithTheTrustedKeyWithoutAKeyAndThroughCriteria() throws Exception {
-        assertTrue(Files.isRegularFile(signed.resolve(ArtifactFormat.SIGNATURE_FILE)));
+        assertTrue(Files.isRegularFile(ArtifactLoader.filesDirectory(signed).resolve(ArtifactFormat.SIGNATURE_FILE)));
         PublicKey trusted = ArtifactSigning.readPublicKey(publicPem);
         try (Model m = ArtifactLoader.load(signed, trusted)) {
             assertTrue(m.getBlock().isInitialized());

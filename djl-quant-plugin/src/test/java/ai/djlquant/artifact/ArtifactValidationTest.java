@@ -56,7 +56,7 @@ class ArtifactValidationTest {
                     .setBaseBlockFactory(TestNets.Mlp.class)
                     .build()
                     .write(other);
-            mlpParams = other.resolve("net-0000.params");
+            mlpParams = ArtifactLoader.filesDirectory(other).resolve("net-0000.params");
         }
     }
 
@@ -69,7 +69,8 @@ class ArtifactValidationTest {
     private static Path copy() throws IOException {
         Path dir = tmp.resolve("case" + (++cases));
         Files.createDirectories(dir);
-        try (Stream<Path> s = Files.list(pristine)) {
+        // a flat copy of the files: an artifact directory may hold them itself
+        try (Stream<Path> s = Files.list(ArtifactLoader.filesDirectory(pristine))) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 Files.copy(p, dir.resolve(p.getFileName()));
             }
@@ -321,7 +322,7 @@ class ArtifactValidationTest {
     @Test
     void implausibleValuesWithChecksumsRecomputedAreRefused() throws Exception {
         JsonObject pristineManifest =
-                JsonParser.parseString(Files.readString(pristine.resolve("quantization.json")))
+                JsonParser.parseString(Files.readString(ArtifactLoader.filesDirectory(pristine).resolve("quantization.json")))
                         .getAsJsonObject();
         JsonObject layer = pristineManifest.getAsJsonArray("layers").get(0).getAsJsonObject();
         com.google.gson.JsonArray scales = layer.getAsJsonObject("weight").getAsJsonArray("scales");
@@ -331,7 +332,7 @@ class ArtifactValidationTest {
         for (int i = 0; i < scales.size(); i++) {
             dos.writeFloat(scales.get(i).getAsFloat());
         }
-        byte[] params = Files.readAllBytes(pristine.resolve("net-0000.params"));
+        byte[] params = Files.readAllBytes(ArtifactLoader.filesDirectory(pristine).resolve("net-0000.params"));
         int at = indexOf(params, tail.toByteArray());
         assertTrue(at > 11, "layer 0's metadata found in the parameter file");
         // the Int8Core metadata: dynamic, fused ReLU, bits, scale, zero point, n, scales

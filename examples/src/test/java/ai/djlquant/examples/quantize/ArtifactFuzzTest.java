@@ -104,6 +104,8 @@ class ArtifactFuzzTest {
                     .write(pristine);
             expected = run(model);
         }
+        // the generation's directory: the files themselves, copied flat into each case
+        pristine = ArtifactLoader.filesDirectory(pristine);
         try (Stream<Path> s = Files.list(pristine)) {
             files = s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
         }
