@@ -8,6 +8,7 @@ import ai.djl.nn.BlockFactory;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
+import ai.djl.util.Utils;
 import ai.djlquant.examples.data.FashionMnistTranslatorFactory;
 
 import com.google.gson.JsonElement;
@@ -160,9 +161,11 @@ public enum ReferenceModel {
      */
     public static ZooModel<Image, Classifications> loadDirectory(Path modelDir)
             throws IOException, ModelNotFoundException, MalformedModelException {
-        if (!Files.isRegularFile(modelDir.resolve("serving.properties"))) {
+        // where DJL looks: an artifact keeps its files in its one visible sub-directory, current
+        Path serving = Utils.getNestedModelDir(modelDir).resolve("serving.properties");
+        if (!Files.isRegularFile(serving)) {
             throw new NoSuchFileException(
-                    modelDir.resolve("serving.properties").toString(),
+                    serving.toString(),
                     null,
                     "not a model directory, serving.properties missing");
         }
