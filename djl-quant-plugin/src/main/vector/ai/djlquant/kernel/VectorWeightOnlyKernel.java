@@ -1,0 +1,277 @@
+package ai.djlquant.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.FloatBuffer;
+import java.util.stream.IntStream;
+
+/**
+ * The weight-only kernel on the JDK's vector API (incubating in JDK 17: this class is compiled
+ * apart from the rest of the library, and {@link WeightOnlyKernels} loads it only when the JVM runs
+ * with {@code --add-modules jdk.incubator.vector}).
+ *
+ * <p>The weights stay in their 8 or 4 bits in memory and are widened to float32 in registers: at
+ * small batch a Linear reads its whole weight once per call, so a quarter (8-bit) or an eighth
+ * (4-bit) of fp32's bytes is the speed-up's source. The arithmetic is {@link
+ * ScalarWeightOnlyKernel}'s ({@code y = sum_g d_g * dot_g + c_g * xsum_g + b}), with each dot product
+ * accumulated in one float32 lane per vector element and summed at the end; 8-bit runs four output
+ * channels (and up to four rows) per pass so that each weight vector is widened once per pass.
+ */
+final class VectorWeightOnlyKernel implements WeightOnlyKernel {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> B =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
+    private static final int L = F.length();
+    /** Below this many multiply-adds a call stays on the caller's thread. */
+    private static final long PARALLEL_WORK = 1L << 20;
+
+    private final WeightOnlyWeights w;
+    private final int k;
+    private final int n;
+    private final int kv; // K rounded down to whole vectors
+
+    VectorWeightOnlyKernel(WeightOnlyWeights w) {
+        if (w.format().bits() == 4 && (w.format().groupSize() / 2) % L != 0) {
+            throw new IllegalArgumentException(
+                    "the vector kernel needs half a group to be whole vectors of " + L + ".");
+        }
+        this.w = w;
+        this.k = w.inputs();
+        this.n = w.outputs();
+        this.kv = k - k % L;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String implementation() {
+        return "vector(" + F.vectorBitSize() + "-bit)";
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void forward(FloatBuffer input, int rows, FloatBuffer output, int threads) {
+        float[] x = new float[rows * k];
+        input.duplicate().get(x);
+        float[] y = new float[rows * n];
+        int chunks =
+                threads > 1 && (long) rows * n * k >= PARALLEL_WORK ? Math.min(threads, n / 4) : 1;
+        if (chunks <= 1) {
+            columns(x, rows, y, 0, n);
+        } else {
+            // whole blocks of four channels per chunk
+            int per = (n / 4 + chunks - 1) / chunks * 4;
+            IntStream.range(0, chunks)
+                    .parallel()
+                    .forEach(c -> columns(x, rows, y, c * per, Math.min(n, (c + 1) * per)));
+        }
+        output.duplicate().put(y);
+    }
+
+    private void columns(float[] x, int rows, float[] y, int from, int to) {
+        if (from >= to) {
+            return;
+        }
+        if (w.format().bits() == 8) {
+            int m = 0;
+            for (; m + 4 <= rows; m += 4) {
+                int c = from;
+                for (; c + 4 <= to; c += 4) {
+                    w8Rows4(x, m, y, c);
+                }
+                for (; c < to; c++) {
+                    for (int r = m; r < m + 4; r++) {
+                        w8One(x, r, y, c);
+                    }
+                }
+            }
+            for (; m < rows; m++) {
+                int c = from;
+                for (; c + 4 <= to; c += 4) {
+                    w8Row(x, m, y, c);
+                }
+                for (; c < to; c++) {
+                    w8One(x, m, y, c);
+                }
+            }
+        } else {
+            float[] xs = new float[w.format().groups(k)];
+            for (int m = 0; m < rows; m++) {
+                groupSums(x, m, xs);
+                for (int c = from; c < to; c++) {
+                    w4One(x, m, xs, y, c);
+                }
+            }
+        }
+    }
+
+    private FloatVector widen(byte[] v, int at) {
+        return (FloatVector) ByteVector.fromArray(B, v, at).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private float bias(int c) {
+        float[] b = w.bias();
+        return b == null ? 0f : b[c];
+    }
+
+    /** One row, four channels c..c+3. */
+    private void w8Row(float[] x, int m, float[] y, int c) {
+        byte[] v = w.values();
+        int xo = m * k;
+        int r0 = c * k;
+        int r1 = r0 + k;
+        int r2 = r1 + k;
+        int r3 = r2 + k;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int i = 0; i < kv; i += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xo + i);
+            a0 = widen(v, r0 + i).fma(xv, a0);
+            a1 = widen(v, r1 + i).fma(xv, a1);
+            a2 = widen(v, r2 + i).fma(xv, a2);
+            a3 = widen(v, r3 + i).fma(xv, a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (int i = kv; i < k; i++) {
+            float xi = x[xo + i];
+            s0 += xi * v[r0 + i];
+            s1 += xi * v[r1 + i];
+            s2 += xi * v[r2 + i];
+            s3 += xi * v[r3 + i];
+        }
+        float[] s = w.scales();
+        int yo = m * n + c;
+        y[yo] = s[c] * s0 + bias(c);
+        y[yo + 1] = s[c + 1] * s1 + bias(c + 1);
+        y[yo + 2] = s[c + 2] * s2 + bias(c + 2);
+        y[yo + 3] = s[c + 3] * s3 + bias(c + 3);
+    }
+
+    /** Four rows m..m+3, four channels c..c+3: each weight vector widened once for four rows. */
+    private void w8Rows4(float[] x, int m, float[] y, int c) {
+        byte[] v = w.values();
+        int x0 = m * k;
+        int x1 = x0 + k;
+        int x2 = x1 + k;
+        int x3 = x2 + k;
+        int r0 = c * k;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z;
+        FloatVector a10 = z, a11 = z, a12 = z, a13 = z;
+        FloatVector a20 = z, a21 = z, a22 = z, a23 = z;
+        FloatVector a30 = z, a31 = z, a32 = z, a33 = z;
+        for (int i = 0; i < kv; i += L) {
+            FloatVector w0 = widen(v, r0 + i);
+            FloatVector w1 = widen(v, r0 + k + i);
+            FloatVector w2 = widen(v, r0 + 2 * k + i);
+            FloatVector w3 = widen(v, r0 + 3 * k + i);
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + i);
+            a00 = w0.fma(xv, a00);
+            a01 = w1.fma(xv, a01);
+            a02 = w2.fma(xv, a02);
+            a03 = w3.fma(xv, a03);
+            xv = FloatVector.fromArray(F, x, x1 + i);
+            a10 = w0.fma(xv, a10);
+            a11 = w1.fma(xv, a11);
+            a12 = w2.fma(xv, a12);
+            a13 = w3.fma(xv, a13);
+            xv = FloatVector.fromArray(F, x, x2 + i);
+            a20 = w0.fma(xv, a20);
+            a21 = w1.fma(xv, a21);
+            a22 = w2.fma(xv, a22);
+            a23 = w3.fma(xv, a23);
+            xv = FloatVector.fromArray(F, x, x3 + i);
+            a30 = w0.fma(xv, a30);
+            a31 = w1.fma(xv, a31);
+            a32 = w2.fma(xv, a32);
+            a33 = w3.fma(xv, a33);
+        }
+        FloatVector[][] acc = {
+            {a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}
+        };
+        float[] s = w.scales();
+        for (int r = 0; r < 4; r++) {
+            int xo = (m + r) * k;
+            for (int j = 0; j < 4; j++) {
+                float t = acc[r][j].reduceLanes(VectorOperators.ADD);
+                int row = (c + j) * k;
+                for (int i = kv; i < k; i++) {
+                    t += x[xo + i] * v[row + i];
+                }
+                y[(m + r) * n + c + j] = s[c + j] * t + bias(c + j);
+            }
+        }
+    }
+
+    /** One row, one channel (the channels left over by the blocks of four). */
+    private void w8One(float[] x, int m, float[] y, int c) {
+        byte[] v = w.values();
+        int xo = m * k;
+        int r = c * k;
+        FloatVector a = FloatVector.zero(F);
+        for (int i = 0; i < kv; i += L) {
+            a = widen(v, r + i).fma(FloatVector.fromArray(F, x, xo + i), a);
+        }
+        float t = a.reduceLanes(VectorOperators.ADD);
+        for (int i = kv; i < k; i++) {
+            t += x[xo + i] * v[r + i];
+        }
+        y[m * n + c] = w.scales()[c] * t + bias(c);
+    }
+
+    private void groupSums(float[] x, int m, float[] xs) {
+        int gs = w.format().groupSize();
+        int xo = m * k;
+        for (int g = 0; g < xs.length; g++) {
+            FloatVector a = FloatVector.zero(F);
+            for (int i = 0; i < gs; i += L) {
+                a = a.add(FloatVector.fromArray(F, x, xo + g * gs + i));
+            }
+            xs[g] = a.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** One row, one channel of a 4-bit weight: per group a vector dot, scaled in vector form. */
+    private void w4One(float[] x, int m, float[] xs, float[] y, int c) {
+        byte[] v = w.values();
+        float[] s = w.scales();
+        float[] o = w.offsets();
+        int gs = w.format().groupSize();
+        int half = gs / 2;
+        int groups = xs.length;
+        int xo = m * k;
+        int ro = c * (k / 2);
+        FloatVector acc = FloatVector.zero(F);
+        float off = 0f;
+        for (int g = 0; g < groups; g++) {
+            FloatVector dot = FloatVector.zero(F);
+            int po = ro + g * half;
+            int xg = xo + g * gs;
+            for (int j = 0; j < half; j += L) {
+                ByteVector bv = ByteVector.fromArray(B, v, po + j);
+                FloatVector lo =
+                        (FloatVector)
+                                bv.and((byte) 15).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi =
+                        (FloatVector)
+                                bv.lanewise(VectorOperators.LSHR, 4)
+                                        .convertShape(VectorOperators.B2F, F, 0);
+                dot = lo.fma(FloatVector.fromArray(F, x, xg + j), dot);
+                dot = hi.fma(FloatVector.fromArray(F, x, xg + half + j), dot);
+            }
+            int gi = c * groups + g;
+            acc = dot.fma(FloatVector.broadcast(F, s[gi]), acc);
+            off += (o == null ? -8f * s[gi] : o[gi]) * xs[g];
+        }
+        y[m * n + c] = acc.reduceLanes(VectorOperators.ADD) + off + bias(c);
+    }
+}
