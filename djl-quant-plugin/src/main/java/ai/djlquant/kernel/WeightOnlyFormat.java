@@ -88,11 +88,11 @@ public record WeightOnlyFormat(int bits, int groupSize, boolean symmetric) {
 
     /**
      * Returns the short name used in mode words, benchmark ops and the report: {@code w8}, {@code
-     * w4g64}, {@code w4g64a} (asymmetric).
+     * w4g64}, {@code w4g64m} (asymmetric).
      *
      * @return the name
      */
     public String shortName() {
-        return bits == 8 ? "w8" : "w4g" + groupSize + (symmetric ? "" : "a");
+        return bits == 8 ? "w8" : "w4g" + groupSize + (symmetric ? "" : "m");
     }
 }

@@ -55,7 +55,7 @@ public interface WeightOnlyBlock {
     QuantParams getWeightParams();
 
     /**
-     * Returns the format's short name: {@code w8}, {@code w4g64}, {@code w4g64a} (asymmetric).
+     * Returns the format's short name: {@code w8}, {@code w4g64}, {@code w4g64m} (asymmetric).
      *
      * @return the name
      */

@@ -19,7 +19,7 @@ import java.util.stream.IntStream;
  * (4-bit) of fp32's bytes is the speed-up's source. The arithmetic is {@link
  * ScalarWeightOnlyKernel}'s ({@code y = sum_g d_g * dot_g + c_g * xsum_g + b}), with each dot product
  * accumulated in one float32 lane per vector element and summed at the end; 8-bit runs four output
- * channels (and up to four rows) per pass so that each weight vector is widened once per pass.
+ * channels (and two rows) per pass so that each weight vector is widened once per pass.
  */
 final class VectorWeightOnlyKernel implements WeightOnlyKernel {
 
@@ -78,15 +78,14 @@ final class VectorWeightOnlyKernel implements WeightOnlyKernel {
         }
         if (w.format().bits() == 8) {
             int m = 0;
-            for (; m + 4 <= rows; m += 4) {
+            for (; m + 2 <= rows; m += 2) {
                 int c = from;
                 for (; c + 4 <= to; c += 4) {
-                    w8Rows4(x, m, y, c);
+                    w8Rows2(x, m, y, c);
                 }
                 for (; c < to; c++) {
-                    for (int r = m; r < m + 4; r++) {
-                        w8One(x, r, y, c);
-                    }
+                    w8One(x, m, y, c);
+                    w8One(x, m + 1, y, c);
                 }
             }
             for (; m < rows; m++) {
@@ -156,60 +155,67 @@ final class VectorWeightOnlyKernel implements WeightOnlyKernel {
         y[yo + 3] = s[c + 3] * s3 + bias(c + 3);
     }
 
-    /** Four rows m..m+3, four channels c..c+3: each weight vector widened once for four rows. */
-    private void w8Rows4(float[] x, int m, float[] y, int c) {
+    /**
+     * Two rows m, m+1, four channels c..c+3: each weight vector widened once for both rows. (Four
+     * rows need 16 accumulators plus the weights, beyond what C2 keeps in registers: measured 10x
+     * slower than one row at a time.)
+     */
+    private void w8Rows2(float[] x, int m, float[] y, int c) {
         byte[] v = w.values();
         int x0 = m * k;
         int x1 = x0 + k;
-        int x2 = x1 + k;
-        int x3 = x2 + k;
         int r0 = c * k;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a00 = z, a01 = z, a02 = z, a03 = z;
-        FloatVector a10 = z, a11 = z, a12 = z, a13 = z;
-        FloatVector a20 = z, a21 = z, a22 = z, a23 = z;
-        FloatVector a30 = z, a31 = z, a32 = z, a33 = z;
+        int r1 = r0 + k;
+        int r2 = r1 + k;
+        int r3 = r2 + k;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = a00;
+        FloatVector a02 = a00;
+        FloatVector a03 = a00;
+        FloatVector a10 = a00;
+        FloatVector a11 = a00;
+        FloatVector a12 = a00;
+        FloatVector a13 = a00;
         for (int i = 0; i < kv; i += L) {
             FloatVector w0 = widen(v, r0 + i);
-            FloatVector w1 = widen(v, r0 + k + i);
-            FloatVector w2 = widen(v, r0 + 2 * k + i);
-            FloatVector w3 = widen(v, r0 + 3 * k + i);
-            FloatVector xv = FloatVector.fromArray(F, x, x0 + i);
-            a00 = w0.fma(xv, a00);
-            a01 = w1.fma(xv, a01);
-            a02 = w2.fma(xv, a02);
-            a03 = w3.fma(xv, a03);
-            xv = FloatVector.fromArray(F, x, x1 + i);
-            a10 = w0.fma(xv, a10);
-            a11 = w1.fma(xv, a11);
-            a12 = w2.fma(xv, a12);
-            a13 = w3.fma(xv, a13);
-            xv = FloatVector.fromArray(F, x, x2 + i);
-            a20 = w0.fma(xv, a20);
-            a21 = w1.fma(xv, a21);
-            a22 = w2.fma(xv, a22);
-            a23 = w3.fma(xv, a23);
-            xv = FloatVector.fromArray(F, x, x3 + i);
-            a30 = w0.fma(xv, a30);
-            a31 = w1.fma(xv, a31);
-            a32 = w2.fma(xv, a32);
-            a33 = w3.fma(xv, a33);
+            FloatVector w1 = widen(v, r1 + i);
+            FloatVector w2 = widen(v, r2 + i);
+            FloatVector w3 = widen(v, r3 + i);
+            FloatVector xa = FloatVector.fromArray(F, x, x0 + i);
+            FloatVector xb = FloatVector.fromArray(F, x, x1 + i);
+            a00 = w0.fma(xa, a00);
+            a01 = w1.fma(xa, a01);
+            a02 = w2.fma(xa, a02);
+            a03 = w3.fma(xa, a03);
+            a10 = w0.fma(xb, a10);
+            a11 = w1.fma(xb, a11);
+            a12 = w2.fma(xb, a12);
+            a13 = w3.fma(xb, a13);
         }
-        FloatVector[][] acc = {
-            {a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}
-        };
+        finish(x, m, y, c, a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD),
+                a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD));
+        finish(x, m + 1, y, c, a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
+                a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD));
+    }
+
+    /** The K tail (past whole vectors), then scale and bias, of one row and four channels. */
+    private void finish(float[] x, int m, float[] y, int c, float s0, float s1, float s2, float s3) {
+        byte[] v = w.values();
+        int xo = m * k;
+        int r0 = c * k;
+        for (int i = kv; i < k; i++) {
+            float xi = x[xo + i];
+            s0 += xi * v[r0 + i];
+            s1 += xi * v[r0 + k + i];
+            s2 += xi * v[r0 + 2 * k + i];
+            s3 += xi * v[r0 + 3 * k + i];
+        }
         float[] s = w.scales();
-        for (int r = 0; r < 4; r++) {
-            int xo = (m + r) * k;
-            for (int j = 0; j < 4; j++) {
-                float t = acc[r][j].reduceLanes(VectorOperators.ADD);
-                int row = (c + j) * k;
-                for (int i = kv; i < k; i++) {
-                    t += x[xo + i] * v[row + i];
-                }
-                y[(m + r) * n + c + j] = s[c + j] * t + bias(c + j);
-            }
-        }
+        int yo = m * n + c;
+        y[yo] = s[c] * s0 + bias(c);
+        y[yo + 1] = s[c + 1] * s1 + bias(c + 1);
+        y[yo + 2] = s[c + 2] * s2 + bias(c + 2);
+        y[yo + 3] = s[c + 3] * s3 + bias(c + 3);
     }
 
     /** One row, one channel (the channels left over by the blocks of four). */
