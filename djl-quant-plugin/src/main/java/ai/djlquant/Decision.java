@@ -183,10 +183,8 @@ final class Decision {
                     && kind.weightOnlyType() != null
                     && speedRule.getObjective().timesLayers()) {
                 WeightOnlyTrial t = tryWeightOnly(o, batches, offered, d);
-                if (t.block() != null) {
-                    d = t.decision();
-                    weightOnlyBlock = t.block();
-                }
+                d = t.decision(); // the weight-only SQNR is kept even where it lost
+                weightOnlyBlock = t.block();
             }
         } finally {
             for (NDArray b : batches) {
@@ -206,7 +204,11 @@ final class Decision {
         DecidedLayer.TurnedDown turnedDown = null;
         if (d.mode() != byAccuracy.mode() && !d.mode().isWeightOnly()) {
             Block wanted = byAccuracy.mode() == QuantizationMode.STATIC ? staticBlock : dynamicBlock;
-            turnedDown = new DecidedLayer.TurnedDown(wanted, byAccuracy.with(byAccuracy.mode(), byAccuracy.reason(), d.speeds()));
+            turnedDown =
+                    new DecidedLayer.TurnedDown(
+                            wanted,
+                            byAccuracy.withWeightOnly(
+                                    byAccuracy.mode(), byAccuracy.reason(), d.weightOnlySqnr(), d.speeds()));
         }
         Block kept = turnedDown == null ? null : turnedDown.block();
         if (chosen != staticBlock && kept != staticBlock) {
