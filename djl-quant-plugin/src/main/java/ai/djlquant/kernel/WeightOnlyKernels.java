@@ -13,9 +13,9 @@ import java.lang.reflect.InvocationTargetException;
  * module on users: without it weight-only layers still run, slower (and AUTO, which times them,
  * then keeps those layers as they were).
  *
- * <p>Measured on a 2-vCPU AVX-512 host, 1 thread, against DJL's fp32 Linear in one process
- * ({@code WeightOnlyBenchmark}): 8-bit 1x4096x4096 4.1x, 1x512x512 4.6x; 4-bit group 64 2.4x and
- * 2.1x. oneDNN 3.11's matmul weight decompression (f32 source, s8/s4/u4 weights, {@code
+ * <p>Measured on a 2-vCPU AVX-512 host, 1 thread, against DJL's fp32 Linear in one process: the
+ * kernel alone (prototype, load 1-4) 8-bit 1x4096x4096 4.1x, 1x512x512 4.6x, 4-bit group 64 2.4x and
+ * 2.1x; through the blocks ({@code WeightOnlyBenchmark}, load 5-6) 2.6x, 1.5x, 1.8x and 0.6x. oneDNN 3.11's matmul weight decompression (f32 source, s8/s4/u4 weights, {@code
  * fpmath_mode::strict} with {@code apply_to_int}: brgemm on {@code avx512_core}, weights widened to
  * f32 and f32 accumulation) ran 1.4x/1.9x (8-bit) and 0.8-0.9x (4-bit) at M = 1, because it
  * converts the weights into a buffer before its f32 GEMM; it wins only from M = 8 on (2x for 8-bit),
