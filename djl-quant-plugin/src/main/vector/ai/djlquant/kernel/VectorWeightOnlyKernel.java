@@ -19,7 +19,8 @@ import java.util.stream.IntStream;
  * (4-bit) of fp32's bytes is the speed-up's source. The arithmetic is {@link
  * ScalarWeightOnlyKernel}'s ({@code y = sum_g d_g * dot_g + c_g * xsum_g + b}), with each dot product
  * accumulated in one float32 lane per vector element and summed at the end; 8-bit runs four output
- * channels (and two rows) per pass so that each weight vector is widened once per pass.
+ * channels (and two rows) per pass so that each weight vector is widened once per pass, 4-bit four
+ * channels per row so that each input vector is loaded once for four.
  */
 final class VectorWeightOnlyKernel implements WeightOnlyKernel {
 
@@ -101,7 +102,11 @@ final class VectorWeightOnlyKernel implements WeightOnlyKernel {
             float[] xs = new float[w.format().groups(k)];
             for (int m = 0; m < rows; m++) {
                 groupSums(x, m, xs);
-                for (int c = from; c < to; c++) {
+                int c = from;
+                for (; c + 4 <= to; c += 4) {
+                    w4Cols4(x, m, xs, y, c);
+                }
+                for (; c < to; c++) {
                     w4One(x, m, xs, y, c);
                 }
             }
@@ -244,6 +249,73 @@ final class VectorWeightOnlyKernel implements WeightOnlyKernel {
             }
             xs[g] = a.reduceLanes(VectorOperators.ADD);
         }
+    }
+
+    private FloatVector low(ByteVector b) {
+        return (FloatVector) b.and((byte) 15).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    private FloatVector high(ByteVector b) {
+        return (FloatVector) b.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /** One row, four channels c..c+3 of a 4-bit weight: the input vectors loaded once for four. */
+    private void w4Cols4(float[] x, int m, float[] xs, float[] y, int c) {
+        byte[] v = w.values();
+        float[] s = w.scales();
+        float[] o = w.offsets();
+        int gs = w.format().groupSize();
+        int half = gs / 2;
+        int groups = xs.length;
+        int xo = m * k;
+        int rb = k / 2;
+        int r0 = c * rb;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a0 = z;
+        FloatVector a1 = z;
+        FloatVector a2 = z;
+        FloatVector a3 = z;
+        float o0 = 0f;
+        float o1 = 0f;
+        float o2 = 0f;
+        float o3 = 0f;
+        for (int g = 0; g < groups; g++) {
+            FloatVector d0 = z;
+            FloatVector d1 = z;
+            FloatVector d2 = z;
+            FloatVector d3 = z;
+            int po = r0 + g * half;
+            int xg = xo + g * gs;
+            for (int j = 0; j < half; j += L) {
+                FloatVector xl = FloatVector.fromArray(F, x, xg + j);
+                FloatVector xh = FloatVector.fromArray(F, x, xg + half + j);
+                ByteVector b0 = ByteVector.fromArray(B, v, po + j);
+                ByteVector b1 = ByteVector.fromArray(B, v, po + rb + j);
+                ByteVector b2 = ByteVector.fromArray(B, v, po + 2 * rb + j);
+                ByteVector b3 = ByteVector.fromArray(B, v, po + 3 * rb + j);
+                d0 = high(b0).fma(xh, low(b0).fma(xl, d0));
+                d1 = high(b1).fma(xh, low(b1).fma(xl, d1));
+                d2 = high(b2).fma(xh, low(b2).fma(xl, d2));
+                d3 = high(b3).fma(xh, low(b3).fma(xl, d3));
+            }
+            int g0 = c * groups + g;
+            int g1 = g0 + groups;
+            int g2 = g1 + groups;
+            int g3 = g2 + groups;
+            a0 = d0.fma(FloatVector.broadcast(F, s[g0]), a0);
+            a1 = d1.fma(FloatVector.broadcast(F, s[g1]), a1);
+            a2 = d2.fma(FloatVector.broadcast(F, s[g2]), a2);
+            a3 = d3.fma(FloatVector.broadcast(F, s[g3]), a3);
+            o0 += (o == null ? -8f * s[g0] : o[g0]) * xs[g];
+            o1 += (o == null ? -8f * s[g1] : o[g1]) * xs[g];
+            o2 += (o == null ? -8f * s[g2] : o[g2]) * xs[g];
+            o3 += (o == null ? -8f * s[g3] : o[g3]) * xs[g];
+        }
+        int yo = m * n + c;
+        y[yo] = a0.reduceLanes(VectorOperators.ADD) + o0 + bias(c);
+        y[yo + 1] = a1.reduceLanes(VectorOperators.ADD) + o1 + bias(c + 1);
+        y[yo + 2] = a2.reduceLanes(VectorOperators.ADD) + o2 + bias(c + 2);
+        y[yo + 3] = a3.reduceLanes(VectorOperators.ADD) + o3 + bias(c + 3);
     }
 
     /** One row, one channel of a 4-bit weight: per group a vector dot, scaled in vector form. */
