@@ -25,7 +25,7 @@ main="$1"
 shift
 cd "$root"
 # shellcheck disable=SC2086
-exec "$java" -Dai.djl.offline=true \
+exec "$java" -Dai.djl.offline=true --add-modules jdk.incubator.vector \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error \
     ${DJL_QUANT_JAVA_OPTS:-} \

@@ -61,8 +61,8 @@ record DecidedLayer(
         return observed.layer();
     }
 
-    /** Whether the final block is an int8 block with the ReLU after it fused. */
+    /** Whether the final block is an int8 block with the ReLU after it fused (weight-only blocks fuse nothing). */
     boolean fusesRelu() {
-        return observed.isObserved() && mode() != QuantizationMode.FP32 && layer().hasRelu();
+        return observed.isObserved() && mode().isInt8() && layer().hasRelu();
     }
 }

@@ -8,6 +8,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djlquant.kind.LayerKind;
 import ai.djlquant.nn.QuantizedBlock;
+import ai.djlquant.nn.WeightOnlyBlock;
 import ai.djlquant.observe.Observer;
 import ai.djlquant.plan.ModeDecision;
 import ai.djlquant.plan.ModeChooser;
@@ -129,6 +130,9 @@ final class Decision {
         boolean perTensor = config.getWeightGranularity() == Granularity.PER_TENSOR;
         // a mode forced by a rule needs only its own candidate; AUTO compares both
         QuantizationMode rule = layer.candidate().choice().mode();
+        if (rule.isWeightOnly()) {
+            return weightOnlyByRule(o, stats, rule);
+        }
         QuantParams activation = null;
         Block staticBlock = null;
         if (!obs.isEmpty() && rule != QuantizationMode.DYNAMIC) {
@@ -148,6 +152,7 @@ final class Decision {
         KeptInputScreen screen = KeptInputScreen.screen(o.recorder().takeKeptBatches(), batches);
         ModeDecision d;
         ModeDecision byAccuracy;
+        Block weightOnlyBlock = null;
         long rows;
         try {
             Measured m = measure(o, batches, screen, staticBlock, dynamicBlock);
@@ -171,23 +176,39 @@ final class Decision {
                             choice,
                             byAccuracy,
                             alternative,
-                            mode -> time(o, batches, mode == QuantizationMode.STATIC ? s : dyn));
+                            mode -> time(o, batches, mode == QuantizationMode.STATIC ? s : dyn, true));
+            QuantizationMode offered = config.getAutoWeightOnly();
+            if (offered != null
+                    && rule == QuantizationMode.AUTO
+                    && kind.weightOnlyType() != null
+                    && speedRule.getObjective().timesLayers()) {
+                WeightOnlyTrial t = tryWeightOnly(o, batches, offered, d);
+                d = t.decision(); // the weight-only SQNR is kept even where it lost
+                weightOnlyBlock = t.block();
+            }
         } finally {
             for (NDArray b : batches) {
                 b.close();
             }
         }
         Block chosen =
-                switch (d.mode()) {
-                    case STATIC -> staticBlock;
-                    case DYNAMIC -> dynamicBlock;
-                    default -> layer.floatBlock();
-                };
+                d.mode().isWeightOnly()
+                        ? weightOnlyBlock
+                        : switch (d.mode()) {
+                            case STATIC -> staticBlock;
+                            case DYNAMIC -> dynamicBlock;
+                            default -> layer.floatBlock();
+                        };
         // the block the accuracy rule chose but speed turned down waits for the plan check
+        // (a weight-only block measured faster replaces it: nothing waits)
         DecidedLayer.TurnedDown turnedDown = null;
-        if (d.mode() != byAccuracy.mode()) {
+        if (d.mode() != byAccuracy.mode() && !d.mode().isWeightOnly()) {
             Block wanted = byAccuracy.mode() == QuantizationMode.STATIC ? staticBlock : dynamicBlock;
-            turnedDown = new DecidedLayer.TurnedDown(wanted, byAccuracy.with(byAccuracy.mode(), byAccuracy.reason(), d.speeds()));
+            turnedDown =
+                    new DecidedLayer.TurnedDown(
+                            wanted,
+                            byAccuracy.withWeightOnly(
+                                    byAccuracy.mode(), byAccuracy.reason(), d.weightOnlySqnr(), d.speeds()));
         }
         Block kept = turnedDown == null ? null : turnedDown.block();
         if (chosen != staticBlock && kept != staticBlock) {
@@ -255,12 +276,14 @@ final class Decision {
      * Times the layer's int8 block against its fp32 block (with its ReLU, where the int8 block
      * fuses it) at every serving batch size, on inputs made from its kept calibration rows.
      */
-    private List<SpeedComparison> time(ObservedLayer o, List<NDArray> batches, Block int8) {
+    private List<SpeedComparison> time(
+            ObservedLayer o, List<NDArray> batches, Block int8, boolean withFusedRelu) {
         if (batches.isEmpty() || int8 == null) {
             return List.of();
         }
         Block floatBlock = o.layer().floatBlock();
-        boolean relu = o.layer().hasRelu();
+        // a weight-only block fuses no ReLU: both sides then leave it to the ReLU block
+        boolean relu = withFusedRelu && o.layer().hasRelu();
         List<SpeedComparison> out = new ArrayList<>(servingBatchSizes.size());
         try (NDManager scope = samples.newSubManager()) {
             ParameterStore store = new ParameterStore(scope, false);
@@ -286,12 +309,152 @@ final class Decision {
                                     }
                                 }),
                                 () -> SideBySideTimer.forward(int8, store, scope, in),
-                                int8.getClass().getName()
-                                        + (((QuantizedBlock) int8).isDynamic() ? " dynamic" : " static")));
+                                int8.getClass().getName() + " " + describe(int8)));
             }
         }
         hooks.reached("time " + o.layer().candidate().path());
         return out;
+    }
+
+    private static String describe(Block b) {
+        if (b instanceof WeightOnlyBlock w) {
+            return w.getFormatName();
+        }
+        return ((QuantizedBlock) b).isDynamic() ? "dynamic" : "static";
+    }
+
+    /** A weight-only candidate of an AUTO layer: the block if it won, and the decision. */
+    private record WeightOnlyTrial(Block block, ModeDecision decision) {}
+
+    /**
+     * Offers AUTO a weight-only block: built, measured (at least the floor) and timed; it wins
+     * where the int8 mode chosen was turned down to FP32 and the objective keeps the weight-only
+     * block against fp32, or where it is faster than that int8 mode at every serving batch size
+     * (both measured against the same fp32 layer, as speed-ups).
+     */
+    private WeightOnlyTrial tryWeightOnly(
+            ObservedLayer o, List<NDArray> batches, QuantizationMode mode, ModeDecision chosen) {
+        PreparedLayer layer = o.layer();
+        Block w;
+        try {
+            w =
+                    edit.built(
+                            layer.candidate()
+                                    .kind()
+                                    .quantizeWeightOnly(
+                                            layer.floatBlock(),
+                                            mode.weightBits(),
+                                            mode.groupSize(),
+                                            mode.symmetricWeights()));
+        } catch (IllegalArgumentException e) {
+            return new WeightOnlyTrial(null, chosen); // the layer does not fit the format
+        }
+        hooks.reached("build " + mode.word() + " " + layer.candidate().path());
+        double db = measureOne(o, batches, w);
+        List<SpeedComparison> speeds =
+                db >= chooser.getFloorDb() ? time(o, batches, w, false) : List.of();
+        boolean wins = false;
+        String why = null;
+        if (!speeds.isEmpty() && speedRule.keeps(speeds)) {
+            if (chosen.mode() == QuantizationMode.FP32) {
+                wins = true;
+                why = "int8 was turned down, " + mode.word() + " is kept by the objective";
+            } else if (chosen.speeds().size() == speeds.size()) {
+                wins = true;
+                for (int i = 0; i < speeds.size(); i++) {
+                    wins &= speeds.get(i).speedup() > chosen.speeds().get(i).speedup();
+                }
+                why = mode.word() + " is faster than " + chosen.mode().word() + " int8 at every serving batch size";
+            }
+        }
+        if (!wins) {
+            ModelEdit.release(w);
+            return new WeightOnlyTrial(null, chosen.withWeightOnly(chosen.mode(), chosen.reason(), db, chosen.speeds()));
+        }
+        String reason =
+                String.format(
+                        java.util.Locale.ROOT,
+                        "AUTO (%s): %s (%s %.1f dB; %s)",
+                        speedRule.getObjective(),
+                        why,
+                        mode.word(),
+                        db,
+                        speeds.get(0).describe());
+        return new WeightOnlyTrial(w, chosen.withWeightOnly(mode, reason, db, speeds));
+    }
+
+    /** A weight-only mode given by a rule: its block, measured, never timed (as forced int8). */
+    private DecidedLayer weightOnlyByRule(
+            ObservedLayer o, CalibrationStatistics stats, QuantizationMode mode) {
+        PreparedLayer layer = o.layer();
+        LayerKind kind = layer.candidate().kind();
+        ModeRules.Choice choice = layer.candidate().choice();
+        String refused = null;
+        Block w = null;
+        if (kind.weightOnlyType() == null) {
+            refused = kind.name() + " has no weight-only mode";
+        } else {
+            try {
+                w =
+                        edit.built(
+                                kind.quantizeWeightOnly(
+                                        layer.floatBlock(),
+                                        mode.weightBits(),
+                                        mode.groupSize(),
+                                        mode.symmetricWeights()));
+            } catch (IllegalArgumentException e) {
+                refused = e.getMessage().replaceAll("\\.$", "");
+            }
+        }
+        List<NDArray> batches = new ArrayList<>();
+        KeptInputScreen screen = KeptInputScreen.screen(o.recorder().takeKeptBatches(), batches);
+        long rows = 0;
+        double db = Double.NaN;
+        try {
+            for (NDArray b : batches) {
+                rows += b.getShape().get(0);
+            }
+            if (w != null) {
+                hooks.reached("build " + mode.word() + " " + layer.candidate().path());
+                db = measureOne(o, batches, w);
+            }
+        } finally {
+            for (NDArray b : batches) {
+                b.close();
+            }
+        }
+        if (w == null) {
+            ModeDecision d =
+                    new ModeDecision(
+                            QuantizationMode.FP32,
+                            mode.word() + " by " + choice.source() + ", but " + refused + "; left fp32",
+                            Double.NaN,
+                            Double.NaN);
+            return new DecidedLayer(o, d, null, layer.floatBlock(), stats, rows, screen, null);
+        }
+        ModeDecision d =
+                chooser.decide(choice, Double.NaN, Double.NaN, null)
+                        .withWeightOnly(mode, mode.word() + " (weight-only) by " + choice.source(), db, List.of());
+        return new DecidedLayer(o, d, null, w, stats, rows, screen, null);
+    }
+
+    /** One block's output SQNR against the float layer (no ReLU on either side), NaN if none. */
+    private double measureOne(ObservedLayer o, List<NDArray> batches, Block block) {
+        if (batches.isEmpty()) {
+            return Double.NaN;
+        }
+        Block floatBlock = o.layer().floatBlock();
+        SqnrMeter meter = new SqnrMeter();
+        try (NDManager scope = samples.newSubManager()) {
+            ParameterStore store = new ParameterStore(scope, false);
+            for (NDArray x : batches) {
+                try (NDManager step = scope.newSubManager()) {
+                    x.tempAttach(step);
+                    meter.add(run(floatBlock, store, x), run(block, store, x));
+                }
+            }
+        }
+        return meter.isNonFinite() ? Double.NaN : meter.decibels();
     }
 
     /** Identity, not NDArray.equals (which compares contents). */

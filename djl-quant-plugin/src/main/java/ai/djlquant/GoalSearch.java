@@ -179,7 +179,7 @@ final class GoalSearch {
             how = "each layer's own output SQNR (no calibration batch was kept for the whole model)";
             for (DecidedLayer d : int8) {
                 ModeDecision m = d.decision();
-                sqnr.put(d, d.mode() == QuantizationMode.STATIC ? m.staticSqnr() : m.dynamicSqnr());
+                sqnr.put(d, m.chosenSqnr());
                 bar.advance(1);
             }
         } else {

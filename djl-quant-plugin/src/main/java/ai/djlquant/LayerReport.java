@@ -136,6 +136,8 @@ public final class LayerReport {
     private final int activationBits;
     private final double staticSqnrDb;
     private final double dynamicSqnrDb;
+    private final double weightOnlySqnrDb;
+    private final String weightFormat;
     private final long floatBytes;
     private final long quantizedBytes;
     private final long inputNonFinite;
@@ -160,6 +162,8 @@ public final class LayerReport {
         activationBits = b.activationBits;
         staticSqnrDb = b.staticSqnrDb;
         dynamicSqnrDb = b.dynamicSqnrDb;
+        weightOnlySqnrDb = b.weightOnlySqnrDb;
+        weightFormat = b.weightFormat;
         floatBytes = b.floatBytes;
         quantizedBytes = b.quantizedBytes;
         inputNonFinite = b.inputNonFinite;
@@ -259,6 +263,15 @@ public final class LayerReport {
         if (weightScales == null) {
             return "";
         }
+        if (weightFormat != null) {
+            return String.format(
+                    Locale.ROOT,
+                    "%s weight-only, %d scales %.3g..%.3g",
+                    weightFormat,
+                    weightChannels,
+                    (float) weightScales.min(),
+                    (float) weightScales.max());
+        }
         return perTensorWeights
                 ? String.format(Locale.ROOT, "int8 symmetric per-tensor, scale %.3g", (float) weightScales.max())
                 : String.format(
@@ -311,6 +324,26 @@ public final class LayerReport {
      */
     public double getDynamicSqnrDb() {
         return dynamicSqnrDb;
+    }
+
+    /**
+     * Returns the output SQNR of the layer's weight-only block against fp32, on calibration inputs
+     * (measured where a rule gave the layer a weight-only mode, or AUTO was offered one).
+     *
+     * @return dB, NaN if not measured
+     */
+    public double getWeightOnlySqnrDb() {
+        return weightOnlySqnrDb;
+    }
+
+    /**
+     * Returns the weight-only format the layer runs in ({@code w8}, {@code w4g64}, {@code
+     * w4g64a}), or null for other modes.
+     *
+     * @return the format's name, or null
+     */
+    public String getWeightFormat() {
+        return weightFormat;
     }
 
     /**
@@ -466,6 +499,13 @@ public final class LayerReport {
         if (inputHistogram != null) {
             m.put("inputHistogram", inputHistogram.toMap());
         }
+        // added after the histogram: weight-only layers (issue 13); absent where not measured
+        if (!Double.isNaN(weightOnlySqnrDb)) {
+            m.put("weightOnlySqnrDb", QuantizationReport.jsonNumber(weightOnlySqnrDb));
+        }
+        if (weightFormat != null) {
+            m.put("weightFormat", weightFormat);
+        }
         return m;
     }
 
@@ -490,6 +530,8 @@ public final class LayerReport {
         private int activationBits;
         private double staticSqnrDb = Double.NaN;
         private double dynamicSqnrDb = Double.NaN;
+        private double weightOnlySqnrDb = Double.NaN;
+        private String weightFormat;
         private long floatBytes;
         private long quantizedBytes;
         private long inputNonFinite;
@@ -519,6 +561,16 @@ public final class LayerReport {
         Builder sqnr(double staticDb, double dynamicDb) {
             this.staticSqnrDb = staticDb;
             this.dynamicSqnrDb = dynamicDb;
+            return this;
+        }
+
+        Builder weightOnlySqnr(double db) {
+            this.weightOnlySqnrDb = db;
+            return this;
+        }
+
+        Builder weightOnly(String format) {
+            this.weightFormat = format;
             return this;
         }
 

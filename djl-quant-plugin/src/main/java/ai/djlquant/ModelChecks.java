@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.SymbolBlock;
 import ai.djlquant.nn.ObservedBlock;
 import ai.djlquant.nn.QuantizedBlock;
+import ai.djlquant.nn.WeightOnlyBlock;
 import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockTree;
 
@@ -52,7 +53,7 @@ final class ModelChecks {
     private static void refuseQuantized(BlockTree tree) {
         for (BlockNode n : tree.getNodes()) {
             Block b = n.getBlock();
-            if (b instanceof QuantizedBlock || b instanceof ObservedBlock) {
+            if (b instanceof QuantizedBlock || b instanceof WeightOnlyBlock || b instanceof ObservedBlock) {
                 throw new IllegalArgumentException(
                         "the model is already quantized: layer "
                                 + n.displayPath()

@@ -90,6 +90,7 @@ public final class QuantizationConfig {
     private final double wholeModelFloorDb;
     private final double wholeModelMarginDb;
     private final Objective objective;
+    private final QuantizationMode autoWeightOnly;
     private final List<Integer> servingBatchSizes;
     private final boolean timeModel;
     private final AccuracyGoal accuracyGoal;
@@ -114,6 +115,7 @@ public final class QuantizationConfig {
         wholeModelFloorDb = b.wholeModelFloorDb;
         wholeModelMarginDb = b.wholeModelMarginDb;
         objective = b.objective;
+        autoWeightOnly = b.autoWeightOnly;
         servingBatchSizes = b.servingBatchSizes;
         timeModel = b.timeModel;
         accuracyGoal = b.accuracyGoal;
@@ -305,6 +307,16 @@ public final class QuantizationConfig {
     }
 
     /**
+     * Returns the weight-only mode AUTO may choose for Linear layers, or null (the default: AUTO
+     * chooses among STATIC, DYNAMIC and FP32).
+     *
+     * @return a weight-only mode, or null
+     */
+    public QuantizationMode getAutoWeightOnly() {
+        return autoWeightOnly;
+    }
+
+    /**
      * Returns the objective: what AUTO asks of an int8 layer's speed.
      *
      * @return the objective
@@ -390,6 +402,7 @@ public final class QuantizationConfig {
         private double wholeModelFloorDb = DEFAULT_WHOLE_MODEL_FLOOR_DB;
         private double wholeModelMarginDb = DEFAULT_WHOLE_MODEL_MARGIN_DB;
         private Objective objective = Objective.BALANCED;
+        private QuantizationMode autoWeightOnly;
         private List<Integer> servingBatchSizes = List.of();
         private boolean timeModel = true;
         private AccuracyGoal accuracyGoal;
@@ -476,6 +489,10 @@ public final class QuantizationConfig {
             } else if (LayerKinds.ofFloatType(layerType) == null) {
                 defer("optMode(Class, QuantizationMode): " + layerType.getSimpleName()
                         + " is not a quantizable layer type (" + LayerKinds.names() + ").", null);
+            } else if (mode.isWeightOnly()
+                    && LayerKinds.ofFloatType(layerType).weightOnlyType() == null) {
+                defer("optMode(Class, QuantizationMode): " + layerType.getSimpleName()
+                        + " has no weight-only mode (" + mode.word() + " is for Linear layers).", null);
             } else {
                 rules.optMode(layerType, mode);
             }
@@ -684,6 +701,28 @@ public final class QuantizationConfig {
          */
         public Builder optObjective(Objective objective) {
             this.objective = objective;
+            return this;
+        }
+
+        /**
+         * Offers AUTO a weight-only mode for Linear layers (default: none). A Linear under AUTO
+         * then also gets that weight-only block, measured (output SQNR at least the AUTO floor)
+         * and timed against fp32 at every serving batch size; it is kept where it is faster than
+         * the int8 mode the accuracy and speed rules chose at every serving batch size (or, where
+         * they chose FP32, where the objective keeps it against fp32). Only under {@link
+         * Objective#BALANCED} and {@link Objective#LATENCY}, which time layers: {@link
+         * Objective#SIZE} keeps choosing int8, whose weights are as small as 8-bit weight-only
+         * ones. Off by default so that AUTO's plans stay what they were.
+         *
+         * @param mode a weight-only mode ({@link QuantizationMode#WEIGHT_INT8}, ...), or null
+         * @return this builder
+         */
+        public Builder optAutoWeightOnly(QuantizationMode mode) {
+            if (mode != null && !mode.isWeightOnly()) {
+                defer("optAutoWeightOnly takes a weight-only mode (w8, w4g64, ...), got " + mode + ".", null);
+            } else {
+                this.autoWeightOnly = mode;
+            }
             return this;
         }
 

@@ -373,13 +373,28 @@ public final class QuantizationReport {
     /**
      * Returns the number of layers in a mode.
      *
-     * @param mode STATIC, DYNAMIC or FP32
+     * @param mode a mode
      * @return the count
      */
     public int count(QuantizationMode mode) {
         int n = 0;
         for (LayerReport l : layers) {
             if (l.getMode() == mode) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Returns the number of layers in a weight-only mode (any format).
+     *
+     * @return the count
+     */
+    public int weightOnlyCount() {
+        int n = 0;
+        for (LayerReport l : layers) {
+            if (l.getMode().isWeightOnly()) {
                 n++;
             }
         }
@@ -477,15 +492,20 @@ public final class QuantizationReport {
                             l.getFloatBytes(),
                             l.getQuantizedBytes(),
                             speedups(l.getSpeeds()),
-                            l.getReason() + (fused.isEmpty() ? "" : " (" + fused.trim() + ")")));
+                            l.getReason()
+                                    + (l.getWeightFormat() == null
+                                            ? ""
+                                            : "; " + l.getWeightFormat() + " " + db(l.getWeightOnlySqnrDb()) + " dB")
+                                    + (fused.isEmpty() ? "" : " (" + fused.trim() + ")")));
         }
         sb.append(
                 String.format(
                         Locale.ROOT,
-                        "%d static, %d dynamic, %d fp32; parameters %d -> %d bytes (%.3fx);"
-                                + " SQNR in dB of each layer's output vs fp32%n",
+                        "%d static, %d dynamic, %d weight-only, %d fp32; parameters %d -> %d bytes"
+                                + " (%.3fx); SQNR in dB of each layer's output vs fp32%n",
                         count(QuantizationMode.STATIC),
                         count(QuantizationMode.DYNAMIC),
+                        weightOnlyCount(),
                         count(QuantizationMode.FP32),
                         modelFloatBytes,
                         modelQuantizedBytes,
@@ -532,6 +552,7 @@ public final class QuantizationReport {
         totals.put("static", count(QuantizationMode.STATIC));
         totals.put("dynamic", count(QuantizationMode.DYNAMIC));
         totals.put("fp32", count(QuantizationMode.FP32));
+        totals.put("weightOnly", weightOnlyCount());
         totals.put("modelFloatBytes", modelFloatBytes);
         totals.put("modelQuantizedBytes", modelQuantizedBytes);
         m.put("totals", totals);

@@ -92,6 +92,7 @@ final class ReportPage {
             .mode-STATIC { background: #dbeafe; color: #1e40af; }
             .mode-DYNAMIC { background: #ede9fe; color: #5b21b6; }
             .mode-FP32 { background: #eceff1; color: #37474f; }
+            [class*="mode-WEIGHT_"] { background: #dcfce7; color: #166534; }
             .path { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; font-size: 12px; }
             .why { color: #4a5361; font-size: 12px; min-width: 320px; max-width: 460px; }
             td.sqnr { white-space: nowrap; }
@@ -206,7 +207,12 @@ final class ReportPage {
                 "layers",
                 escape(
                         text(totals, "static") + " static, " + text(totals, "dynamic")
-                                + " dynamic, " + text(totals, "fp32") + " fp32"));
+                                + " dynamic, "
+                                // a report written before weight-only modes has no such count
+                                + (text(totals, "weightOnly").isEmpty()
+                                        ? ""
+                                        : text(totals, "weightOnly") + " weight-only, ")
+                                + text(totals, "fp32") + " fp32"));
         if (top1 != null) {
             row(
                     h,

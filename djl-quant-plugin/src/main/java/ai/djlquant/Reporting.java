@@ -6,6 +6,7 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djlquant.kernel.Int8Backends;
 import ai.djlquant.kind.LayerKinds;
 import ai.djlquant.nn.QuantizedBlock;
+import ai.djlquant.nn.WeightOnlyBlock;
 import ai.djlquant.plan.ModeChooser;
 import ai.djlquant.plan.PathPattern;
 import ai.djlquant.plan.QuantizationMode;
@@ -130,11 +131,7 @@ final class Reporting {
         String worstPath = null;
         for (DecidedLayer d : in.layers()) {
             double db =
-                    switch (d.mode()) {
-                        case STATIC -> d.decision().staticSqnr();
-                        case DYNAMIC -> d.decision().dynamicSqnr();
-                        default -> Double.NaN;
-                    };
+d.decision().chosenSqnr();
             if (!Double.isNaN(db) && (Double.isNaN(worst) || db < worst)) {
                 worst = db;
                 worstPath = d.layer().candidate().path();
@@ -304,7 +301,17 @@ final class Reporting {
                         .fused(bnPath, d.fusesRelu() ? l.relu().getPath() : null)
                         .bytes(before, BlockTree.parameterBytes(d.finalBlock()))
                         .calibration(d.statistics(), d.measuredSamples());
-        if (d.mode() != QuantizationMode.FP32) {
+        row.weightOnlySqnr(d.decision().weightOnlySqnr());
+        if (d.mode().isWeightOnly()) {
+            WeightOnlyBlock w = (WeightOnlyBlock) d.finalBlock();
+            float[] scales = w.getWeightScales();
+            float[] offsets = w.getWeightOffsets();
+            // the scales and offsets live in the block's metadata, not its parameters: counted too
+            long extra = 4L * (scales.length + (offsets == null ? 0 : offsets.length));
+            row.bytes(before, BlockTree.parameterBytes(d.finalBlock()) + extra)
+                    .weights(range(scales), scales.length, false)
+                    .weightOnly(w.getFormatName());
+        } else if (d.mode() != QuantizationMode.FP32) {
             float[] scales = ((QuantizedBlock) d.finalBlock()).getWeightParams().getScales();
             float lo = Float.MAX_VALUE;
             float hi = 0;
@@ -319,6 +326,16 @@ final class Reporting {
                             in.activationBits());
         }
         return row.build();
+    }
+
+    private static LayerReport.Range range(float[] scales) {
+        float lo = Float.MAX_VALUE;
+        float hi = 0;
+        for (float f : scales) {
+            lo = Math.min(lo, f);
+            hi = Math.max(hi, f);
+        }
+        return new LayerReport.Range(lo, hi);
     }
 
     private static List<String> notes(Inputs in) {

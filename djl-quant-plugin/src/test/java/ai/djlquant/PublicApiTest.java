@@ -48,6 +48,8 @@ class PublicApiTest {
                     "ai.djlquant.nn.QuantizedConv1d",
                     "ai.djlquant.nn.QuantizedConv2d",
                     "ai.djlquant.nn.QuantizedLinear",
+                    "ai.djlquant.nn.WeightOnlyBlock",
+                    "ai.djlquant.nn.WeightOnlyLinear",
                     "ai.djlquant.observe.AbstractObserver",
                     "ai.djlquant.observe.EntropyEstimator",
                     "ai.djlquant.observe.HistogramObserver",

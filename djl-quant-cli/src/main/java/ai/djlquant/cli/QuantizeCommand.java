@@ -102,7 +102,11 @@ final class QuantizeCommand implements Callable<Integer> {
             names = "--mode",
             paramLabel = "MODE",
             defaultValue = "auto",
-            description = "Mode of every layer: auto, static, dynamic, fp32 (default: auto).")
+            description =
+                    "Mode of every layer: auto, static, dynamic, fp32, or weight-only for Linear"
+                            + " layers: w8 (8-bit per channel), w4g32, w4g64, w4g128 (4-bit, a"
+                            + " scale per group), w4g32m, w4g64m, w4g128m (and a minimum per"
+                            + " group) (default: auto).")
     String mode;
 
     @Option(
@@ -366,9 +370,9 @@ final class QuantizeCommand implements Callable<Integer> {
 
     private QuantizationMode mode(String option, String value) {
         try {
-            return QuantizationMode.valueOf(value.toUpperCase(Locale.ROOT));
+            return QuantizationMode.fromWord(value);
         } catch (IllegalArgumentException e) {
-            throw bad(option + " '" + value + "' is not a mode: auto, static, dynamic or fp32.");
+            throw bad(option + " " + e.getMessage());
         }
     }
 

@@ -87,6 +87,22 @@ class DjlQuantTest {
     }
 
     @Test
+    void weightOnlyModeWordsQuantizeExportAndInspect() throws Exception {
+        Path out = tmp.resolve("mlp-w8");
+        Result q =
+                run("quantize", "--model", "mlp", "--output", out.toString(), "--samples", "16",
+                        "--objective", "size", "--mode", "w8", "--mode-for", "**/06Linear=static");
+        assertEquals(0, q.code, q.toString());
+        assertTrue(q.out.contains("WEIGHT_INT8"), q.out);
+        assertTrue(q.out.contains("weight-only"), q.out);
+        ArtifactManifest m = ArtifactLoader.verify(out);
+        assertEquals(3, m.getInt8LayerCount());
+        Result i = run("inspect", out.toString());
+        assertEquals(0, i.code, i.toString());
+        assertTrue(i.out.contains("WEIGHT_INT8"), i.out);
+    }
+
+    @Test
     void quantizeWritesAnArtifactAndPrintsTheReport() throws Exception {
         assertEquals(0, quantized.code, quantized.toString());
         assertTrue(quantized.out.contains("fp32 top-1"), quantized.out);

@@ -20,8 +20,13 @@ public final class ArtifactFormat {
     /** The file name of the properties DJL's {@code Criteria} reads from a model directory. */
     public static final String SERVING_PROPERTIES_FILE = "serving.properties";
 
-    /** The format version this library writes and the newest it reads. */
-    public static final int VERSION = 1;
+    /**
+     * The format version this library writes and the newest it reads: 2 since weight-only layers
+     * (a {@code layers} entry of mode {@code WEIGHT_ONLY}, a rewrite of type {@code
+     * WeightOnlyLinear} with its {@code format}); version 1 artifacts hold neither and load as
+     * before.
+     */
+    public static final int VERSION = 2;
 
     /** The value of the manifest's {@code format} field. */
     static final String NAME = "djl-quant artifact";
@@ -109,6 +114,15 @@ public final class ArtifactFormat {
 
         static final String STATIC = "STATIC";
         static final String DYNAMIC = "DYNAMIC";
+
+        /** Format version 2: a weight-only layer (float activations, no activation object). */
+        static final String WEIGHT_ONLY = "WEIGHT_ONLY";
+
+        /** In {@code weight} of a weight-only layer: the per-group offsets of a Q4_1 weight. */
+        static final String OFFSETS = "offsets";
+
+        /** In a weight-only rewrite's spec: the format's short name ({@code w8}, {@code w4g64}). */
+        static final String FORMAT = "format";
         static final String WEIGHT_SCHEME = "int8 symmetric per-channel [-127, 127]";
 
         private LayerFields() {}

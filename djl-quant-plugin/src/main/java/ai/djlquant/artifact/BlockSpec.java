@@ -8,6 +8,8 @@ import ai.djlquant.kind.LayerKind;
 import ai.djlquant.kind.LayerKinds;
 import ai.djlquant.kind.LayerStructure;
 import ai.djlquant.kind.StructureFields;
+import ai.djlquant.nn.WeightOnlyBlock;
+import ai.djlquant.plan.QuantizationMode;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 
@@ -22,15 +24,24 @@ import com.google.gson.JsonObject;
  * the artifact records for every place in the tree, so that loading can tell whether the block
  * factory still builds the architecture the artifact was exported from.
  *
+ * <p>A weight-only block (format version 2) is rebuilt with its format ({@code w8}, {@code w4g64},
+ * ...), which its empty block must have before its parameters load; the scales come with the
+ * parameters, as an int8 block's do.
+ *
  * @param kind the layer kind, or null for a pass-through
  * @param int8 whether it is the kind's int8 block
  * @param structure the layer's structure, or null for a pass-through
+ * @param weightOnly the weight-only mode of a weight-only block, else null
  */
-record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure) {
+record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure, QuantizationMode weightOnly) {
 
     private static final String IDENTITY = "identity";
 
-    private static final BlockSpec PASS_THROUGH = new BlockSpec(null, false, null);
+    private static final BlockSpec PASS_THROUGH = new BlockSpec(null, false, null, null);
+
+    BlockSpec(LayerKind kind, boolean int8, LayerStructure structure) {
+        this(kind, int8, structure, null);
+    }
 
     /**
      * Returns the spec of a block the artifact can rebuild, or null for any other block.
@@ -45,6 +56,11 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure) {
         LayerKind k = LayerKinds.ofFloat(block);
         if (k != null) {
             return new BlockSpec(k, false, k.structureOf(block));
+        }
+        k = LayerKinds.ofWeightOnly(block);
+        if (k != null) {
+            QuantizationMode m = QuantizationMode.fromWord(((WeightOnlyBlock) block).getFormatName());
+            return new BlockSpec(k, false, k.structureOf(block), m);
         }
         k = LayerKinds.ofInt8(block);
         return k == null ? null : new BlockSpec(k, true, k.structureOf(block));
@@ -77,6 +93,9 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure) {
     String type() {
         if (kind == null) {
             return IDENTITY;
+        }
+        if (weightOnly != null) {
+            return kind.weightOnlyType().getSimpleName();
         }
         return int8 ? kind.int8Type().getSimpleName() : kind.name();
     }
@@ -116,6 +135,13 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure) {
         if (kind == null) {
             return Blocks.identityBlock();
         }
+        if (weightOnly != null) {
+            return kind.newWeightOnlyBlock(
+                    structure,
+                    weightOnly.weightBits(),
+                    weightOnly.groupSize(),
+                    weightOnly.symmetricWeights());
+        }
         return int8 ? kind.newInt8Block(structure) : kind.newFloatBlock(structure);
     }
 
@@ -129,6 +155,9 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure) {
         o.addProperty("type", type());
         if (structure != null) {
             structure.writeTo(o);
+        }
+        if (weightOnly != null) {
+            o.addProperty(ArtifactFormat.LayerFields.FORMAT, weightOnly.word());
         }
         return o;
     }
@@ -148,6 +177,21 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure) {
             return PASS_THROUGH;
         }
         for (LayerKind k : LayerKinds.all()) {
+            if (k.weightOnlyType() != null && k.weightOnlyType().getSimpleName().equals(type)) {
+                String f = Json.string(o, ArtifactFormat.LayerFields.FORMAT, where);
+                QuantizationMode m;
+                try {
+                    m = QuantizationMode.fromWord(f);
+                } catch (IllegalArgumentException e) {
+                    m = null;
+                }
+                if (m == null || !m.isWeightOnly()) {
+                    throw new IllegalArgumentException(
+                            where + "." + ArtifactFormat.LayerFields.FORMAT + " is '" + f
+                                    + "', which is not a weight-only format (w8, w4g32, w4g64, w4g128, w4g32m, ...)");
+                }
+                return new BlockSpec(k, false, k.readStructure(fields(o, where)), m);
+            }
             boolean int8 = k.int8Type().getSimpleName().equals(type);
             if (int8 || k.name().equals(type)) {
                 return new BlockSpec(k, int8, k.readStructure(fields(o, where)));
@@ -179,7 +223,14 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure) {
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return kind == null ? "LambdaBlock(identity)" : type() + "(" + structure.describe() + ")";
+        if (kind == null) {
+            return "LambdaBlock(identity)";
+        }
+        return type()
+                + "("
+                + structure.describe()
+                + (weightOnly == null ? "" : ", format=" + weightOnly.word())
+                + ")";
     }
 
     /** {@inheritDoc} */

@@ -3,6 +3,7 @@ package ai.djlquant.artifact;
 import ai.djl.nn.Block;
 import ai.djlquant.artifact.ArtifactFormat.LayerFields;
 import ai.djlquant.nn.QuantizedBlock;
+import ai.djlquant.nn.WeightOnlyBlock;
 import ai.djlquant.quant.QuantParams;
 
 import com.google.gson.JsonArray;
@@ -27,7 +28,10 @@ import java.util.Arrays;
  * @param bits the activation bits (0 when dynamic)
  * @param scale the activation scale (0 when dynamic)
  * @param zeroPoint the activation zero point (0 when dynamic)
- * @param weightScales the per-channel weight scales
+ * @param weightScales the per-channel weight scales (per group for 4-bit weight-only layers)
+ * @param weightFormat a weight-only layer's format ({@code w8}, {@code w4g64}, {@code w4g64m}), or
+ *     null for an int8 layer (format version 2)
+ * @param weightOffsets a {@code w4g*m} layer's per-group offsets, else null
  */
 record LayerRecord(
         String path,
@@ -37,13 +41,15 @@ record LayerRecord(
         int bits,
         float scale,
         int zeroPoint,
-        float[] weightScales) {
+        float[] weightScales,
+        String weightFormat,
+        float[] weightOffsets) {
 
     private static final String RECORDS = ", " + ArtifactFormat.MANIFEST_FILE + " records ";
 
-    /** Whether a block is one of the int8 blocks. */
+    /** Whether a block is one of the int8 or weight-only blocks (the ones the manifest lists). */
     static boolean isInt8(Block b) {
-        return b instanceof QuantizedBlock;
+        return b instanceof QuantizedBlock || b instanceof WeightOnlyBlock;
     }
 
     /**
@@ -54,6 +60,19 @@ record LayerRecord(
      * @return the record
      */
     static LayerRecord of(String path, Block b) {
+        if (b instanceof WeightOnlyBlock w) {
+            return new LayerRecord(
+                    path,
+                    b.getClass().getSimpleName(),
+                    false,
+                    false,
+                    0,
+                    0f,
+                    0,
+                    w.getWeightScales(),
+                    w.getFormatName(),
+                    w.getWeightOffsets());
+        }
         QuantizedBlock q = (QuantizedBlock) b;
         QuantParams act = q.getActivationParams();
         int bits = act == null ? 0 : act.getScheme().getBits();
@@ -67,7 +86,9 @@ record LayerRecord(
                 bits,
                 scale,
                 zp,
-                q.getWeightParams().getScales());
+                q.getWeightParams().getScales(),
+                null,
+                null);
     }
 
     /** The layer as an entry of the manifest's {@code layers} array. */
@@ -77,7 +98,7 @@ record LayerRecord(
         o.addProperty(LayerFields.TYPE, type);
         o.addProperty(LayerFields.MODE, mode());
         o.addProperty(LayerFields.FUSED_RELU, fusedRelu);
-        if (!dynamic) {
+        if (!dynamic && weightFormat == null) {
             JsonObject a = new JsonObject();
             a.addProperty(LayerFields.SCHEME, LayerFields.activationScheme(bits));
             a.addProperty(LayerFields.BITS, bits);
@@ -86,15 +107,31 @@ record LayerRecord(
             o.add(LayerFields.ACTIVATION, a);
         }
         JsonObject w = new JsonObject();
-        w.addProperty(LayerFields.SCHEME, LayerFields.WEIGHT_SCHEME);
+        w.addProperty(LayerFields.SCHEME, weightFormat == null ? LayerFields.WEIGHT_SCHEME : weightFormat);
         w.addProperty(LayerFields.CHANNELS, weightScales.length);
-        JsonArray scales = new JsonArray();
-        for (float f : weightScales) {
-            scales.add(f);
+        w.add(LayerFields.SCALES, floats(weightScales));
+        if (weightOffsets != null) {
+            w.add(LayerFields.OFFSETS, floats(weightOffsets));
         }
-        w.add(LayerFields.SCALES, scales);
         o.add(LayerFields.WEIGHT, w);
         return o;
+    }
+
+    private static JsonArray floats(float[] v) {
+        JsonArray a = new JsonArray();
+        for (float f : v) {
+            a.add(f);
+        }
+        return a;
+    }
+
+    private static float[] readFloats(JsonObject w, String field, String wt) {
+        JsonArray s = Json.array(w, field, wt);
+        float[] v = new float[s.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Json.finiteFloat(s.get(i), wt + "." + field + "[" + i + "]");
+        }
+        return v;
     }
 
     /**
@@ -110,7 +147,8 @@ record LayerRecord(
         String path = Json.string(o, LayerFields.PATH, where);
         String type = Json.string(o, LayerFields.TYPE, where);
         String mode = Json.string(o, LayerFields.MODE, where);
-        if (!mode.equals(LayerFields.STATIC) && !mode.equals(LayerFields.DYNAMIC)) {
+        boolean weightOnly = mode.equals(LayerFields.WEIGHT_ONLY);
+        if (!mode.equals(LayerFields.STATIC) && !mode.equals(LayerFields.DYNAMIC) && !weightOnly) {
             throw new IllegalArgumentException(
                     where
                             + "."
@@ -119,15 +157,17 @@ record LayerRecord(
                             + mode
                             + "', expected "
                             + LayerFields.STATIC
+                            + ", "
+                            + LayerFields.DYNAMIC
                             + " or "
-                            + LayerFields.DYNAMIC);
+                            + LayerFields.WEIGHT_ONLY);
         }
         boolean dynamic = mode.equals(LayerFields.DYNAMIC);
         boolean relu = Json.bool(o, LayerFields.FUSED_RELU, where);
         int bits = 0;
         float scale = 0f;
         int zp = 0;
-        if (!dynamic) {
+        if (!dynamic && !weightOnly) {
             JsonObject a = Json.object(o, LayerFields.ACTIVATION, where);
             String at = where + "." + LayerFields.ACTIVATION;
             bits = (int) Json.integer(a, LayerFields.BITS, at);
@@ -135,13 +175,11 @@ record LayerRecord(
             zp = (int) Json.integer(a, LayerFields.ZERO_POINT, at);
         }
         String wt = where + "." + LayerFields.WEIGHT;
-        JsonArray s = Json.array(Json.object(o, LayerFields.WEIGHT, where), LayerFields.SCALES, wt);
-        float[] scales = new float[s.size()];
-        for (int i = 0; i < scales.length; i++) {
-            String at = wt + "." + LayerFields.SCALES + "[" + i + "]";
-            scales[i] = Json.finiteFloat(s.get(i), at);
-        }
-        return new LayerRecord(path, type, dynamic, relu, bits, scale, zp, scales);
+        JsonObject w = Json.object(o, LayerFields.WEIGHT, where);
+        float[] scales = readFloats(w, LayerFields.SCALES, wt);
+        String format = weightOnly ? Json.string(w, LayerFields.SCHEME, wt) : null;
+        float[] offsets = weightOnly && w.has(LayerFields.OFFSETS) ? readFloats(w, LayerFields.OFFSETS, wt) : null;
+        return new LayerRecord(path, type, dynamic, relu, bits, scale, zp, scales, format, offsets);
     }
 
     /**
@@ -180,6 +218,15 @@ record LayerRecord(
                     + zeroPoint
                     + ")";
         }
+        if (!java.util.Objects.equals(weightFormat, loaded.weightFormat)) {
+            return "its weight format is "
+                    + (loaded.weightFormat == null ? "int8" : loaded.weightFormat)
+                    + RECORDS
+                    + (weightFormat == null ? "int8" : weightFormat);
+        }
+        if (!Arrays.equals(weightOffsets, loaded.weightOffsets)) {
+            return "its weight offsets differ from those " + ArtifactFormat.MANIFEST_FILE + " records";
+        }
         if (!Arrays.equals(weightScales, loaded.weightScales)) {
             return "its "
                     + loaded.weightScales.length
@@ -193,6 +240,9 @@ record LayerRecord(
     }
 
     private String mode() {
+        if (weightFormat != null) {
+            return LayerFields.WEIGHT_ONLY;
+        }
         return dynamic ? LayerFields.DYNAMIC : LayerFields.STATIC;
     }
 

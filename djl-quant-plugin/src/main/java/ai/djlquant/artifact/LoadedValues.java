@@ -9,6 +9,7 @@ import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
 import ai.djlquant.nn.QuantizedBlock;
+import ai.djlquant.nn.WeightOnlyBlock;
 import ai.djlquant.quant.AffineQuantizer;
 import ai.djlquant.quant.QuantParams;
 import ai.djlquant.transform.BlockNode;
@@ -70,6 +71,9 @@ final class LoadedValues {
             if (b instanceof QuantizedBlock q) {
                 checkQuantization(q, layer);
             }
+            if (b instanceof WeightOnlyBlock w) {
+                checkWeightOnly(w, layer);
+            }
             for (Pair<String, Parameter> p : b.getDirectParameters()) {
                 checkValues(p.getValue().getArray(), layer + ", parameter '" + p.getKey() + "'");
             }
@@ -115,6 +119,54 @@ final class LoadedValues {
                             + scales.length
                             + " weight scales for a weight of shape "
                             + w.getShape());
+        }
+    }
+
+    /**
+     * A weight-only layer: one scale per output channel (8-bit) or per group of {@code groupSize}
+     * inputs (4-bit, {@code units * 2 * rowBytes / groupSize}), each in the plausible range; the
+     * offsets of {@code w4g*m} layers as many, finite and at most {@link #MAX_SCALE} in magnitude.
+     * 4-bit values need no range check: every byte holds two nibbles in {@code [0, 15]}, all on the
+     * grid; 8-bit values are held to {@code [-127, 127]} like the int8 blocks' ({@link
+     * #checkValues}).
+     */
+    private static void checkWeightOnly(WeightOnlyBlock w, String layer) throws ArtifactException {
+        NDArray weight = ((Block) w).getDirectParameters().get("weight").getArray();
+        Shape ws = weight.getShape();
+        DataType expected = w.getWeightBits() == 8 ? DataType.INT8 : DataType.UINT8;
+        if (weight.getDataType() != expected || ws.dimension() != 2) {
+            throw refuse(
+                    layer,
+                    "has a " + weight.getDataType() + " weight of shape " + ws + ", but its format "
+                            + w.getFormatName() + " needs a 2-D " + expected + " weight");
+        }
+        long features = w.getWeightBits() == 8 ? ws.get(1) : 2 * ws.get(1);
+        long groups = w.getWeightBits() == 8 ? 1 : features / w.getGroupSize();
+        float[] scales = w.getWeightScales();
+        if ((w.getWeightBits() == 4 && features % w.getGroupSize() != 0)
+                || scales.length != ws.get(0) * groups) {
+            throw refuse(
+                    layer,
+                    "has " + scales.length + " weight scales for a " + w.getFormatName()
+                            + " weight of shape " + ws + " (" + features + " inputs), expected "
+                            + ws.get(0) * groups);
+        }
+        for (int i = 0; i < scales.length; i++) {
+            checkScale(scales[i], layer, "weight scale [" + i + "]");
+        }
+        float[] offsets = w.getWeightOffsets();
+        if (offsets != null) {
+            if (offsets.length != scales.length) {
+                throw refuse(layer, "has " + offsets.length + " weight offsets for " + scales.length + " groups");
+            }
+            for (int i = 0; i < offsets.length; i++) {
+                if (!(Math.abs(offsets[i]) <= MAX_SCALE)) {
+                    throw refuse(
+                            layer,
+                            "has weight offset [" + i + "] " + offsets[i]
+                                    + ", outside the plausible range [-" + MAX_SCALE + ", " + MAX_SCALE + "]");
+                }
+            }
         }
     }
 

@@ -64,9 +64,61 @@ public abstract class LayerKind {
             Block floatBlock, QuantParams activation, boolean fusedRelu, boolean perTensorWeights);
 
     /**
+     * Returns the exact weight-only block class of this kind (float32 activations, a weight in 8
+     * or 4 bits), or null where the kind has none (convolutions).
+     *
+     * @return the class, or null
+     */
+    public Class<? extends Block> weightOnlyType() {
+        return null;
+    }
+
+    /**
+     * Builds the weight-only block of an initialised float layer of this kind.
+     *
+     * @param floatBlock the float layer
+     * @param bits 8 or 4
+     * @param groupSize 0 for 8-bit, else the inputs sharing a scale (32, 64, 128)
+     * @param symmetric whether 4-bit groups have no offset
+     * @return the block, initialised
+     * @throws UnsupportedOperationException if the kind has no weight-only block
+     * @throws IllegalArgumentException if the layer does not fit the format (features not a
+     *     multiple of the group)
+     */
+    public Block quantizeWeightOnly(Block floatBlock, int bits, int groupSize, boolean symmetric) {
+        throw new UnsupportedOperationException(name() + " has no weight-only block.");
+    }
+
+    /**
+     * Builds an empty weight-only block (loading fills it) of a structure and format.
+     *
+     * @param structure a structure of this kind
+     * @param bits 8 or 4
+     * @param groupSize 0 for 8-bit, else 32, 64 or 128
+     * @param symmetric whether 4-bit groups have no offset
+     * @return the block
+     * @throws UnsupportedOperationException if the kind has no weight-only block
+     */
+    public Block newWeightOnlyBlock(
+            LayerStructure structure, int bits, int groupSize, boolean symmetric) {
+        throw new UnsupportedOperationException(name() + " has no weight-only block.");
+    }
+
+    /**
+     * Tells whether a block is this kind's weight-only block (exact class).
+     *
+     * @param block a block
+     * @return whether it is
+     */
+    public final boolean isWeightOnly(Block block) {
+        return weightOnlyType() != null && block.getClass() == weightOnlyType();
+    }
+
+    /**
      * Returns the structure of a float or int8 block of this kind (no weights).
      *
-     * @param block a block whose class is {@link #floatType()} or {@link #int8Type()}
+     * @param block a block whose class is {@link #floatType()}, {@link #int8Type()} or {@link
+     *     #weightOnlyType()}
      * @return the structure
      */
     public abstract LayerStructure structureOf(Block block);

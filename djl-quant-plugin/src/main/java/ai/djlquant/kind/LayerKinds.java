@@ -58,6 +58,21 @@ public final class LayerKinds {
     }
 
     /**
+     * Returns the kind whose weight-only block a block is (exact class), or null.
+     *
+     * @param block a block
+     * @return the kind, or null
+     */
+    public static LayerKind ofWeightOnly(Block block) {
+        for (LayerKind k : KINDS) {
+            if (k.isWeightOnly(block)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    /**
      * Returns the kind of a float layer type, or null.
      *
      * @param type a block class

@@ -7,9 +7,10 @@ import ai.djlquant.nn.ForwardTap;
 import ai.djlquant.nn.ObservedBlock;
 import ai.djlquant.nn.ObservedLinear;
 import ai.djlquant.nn.QuantizedLinear;
+import ai.djlquant.nn.WeightOnlyLinear;
 import ai.djlquant.quant.QuantParams;
 
-/** DJL's {@link Linear} and its int8 block {@link QuantizedLinear}. */
+/** DJL's {@link Linear}, its int8 block {@link QuantizedLinear} and its weight-only block {@link WeightOnlyLinear}. */
 final class LinearKind extends LayerKind {
 
     /** {@inheritDoc} */
@@ -45,6 +46,33 @@ final class LinearKind extends LayerKind {
                 .optFusedRelu(fusedRelu)
                 .optPerTensorWeights(perTensorWeights);
         return b.build();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Class<? extends Block> weightOnlyType() {
+        return WeightOnlyLinear.class;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Block quantizeWeightOnly(Block floatBlock, int bits, int groupSize, boolean symmetric) {
+        return WeightOnlyLinear.builder()
+                .setFloatBlock((Linear) floatBlock)
+                .optFormat(bits, groupSize, symmetric)
+                .build();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Block newWeightOnlyBlock(
+            LayerStructure structure, int bits, int groupSize, boolean symmetric) {
+        DenseStructure s = (DenseStructure) structure;
+        return WeightOnlyLinear.builder()
+                .setUnits(s.units())
+                .optBias(s.bias())
+                .optFormat(bits, groupSize, symmetric)
+                .build();
     }
 
     /** {@inheritDoc} */

@@ -25,6 +25,10 @@ import java.util.Locale;
  * signal's amplitude (20 dB is 1%, 10 dB 10% of the power); the layers of our reference models
  * measure 28 to 45 dB, so a layer under the floor is an outlier worth keeping in fp32.
  *
+ * <p>A weight-only mode given by a rule is taken as it is (it needs no calibrated range); AUTO
+ * offers one only where the configuration names it, and the decide step keeps it only where it is
+ * measured faster than the int8 mode chosen here (see {@code Decision}).
+ *
  * <p>A mode forced by the user wins, except STATIC for a layer that calibration never reached
  * with a finite value (there is nothing to fix its parameters from): that layer stays FP32 and
  * the decision says so.
@@ -90,6 +94,14 @@ public final class ModeChooser {
     public ModeDecision decide(
             ModeRules.Choice choice, double staticSqnr, double dynamicSqnr, String unmeasured) {
         String why = unmeasured == null ? "it could not be measured" : unmeasured;
+        if (choice.mode().isWeightOnly()) {
+            // no activation grid to calibrate: the rule stands (the decide step measures its SQNR)
+            return new ModeDecision(
+                    choice.mode(),
+                    choice.mode().word() + " (weight-only) by " + choice.source(),
+                    staticSqnr,
+                    dynamicSqnr);
+        }
         switch (choice.mode()) {
             case FP32:
                 return new ModeDecision(

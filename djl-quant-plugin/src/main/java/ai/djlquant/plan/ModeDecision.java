@@ -8,12 +8,13 @@ import java.util.Objects;
 /**
  * The mode chosen for one layer and why, with the measurements it was chosen from.
  *
- * @param mode STATIC, DYNAMIC or FP32
+ * @param mode STATIC, DYNAMIC, FP32 or a weight-only mode
  * @param reason why, one sentence
  * @param staticSqnr the static int8 output SQNR in dB, NaN if not measured
  * @param dynamicSqnr the dynamic int8 output SQNR in dB, NaN if not measured
  * @param speeds the layer's int8 block against its fp32 block at each serving batch size (the
  *     int8 mode it runs in, or the one turned down for speed); empty if it was not timed
+ * @param weightOnlySqnr the weight-only block's output SQNR in dB, NaN if not measured
  */
 @Internal
 public record ModeDecision(
@@ -21,7 +22,8 @@ public record ModeDecision(
         String reason,
         double staticSqnr,
         double dynamicSqnr,
-        List<SpeedComparison> speeds) {
+        List<SpeedComparison> speeds,
+        double weightOnlySqnr) {
 
     /**
      * Checks the decision: a mode that runs (not AUTO) and a reason.
@@ -31,14 +33,33 @@ public record ModeDecision(
      * @param staticSqnr the static int8 output SQNR in dB, NaN if not measured
      * @param dynamicSqnr the dynamic int8 output SQNR in dB, NaN if not measured
      * @param speeds the timings, possibly empty
+     * @param weightOnlySqnr the weight-only SQNR in dB, NaN if not measured
      */
     public ModeDecision {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(reason, "reason");
         speeds = List.copyOf(speeds);
         if (mode == QuantizationMode.AUTO) {
-            throw new IllegalArgumentException("a decision is STATIC, DYNAMIC or FP32, not AUTO.");
+            throw new IllegalArgumentException("a decision is a mode that runs, not AUTO.");
         }
+    }
+
+    /**
+     * A decision without a weight-only measurement.
+     *
+     * @param mode the mode
+     * @param reason why, one sentence
+     * @param staticSqnr the static int8 output SQNR in dB, NaN if not measured
+     * @param dynamicSqnr the dynamic int8 output SQNR in dB, NaN if not measured
+     * @param speeds the timings, possibly empty
+     */
+    public ModeDecision(
+            QuantizationMode mode,
+            String reason,
+            double staticSqnr,
+            double dynamicSqnr,
+            List<SpeedComparison> speeds) {
+        this(mode, reason, staticSqnr, dynamicSqnr, speeds, Double.NaN);
     }
 
     /**
@@ -50,7 +71,7 @@ public record ModeDecision(
      * @param dynamicSqnr the dynamic int8 output SQNR in dB, NaN if not measured
      */
     public ModeDecision(QuantizationMode mode, String reason, double staticSqnr, double dynamicSqnr) {
-        this(mode, reason, staticSqnr, dynamicSqnr, List.of());
+        this(mode, reason, staticSqnr, dynamicSqnr, List.of(), Double.NaN);
     }
 
     /**
@@ -62,6 +83,36 @@ public record ModeDecision(
      * @return the new decision
      */
     public ModeDecision with(QuantizationMode newMode, String newReason, List<SpeedComparison> newSpeeds) {
-        return new ModeDecision(newMode, newReason, staticSqnr, dynamicSqnr, newSpeeds);
+        return new ModeDecision(newMode, newReason, staticSqnr, dynamicSqnr, newSpeeds, weightOnlySqnr);
+    }
+
+    /**
+     * Returns this decision with a weight-only mode, its SQNR and its timings, the int8
+     * measurements kept.
+     *
+     * @param newMode a weight-only mode (or FP32 where it could not be built)
+     * @param newReason why
+     * @param sqnr the weight-only output SQNR in dB, NaN if not measured
+     * @param newSpeeds the weight-only block's timings, possibly empty
+     * @return the new decision
+     */
+    public ModeDecision withWeightOnly(
+            QuantizationMode newMode, String newReason, double sqnr, List<SpeedComparison> newSpeeds) {
+        return new ModeDecision(newMode, newReason, staticSqnr, dynamicSqnr, newSpeeds, sqnr);
+    }
+
+    /**
+     * Returns the output SQNR of the mode the layer runs in.
+     *
+     * @return the static, dynamic or weight-only SQNR in dB; NaN for FP32 or when not measured
+     */
+    public double chosenSqnr() {
+        if (mode == QuantizationMode.STATIC) {
+            return staticSqnr;
+        }
+        if (mode == QuantizationMode.DYNAMIC) {
+            return dynamicSqnr;
+        }
+        return mode.isWeightOnly() ? weightOnlySqnr : Double.NaN;
     }
 }

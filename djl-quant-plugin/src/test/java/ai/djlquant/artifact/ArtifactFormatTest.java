@@ -80,7 +80,7 @@ class ArtifactFormatTest {
                         "files"),
                 keys(manifest));
         assertEquals("djl-quant artifact", manifest.get("format").getAsString());
-        assertEquals(1, manifest.get("formatVersion").getAsInt());
+        assertEquals(2, manifest.get("formatVersion").getAsInt());
         assertEquals("net-0000.params", manifest.get("parametersFile").getAsString());
         assertEquals(
                 List.of("method", "samples", "batches", "source", "activationBits", "backend"),
