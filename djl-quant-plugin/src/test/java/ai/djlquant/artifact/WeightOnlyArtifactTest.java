@@ -98,7 +98,11 @@ class WeightOnlyArtifactTest {
             ArtifactWriter.builder().setModel(m).setBaseBlockFactory(TestNets.Mlp.class).optReport(r).build().write(dir);
 
             JsonObject manifest =
-                    JsonParser.parseString(Files.readString(dir.resolve(ArtifactFormat.MANIFEST_FILE))).getAsJsonObject();
+                    JsonParser.parseString(
+                                    Files.readString(
+                                            ArtifactLoader.filesDirectory(dir)
+                                                    .resolve(ArtifactFormat.MANIFEST_FILE)))
+                            .getAsJsonObject();
             assertEquals(2, manifest.get("formatVersion").getAsInt());
             JsonArray layers = manifest.getAsJsonArray("layers");
             assertEquals(2, layers.size());
