@@ -65,7 +65,11 @@ class PublicApiTest {
                     "ai.djlquant.plan.SpeedComparison",
                     "ai.djlquant.quant.Granularity",
                     "ai.djlquant.quant.QuantParams",
-                    "ai.djlquant.quant.QuantScheme");
+                    "ai.djlquant.quant.QuantScheme",
+                    "ai.djlquant.torchscript.ScriptObject",
+                    "ai.djlquant.torchscript.TensorData",
+                    "ai.djlquant.torchscript.TorchScriptArchive",
+                    "ai.djlquant.torchscript.TorchScriptFormatException");
 
     @Test
     void everyPublicTypeIsApiOrInternal() throws IOException, ClassNotFoundException {
