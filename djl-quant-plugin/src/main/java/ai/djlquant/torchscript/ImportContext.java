@@ -9,9 +9,26 @@ import java.util.Map;
  *
  * @param file the archive, for messages
  * @param classes the parsed classes by qualified name
+ * @param unreadable the files that cannot be parsed, by module name ({@code __torch__.a.b}): their
+ *     classes are refused when a module of theirs is imported
  * @param constants the constants, in {@code constants.pkl} order
  */
-record ImportContext(String file, Map<String, ScriptClass> classes, List<Object> constants) {
+record ImportContext(
+        String file,
+        Map<String, ScriptClass> classes,
+        Map<String, ScriptSyntaxException> unreadable,
+        List<Object> constants) {
+
+    /**
+     * Why the source of a class cannot be read, if it cannot.
+     *
+     * @param qualifiedName the class
+     * @return the parse error of the file that defines it, or null
+     */
+    ScriptSyntaxException unreadable(String qualifiedName) {
+        int dot = qualifiedName.lastIndexOf('.');
+        return dot < 0 ? null : unreadable.get(qualifiedName.substring(0, dot));
+    }
 
     /**
      * A refusal naming the archive, the module path and the source place.

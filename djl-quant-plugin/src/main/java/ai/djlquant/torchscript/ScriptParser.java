@@ -212,7 +212,7 @@ final class ScriptParser {
         List<Token> t = l.tokens();
         Token first = t.get(0);
         if (first.kind() == Kind.NAME && STATEMENT_KEYWORDS.contains(first.text())) {
-            throw refuse(l, "a '" + first.text() + "' statement");
+            throw refuse(l, "the '" + first.text() + "' statement");
         }
         if (first.isName("return")) {
             if (t.size() == 1) {

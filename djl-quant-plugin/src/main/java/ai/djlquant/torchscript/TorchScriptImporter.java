@@ -104,7 +104,7 @@ public final class TorchScriptImporter {
         } catch (RuntimeException e) {
             throw new TorchScriptFormatException(file + ": the imported forward fails on inputs "
                     + java.util.Arrays.toString(shapes) + " " + java.util.Arrays.toString(types)
-                    + ": " + e.getMessage(), e);
+                    + ": " + sentence(e.getMessage()), e);
         }
         root.freezeParameters(true);
         return root;
@@ -121,12 +121,14 @@ public final class TorchScriptImporter {
     static Block buildTree(Path file, NDManager manager) throws TorchScriptFormatException {
         TorchScriptArchive archive = TorchScriptArchive.read(file);
         Map<String, ScriptClass> classes = new HashMap<>();
+        Map<String, ScriptSyntaxException> unreadable = new HashMap<>();
         for (Map.Entry<String, String> e : archive.sources().entrySet()) {
             List<ScriptClass> parsed;
             try {
                 parsed = ScriptParser.parse(e.getKey(), e.getValue());
             } catch (ScriptSyntaxException x) {
-                throw new TorchScriptFormatException(file + ": " + x.getMessage(), x);
+                unreadable.put(ScriptParser.moduleName(e.getKey()), x);
+                continue; // refused when one of its classes is needed, naming the module
             }
             for (ScriptClass c : parsed) {
                 if (classes.put(c.qualifiedName(), c) != null) {
@@ -135,8 +137,15 @@ public final class TorchScriptImporter {
                 }
             }
         }
-        ImportContext context = new ImportContext(file.toString(), classes, archive.constants());
+        ImportContext context = new ImportContext(file.toString(), classes, unreadable, archive.constants());
         return new TreeBuilder(context, manager).build(archive.root(), "", List.of("forward"));
+    }
+
+    private static String sentence(String message) {
+        String m = message == null ? "" : message.strip();
+        int newline = m.indexOf('\n');
+        m = newline < 0 ? m : m.substring(0, newline); // libtorch appends a C++ stack trace
+        return m.endsWith(".") ? m : m + ".";
     }
 
     private static String defaultName(Path file) {

@@ -44,6 +44,12 @@ final class TreeBuilder {
     Block build(ScriptObject module, String path, List<String> methods)
             throws TorchScriptFormatException {
         ScriptClass cls = context.classes().get(module.qualifiedName());
+        ScriptSyntaxException unreadable = context.unreadable(module.qualifiedName());
+        if (cls == null && unreadable != null) {
+            throw context.refuse(path, unreadable.at(), unreadable.what()
+                    + " (outside the TorchScript subset of traced modules: assignments, calls"
+                    + " and returns)");
+        }
         if (cls == null) {
             throw context.refuse(path, null, "the class " + module.qualifiedName()
                     + ", which has no source under code/,");
