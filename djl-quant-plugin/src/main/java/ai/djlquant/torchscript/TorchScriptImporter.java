@@ -75,8 +75,19 @@ public final class TorchScriptImporter {
         Model model = Model.newInstance(modelName, device, "PyTorch");
         try {
             model.setBlock(importBlock(file, model.getNDManager(), inputShapes, inputTypes));
+            // the model's directory is the archive's, as when Criteria loads it with
+            // TorchScriptBlockFactory: an artifact export builds the base architecture from it
+            model.load(file.toAbsolutePath().getParent(), modelName, Map.of("hasParameter", "false"));
+            TorchScriptBlockFactory.remember(model, file,
+                    TorchScriptBlockFactory.format(inputShapes), inputTypes);
             return model;
-        } catch (TorchScriptFormatException | RuntimeException e) {
+        } catch (TorchScriptFormatException e) {
+            model.close();
+            throw e;
+        } catch (java.io.IOException | ai.djl.MalformedModelException e) {
+            model.close();
+            throw new TorchScriptFormatException(file + ": cannot set the model directory: " + e, e);
+        } catch (RuntimeException e) {
             model.close();
             throw e;
         }
