@@ -40,11 +40,10 @@ final class ModelChecks {
                             + root.getClass().getSimpleName()
                             + " (a TorchScript or other compiled model): its layers are compiled"
                             + " code that cannot be rewritten. For a traced TorchScript .pt, import"
-                            + " it as a DJL block tree with"
-                            + " ai.djlquant.torchscript.TorchScriptImporter.builder(pt)"
-                            + ".optInputShapes(shape).build().importModel() (or load its"
-                            + " directory with blockFactory=ai.djlquant.torchscript"
-                            + ".TorchScriptBlockFactory) and quantize that model; otherwise"
+                            + " it as a DJL block tree with djl-quant's"
+                            + " TorchScriptImporter.builder(pt).optInputShapes(shape).build()"
+                            + ".importModel() (or load its directory with the"
+                            + " TorchScriptBlockFactory) and quantize that model; otherwise"
                             + " rebuild the architecture from DJL blocks (a BlockFactory), load"
                             + " the weights into it, then quantize that model.");
         }

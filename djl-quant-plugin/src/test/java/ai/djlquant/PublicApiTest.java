@@ -69,7 +69,9 @@ class PublicApiTest {
                     "ai.djlquant.torchscript.ScriptObject",
                     "ai.djlquant.torchscript.TensorData",
                     "ai.djlquant.torchscript.TorchScriptArchive",
-                    "ai.djlquant.torchscript.TorchScriptFormatException");
+                    "ai.djlquant.torchscript.TorchScriptBlockFactory",
+                    "ai.djlquant.torchscript.TorchScriptFormatException",
+                    "ai.djlquant.torchscript.TorchScriptImporter");
 
     @Test
     void everyPublicTypeIsApiOrInternal() throws IOException, ClassNotFoundException {

@@ -8,7 +8,17 @@
  * executes anything; every failure is one {@link
  * ai.djlquant.torchscript.TorchScriptFormatException} naming the archive, the entry and the fault.
  *
- * <p>This package comes last in the package order and uses only DJL and {@code
- * ai.djlquant.annotations}.
+ * <p>Importing ({@link ai.djlquant.torchscript.TorchScriptImporter}, {@link
+ * ai.djlquant.torchscript.TorchScriptBlockFactory}): the {@code code/} sources are parsed by a
+ * strict parser of the subset traced modules use ({@code ScriptParser}), each called method is
+ * resolved into an IR ({@code MethodCompiler}, {@code ScriptIr}) whose ops come from one table
+ * ({@code ScriptOps}), standard layers become DJL blocks ({@code LeafModules}), every other module
+ * a {@link ai.djlquant.torchscript.ScriptModuleBlock} that runs its IR, and straight chains of
+ * module calls plain SequentialBlocks ({@code ChainLowering}, {@link
+ * ai.djlquant.torchscript.ScriptSequence}).
+ *
+ * <p>This package comes last in the package order; the reader uses only DJL and {@code
+ * ai.djlquant.annotations}, the import also the artifact writer ({@code
+ * TorchScriptBlockFactory.artifactWriter}).
  */
 package ai.djlquant.torchscript;
