@@ -131,8 +131,11 @@ public final class TorchScriptArchive {
      *     version or byte order not accepted, or anything in it is malformed
      */
     public static TorchScriptArchive read(Path file) throws TorchScriptFormatException {
-        if (!Files.isRegularFile(file)) {
+        if (!Files.exists(file)) {
             throw TorchScriptFormatException.at(file, null, "there is no such file");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw TorchScriptFormatException.at(file, null, "it is not a regular file (a .pt archive)");
         }
         try (ZipFile zip = new ZipFile(file.toFile(), StandardCharsets.UTF_8)) {
             return new Reading(file, zip).read();

@@ -90,9 +90,47 @@ class TorchScriptRefusalTest {
         assertEquals(3, a.root().tensor("w").orElseThrow().numel());
     }
 
+    /** The opcodes torch's fixtures do not use but protocols 2-4 allow read to the same values. */
+    @Test
+    void otherOpcodesReadToTheSameValues() throws Exception {
+        Pickle p = new Pickle().op(0x80, 4).op(0x95, 0, 0, 0, 0, 0, 0, 0, 0) // PROTO 4, FRAME
+                .op(0x8c, 1, '_').str("M").op(0x93) // STACK_GLOBAL: a name only, harmless until called
+                .op('0'); // POP it again
+        p.str("__torch__").str("M").op(0x93).op(')', 0x81, 0x94, '}').mark(); // MEMOIZE the object
+        p.op(0x8c, 1, 'a').op('M', 0x34, 0x12); // SHORT_BINUNICODE, BININT2 0x1234
+        p.op(0x8c, 1, 'b').mark().integer(1).integer(2).op('l'); // LIST
+        p.op(0x8c, 1, 'c').mark().str("k").op(0x88).op('d'); // DICT {k: True}
+        p.op(0x8c, 1, 'd').integer(-5).op(0x85); // TUPLE1
+        p.op(0x8c, 1, 'e').integer(1).integer(2).integer(3).op(0x87); // TUPLE3
+        p.op(0x8c, 1, 'f').op('r').le32(0); // LONG_BINPUT of the key "f", then LONG_BINGET of it
+        p.op('j').le32(0);
+        p.op(0x8c, 1, 'g').global("torch.jit._pickle", "build_tensorlist").mark().op(']').mark();
+        p.global("torch._utils", "_rebuild_parameter").mark()
+                .tensor("0", 2, 0, new long[] {2}, new long[] {1}).op(0x88).global("collections", "OrderedDict")
+                .op(')', 'R').tuple().op('R', '2').op('e').tuple().op('R'); // a parameter twice (DUP)
+        p.op(0x8c, 1, 'h').op(0x8b).le32(2).op(0xFF, 0x7F); // LONG4 of 2 bytes: 32767
+        p.op(0x8c, 1, 'i').op(0x8d, 2, 0, 0, 0, 0, 0, 0, 0, 'h', 'i'); // BINUNICODE8
+        p.endModule().stop();
+        ScriptObject m = TorchScriptArchive.read(archive("protocol4", p.bytes(), Map.of("0", new byte[8]))).root();
+        Map<String, Object> a = m.attributes();
+        assertEquals("__torch__.M", m.qualifiedName());
+        assertEquals(0x1234L, a.get("a"));
+        assertEquals(java.util.List.of(1L, 2L), a.get("b"));
+        assertEquals(Map.of("k", true), a.get("c"));
+        assertEquals(java.util.List.of(-5L), a.get("d"));
+        assertEquals(java.util.List.of(1L, 2L, 3L), a.get("e"));
+        assertEquals("f", a.get("f"));
+        java.util.List<?> g = (java.util.List<?>) a.get("g");
+        assertEquals(2, g.size());
+        assertTrue(g.get(0) == g.get(1) && ((TensorData) g.get(0)).requiresGrad());
+        assertEquals(32767L, a.get("h"));
+        assertEquals("hi", a.get("i"));
+    }
+
     @Test
     void notAFileNotAZipTruncatedZip() throws Exception {
         contains(refused(tmp.resolve("absent.pt")), "there is no such file");
+        contains(refused(tmp), "it is not a regular file");
         Path text = tmp.resolve("text.pt");
         Files.writeString(text, "this is not a zip\n");
         contains(refused(text), "is not a readable zip archive");
