@@ -63,6 +63,31 @@ public record ScriptObject(String qualifiedName, Map<String, Object> attributes)
         return qualifiedName.substring(qualifiedName.lastIndexOf('.') + 1);
     }
 
+    /**
+     * The qualified name without TorchScript's {@code ___torch_mangle_N} segments (tracing gives
+     * each distinct instance of a class its own mangled copy), e.g. {@code
+     * __torch__.torch.nn.modules.conv.Conv2d} for {@code
+     * __torch__.torch.nn.modules.conv.___torch_mangle_0.Conv2d}: the Python class it came from.
+     *
+     * @return the name with every mangle segment removed
+     */
+    public String unmangledName() {
+        return qualifiedName.replaceAll("\\.___torch_mangle_[0-9]+(?=\\.)", "");
+    }
+
+    /**
+     * The path, relative to the archive's {@code code/}, of the file that holds this class's
+     * TorchScript source: the module part of the qualified name with dots as slashes, plus {@code
+     * .py} (e.g. {@code __torch__/torch/nn/modules/conv/___torch_mangle_0.py}); look it up in
+     * {@link TorchScriptArchive#sources()}.
+     *
+     * @return the source path
+     */
+    public String sourcePath() {
+        int dot = qualifiedName.lastIndexOf('.');
+        return (dot < 0 ? qualifiedName : qualifiedName.substring(0, dot)).replace('.', '/') + ".py";
+    }
+
     @Override
     public String toString() {
         return "ScriptObject[" + qualifiedName + ", attributes " + attributes.keySet() + "]";

@@ -58,7 +58,7 @@ public record TensorData(
                     "uint8", 1,
                     "bool", 1);
 
-    /** DJL's type for each dtype (every one has one in DJL 0.35). */
+    /** DJL's type for each dtype (every one has one in DJL 0.35; see toNDArray for int16/bfloat16). */
     private static final Map<String, DataType> DJL_TYPE =
             Map.of(
                     "float32", DataType.FLOAT32,
@@ -276,11 +276,24 @@ public record TensorData(
     /**
      * A contiguous copy as a DJL array of the matching {@link DataType}, on {@code manager}.
      *
+     * <p>int16 and bfloat16 are refused: DJL 0.35's PyTorch engine aborts the whole process (a
+     * native {@code terminate}, which no Java code can catch) when it makes an array of either type
+     * from a buffer. {@link #toFloatArray()} reads bfloat16 exactly, and {@link
+     * #contiguousBytes()} gives any dtype's bytes.
+     *
      * @param manager where the array lives
      * @return a new array with this tensor's shape and values
-     * @throws UnsupportedOperationException when the manager's engine cannot hold the dtype
+     * @throws UnsupportedOperationException for int16 and bfloat16, or when the manager's engine
+     *     refuses the dtype
      */
     public NDArray toNDArray(NDManager manager) {
+        if (dtype.equals("int16") || dtype.equals("bfloat16")) {
+            throw new UnsupportedOperationException(
+                    "Tensor on storage " + storageKey + " is " + dtype + ", which toNDArray does not make:"
+                            + " DJL's PyTorch engine aborts the process on " + dtype + " arrays made from a buffer;"
+                            + " read it with " + (dtype.equals("bfloat16") ? "toFloatArray()" : "contiguousBytes()")
+                            + " instead.");
+        }
         DataType type = DJL_TYPE.get(dtype);
         byte[] bytes = contiguousBytes();
         ByteBuffer data = manager.allocateDirect(bytes.length);

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -28,7 +29,7 @@ import java.util.zip.ZipFile;
  * <h2>The format</h2>
  *
  * <p>The archive is a zip (torch stores the records uncompressed, aligned to 64 bytes; deflated
- * records are read too) whose entries all lie under one folder, the archive name ({@link
+ * records are read too; every entry read is checked against its CRC-32) whose entries all lie under one folder, the archive name ({@link
  * #archiveName()}, the file's stem when it was saved). Under it:
  *
  * <ul>
@@ -130,8 +131,11 @@ public final class TorchScriptArchive {
      *     version or byte order not accepted, or anything in it is malformed
      */
     public static TorchScriptArchive read(Path file) throws TorchScriptFormatException {
-        if (!Files.isRegularFile(file)) {
+        if (!Files.exists(file)) {
             throw TorchScriptFormatException.at(file, null, "there is no such file");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw TorchScriptFormatException.at(file, null, "it is not a regular file (a .pt archive)");
         }
         try (ZipFile zip = new ZipFile(file.toFile(), StandardCharsets.UTF_8)) {
             return new Reading(file, zip).read();
@@ -350,6 +354,14 @@ public final class TorchScriptArchive {
                 if (entry.getSize() >= 0 && bytes.length != entry.getSize()) {
                     throw TorchScriptFormatException.at(file, entry.getName(), "the entry holds "
                             + bytes.length + " bytes but the zip says " + entry.getSize() + " (truncated)");
+                }
+                // ZipFile checks no CRC of stored entries (torch stores them all): a flipped byte
+                // in a tensor would otherwise read as a different weight.
+                CRC32 crc = new CRC32();
+                crc.update(bytes);
+                if (entry.getCrc() != -1 && crc.getValue() != entry.getCrc()) {
+                    throw TorchScriptFormatException.at(file, entry.getName(), String.format(
+                            "the entry's CRC-32 is %08x but the zip says %08x (corrupt)", crc.getValue(), entry.getCrc()));
                 }
                 return bytes;
             } catch (TorchScriptFormatException e) {

@@ -88,6 +88,12 @@ class TorchScriptArchiveTest {
         float[] mean = bn1.tensor("running_mean").orElseThrow().toFloatArray();
         float[] var = bn1.tensor("running_var").orElseThrow().toFloatArray();
         assertTrue(Math.abs(mean[0]) > 1e-3 && Math.abs(var[0] - 1) > 1e-3, mean[0] + " " + var[0]);
+        ScriptObject conv2 = root.child("layer1").orElseThrow().child("0").orElseThrow().child("conv1").orElseThrow();
+        assertTrue(conv2.qualifiedName().contains(".___torch_mangle_"), conv2.qualifiedName());
+        assertEquals("__torch__.torch.nn.modules.conv.Conv2d", conv2.unmangledName());
+        assertTrue(archive.sources().get(conv2.sourcePath()).contains("class Conv2d(Module):"), conv2.sourcePath());
+        assertEquals("__torch__/torchvision/models/resnet.py", root.sourcePath());
+        assertEquals(root.qualifiedName(), root.unmangledName());
         ScriptObject layer1 = root.child("layer1").orElseThrow();
         assertEquals("Sequential", layer1.simpleName());
         ScriptObject block = layer1.child("0").orElseThrow();
