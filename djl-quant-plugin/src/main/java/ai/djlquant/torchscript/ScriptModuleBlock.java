@@ -75,8 +75,10 @@ public final class ScriptModuleBlock extends AbstractBlock {
      * @param block the child
      */
     void addChild(String name, Block block) {
-        addChildBlock(name, block);
-        childKeys.put(name, children.keys().get(children.size() - 1));
+        // the TorchScript name itself, without addChildBlock's "01" prefix: paths read as the
+        // module's (layer1/0/conv1), and a child "0" does not become "010"
+        children.add(name, block);
+        childKeys.put(name, name);
     }
 
     /**

@@ -24,6 +24,6 @@ public final class ScriptSequence extends SequentialBlock {
      * @param block the child
      */
     void add(String name, Block block) {
-        addChildBlock(name, block);
+        children.add(name, block); // the TorchScript name, without addChildBlock's "01" prefix
     }
 }
