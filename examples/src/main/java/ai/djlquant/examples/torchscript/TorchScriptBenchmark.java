@@ -1,6 +1,7 @@
 package ai.djlquant.examples.torchscript;
 
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -29,7 +30,9 @@ import java.util.Locale;
  * QuantizationConfig.defaults()}, side by side in one process with the same threads ({@link
  * SideBySideTimer#forBenchmarks}: warm-up, alternating rounds, median of the mean call time), at
  * batch 1 and 32 of 1x28x28 inputs (random normal; these kernels' speed does not depend on the
- * values). The host line says which int8 kernels this CPU has and what they gain here.
+ * values). The host line says which int8 kernels this CPU has and what they gain here. A second
+ * row times the float import itself against the TorchScript module, to separate the import's
+ * own cost from what quantizing gains.
  *
  * <pre>
  * nice -n 10 mvn -B -q verify -DskipTests -Prun \
@@ -43,6 +46,12 @@ import java.util.Locale;
 public final class TorchScriptBenchmark {
 
     private TorchScriptBenchmark() {}
+
+    private static void row(int batch, String other, int threads, SpeedComparison c) {
+        System.out.printf(Locale.ROOT, "%-14s %-22s %7d %12.1f %12.1f %7.2fx%n",
+                batch + "x1x28x28", other, threads, c.fp32Micros(), c.int8Micros(),
+                c.fp32Micros() / c.int8Micros());
+    }
 
     /**
      * Runs the benchmark.
@@ -63,6 +72,7 @@ public final class TorchScriptBenchmark {
                         "unknown option " + args[i] + " (see the class documentation)");
             }
         }
+        Engine.getEngine("PyTorch"); // loads libtorch before JniUtils is called
         int threads = JniUtils.getNumThreads();
         System.out.println("# " + HostProfile.current(threads).toLine());
         String name = pt.getFileName().toString().replaceAll("\\.pt$", "");
@@ -73,6 +83,8 @@ public final class TorchScriptBenchmark {
                 .optEngine("PyTorch")
                 .build();
         try (ZooModel<NDList, NDList> fp32 = criteria.loadModel();
+                Model imported = TorchScriptImporter.builder(pt)
+                        .optInputShapes(new Shape(1, 1, 28, 28)).build().importModel();
                 Model int8 = TorchScriptImporter.builder(pt)
                         .optInputShapes(new Shape(1, 1, 28, 28)).build().importModel()) {
             QuantizationReport report = Quantizer.quantize(int8,
@@ -85,16 +97,18 @@ public final class TorchScriptBenchmark {
                     report.count(QuantizationMode.STATIC), report.count(QuantizationMode.DYNAMIC),
                     report.count(QuantizationMode.FP32));
             SideBySideTimer timer = SideBySideTimer.forBenchmarks(quick ? 5 : 9, quick ? 200 : 500);
-            System.out.printf("%-14s %7s %12s %12s %8s%n",
-                    "shape", "threads", "fp32_us", "int8_us", "speedup");
+            // the second row separates the import's own cost (the float tree run block by block
+            // instead of as one TorchScript graph) from what quantizing gains
+            System.out.printf("%-14s %-22s %7s %12s %12s %8s%n",
+                    "shape", "vs TorchScript fp32", "threads", "fp32_us", "other_us", "speedup");
             for (int batch : new int[] {1, 32}) {
                 try (NDManager m = int8.getNDManager().newSubManager()) {
                     Shape shape = new Shape(batch, 1, 28, 28);
-                    SpeedComparison c = timer.compare(fp32.getBlock(), int8.getBlock(),
-                            new NDList(m.randomNormal(shape)), m);
-                    System.out.printf(Locale.ROOT, "%-14s %7d %12.1f %12.1f %7.2fx%n",
-                            batch + "x1x28x28", threads, c.fp32Micros(), c.int8Micros(),
-                            c.fp32Micros() / c.int8Micros());
+                    NDList x = new NDList(m.randomNormal(shape));
+                    SpeedComparison c = timer.compare(fp32.getBlock(), int8.getBlock(), x, m);
+                    SpeedComparison f = timer.compare(fp32.getBlock(), imported.getBlock(), x, m);
+                    row(batch, "int8 (imported)", threads, c);
+                    row(batch, "fp32 (imported)", threads, f);
                 }
             }
         }
