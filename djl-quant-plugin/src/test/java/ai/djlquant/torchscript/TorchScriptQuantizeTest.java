@@ -100,6 +100,25 @@ class TorchScriptQuantizeTest {
     }
 
     @Test
+    void theBertEncodersLinearsQuantize() throws Exception {
+        try (Model model = TorchScriptImporterTest.importFixture("bert_encoder")) {
+            int linears = count(model.getBlock(), Linear.class);
+            List<NDList> cal = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                cal.add(new NDList(model.getNDManager()
+                        .randomInteger(0, 100, new Shape(2, 16), DataType.INT64)));
+            }
+            QuantizationReport report = Quantizer.quantize(model,
+                    CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
+            assertEquals(14, linears, "4 projections and 2 feed-forward per layer, pooler, classifier");
+            assertEquals(linears, report.count(QuantizationMode.STATIC)
+                    + report.count(QuantizationMode.DYNAMIC), report.toTable());
+            assertEquals(0, count(model.getBlock(), Linear.class));
+            assertTrue(report.getWholeModelSqnrDb() > 20, report.toTable());
+        }
+    }
+
+    @Test
     void aReplacedChildIsTheOneTheForwardCalls() throws Exception {
         try (Model model = TorchScriptImporterTest.importFixture("resnet18");
                 NDManager m = NDManager.newBaseManager("PyTorch")) {
