@@ -8,7 +8,7 @@ import java.util.List;
 /** The committed TorchScript fixtures (examples/scripts/torchscript/make_fixtures.py). */
 final class Fixtures {
 
-    /** The torchvision models and the BERT-style encoder, traced in eval mode. */
+    /** The torchvision models, the BERT-style encoder and the trained Fashion-MNIST ResNet, traced in eval mode. */
     static final List<String> MODELS =
             List.of(
                     "resnet18",
@@ -16,7 +16,8 @@ final class Fixtures {
                     "mobilenet_v2",
                     "mobilenet_v3_small",
                     "efficientnet_b0",
-                    "bert_encoder");
+                    "bert_encoder",
+                    "fmnist_resnet");
 
     /** The small fixtures for the reader itself. */
     static final List<String> READER = List.of("dtypes", "views", "constants", "attributes", "tiny");
