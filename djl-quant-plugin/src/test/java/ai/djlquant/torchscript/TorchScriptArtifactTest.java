@@ -22,6 +22,8 @@ import ai.djlquant.artifact.ArtifactManifest;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +39,12 @@ class TorchScriptArtifactTest {
 
     private static NDArray run(Block block, NDManager m, NDArray x) {
         return block.forward(new ParameterStore(m, false), new NDList(x), false).singletonOrThrow();
+    }
+
+    private static Shape batch(Shape one, long n) {
+        long[] d = one.getShape().clone();
+        d[0] = n;
+        return new Shape(d);
     }
 
     private static Path modelDir(Path dir, String serving) throws Exception {
@@ -75,25 +83,29 @@ class TorchScriptArtifactTest {
         assertTrue(all.contains("the argument inputShape is required"), all);
     }
 
-    @Test
-    void theQuantizedImportRoundTripsThroughAnArtifact(@TempDir Path tmp) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet18", "fmnist_resnet"})
+    void theQuantizedImportRoundTripsThroughAnArtifact(String name, @TempDir Path tmp)
+            throws Exception {
         Path artifact = tmp.resolve("int8");
-        try (Model model = TorchScriptImporterTest.importFixture("resnet18");
+        Shape one = name.equals("resnet18") ? new Shape(1, 3, 64, 64) : new Shape(1, 1, 28, 28);
+        try (Model model = TorchScriptImporter.builder(Fixtures.path(name))
+                        .optInputShapes(one).build().importModel();
                 NDManager m = NDManager.newBaseManager("PyTorch")) {
             List<NDList> cal = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                cal.add(new NDList(model.getNDManager().randomNormal(new Shape(2, 3, 64, 64))));
+                cal.add(new NDList(model.getNDManager().randomNormal(batch(one, 2))));
             }
             Quantizer.quantize(model, CalibrationData.fromBatches(cal), TestConfigs.bySqnr());
             ArtifactManifest manifest =
                     TorchScriptBlockFactory.artifactWriter(model).build().write(artifact);
-            assertTrue(manifest.getFiles().containsKey("resnet18.pt"), manifest.getFiles().keySet()
+            assertTrue(manifest.getFiles().containsKey(name + ".pt"), manifest.getFiles().keySet()
                     .toString());
             String serving = Files.readString(artifact.resolve("serving.properties"));
             assertTrue(serving.contains("baseBlockFactory=ai.djlquant.torchscript"
                     + ".TorchScriptBlockFactory"), serving);
 
-            NDArray x = m.randomNormal(new Shape(3, 3, 64, 64));
+            NDArray x = m.randomNormal(batch(one, 3));
             float[] want = run(model.getBlock(), m, x).toFloatArray();
             Criteria<NDList, NDList> c = Criteria.builder().setTypes(NDList.class, NDList.class)
                     .optModelPath(artifact).build();

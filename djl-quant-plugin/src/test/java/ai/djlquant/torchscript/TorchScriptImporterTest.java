@@ -34,7 +34,10 @@ class TorchScriptImporterTest {
     }
 
     static Shape inputShape(String name, long batch) {
-        return isBert(name) ? new Shape(batch, 16) : new Shape(batch, 3, 64, 64);
+        if (isBert(name)) {
+            return new Shape(batch, 16);
+        }
+        return name.startsWith("fmnist") ? new Shape(batch, 1, 28, 28) : new Shape(batch, 3, 64, 64);
     }
 
     static Model importFixture(String name) throws Exception {
