@@ -80,9 +80,8 @@ final class TreeBuilder {
         if (compiler.parameters().isEmpty() && methods.size() == 1
                 && lowered.children().size() == 1 && lowered.children().get(0).chain()) {
             ScriptIr.Method m = lowered.methods().get(methods.get(0));
-            if (m.parameters() == 1 && m.body().size() == 1
-                    && m.body().get(0) instanceof ScriptIr.Return r
-                    && r.value() instanceof ScriptIr.CallChild c
+            ScriptIr.CallChild c = onlyCall(m);
+            if (m.parameters() == 1 && c != null
                     && c.args().get(0) instanceof ScriptIr.Local l && l.slot() == 0) {
                 return sequence(lowered.children().get(0), module, path);
             }
@@ -99,6 +98,25 @@ final class TreeBuilder {
             }
         }
         return block;
+    }
+
+    /**
+     * The call a method is made of: {@code return c(x)}, or {@code y = c(x); return y} (how torch
+     * writes a Sequential's forward); otherwise null.
+     */
+    private static ScriptIr.CallChild onlyCall(ScriptIr.Method m) {
+        List<ScriptIr.Step> b = m.body();
+        if (b.size() == 1 && b.get(0) instanceof ScriptIr.Return r
+                && r.value() instanceof ScriptIr.CallChild c) {
+            return c;
+        }
+        if (b.size() == 2 && b.get(0) instanceof ScriptIr.Assign a && a.slots().length == 1
+                && a.value() instanceof ScriptIr.CallChild c
+                && b.get(1) instanceof ScriptIr.Return r
+                && r.value() instanceof ScriptIr.Local l && l.slot() == a.slots()[0]) {
+            return c;
+        }
+        return null;
     }
 
     private ScriptSequence sequence(ChainLowering.Planned p, ScriptObject module, String path)

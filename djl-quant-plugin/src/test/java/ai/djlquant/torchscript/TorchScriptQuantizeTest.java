@@ -158,6 +158,9 @@ class TorchScriptQuantizeTest {
             }
             String all = String.join("\n", paths);
             assertTrue(all.contains("conv1..avgpool"), all);
+            // a torch.nn.Sequential is itself the SequentialBlock, its children named 0, 1, ...
+            assertTrue(all.contains("conv1..avgpool/layer2/0/conv1..bn2/conv1"), all);
+            assertTrue(all.contains("conv1..avgpool/layer2/0/downsample/0"), all);
             assertTrue(all.contains("fc"), all);
             try (Model again = TorchScriptImporterTest.importFixture("resnet18")) {
                 List<String> second = new ArrayList<>();
