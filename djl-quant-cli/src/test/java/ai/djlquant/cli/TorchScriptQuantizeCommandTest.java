@@ -9,6 +9,7 @@ import ai.djl.modality.cv.ImageFactory;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djlquant.examples.data.FashionMnist;
+import ai.djlquant.examples.data.FashionMnistTranslatorFactory;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,9 +51,11 @@ class TorchScriptQuantizeCommandTest {
         assertTrue(r[1].contains("fmnist_resnet.pt "), "the artifact lists the .pt: " + r[1]);
         assertTrue(Files.isRegularFile(out.resolve("fmnist_resnet.pt")));
 
+        // the translator as the CLI's own commands give it (ModelRef.load)
         Criteria<Image, Classifications> c = Criteria.builder()
                 .setTypes(Image.class, Classifications.class)
                 .optModelPath(out)
+                .optTranslatorFactory(new FashionMnistTranslatorFactory())
                 .build();
         Path image;
         try (Stream<Path> s = Files.walk(Paths.get("../calibration-data/calibration"))) {
