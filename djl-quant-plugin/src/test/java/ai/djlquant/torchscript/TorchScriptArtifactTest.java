@@ -117,6 +117,33 @@ class TorchScriptArtifactTest {
         }
     }
 
+    private static String loadFailure(Path dir) {
+        Criteria<NDList, NDList> c = Criteria.builder().setTypes(NDList.class, NDList.class)
+                .optModelPath(dir).build();
+        Exception e = assertThrows(Exception.class, () -> c.loadModel().close());
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            all.append(t.getMessage()).append('\n');
+        }
+        return all.toString();
+    }
+
+    @Test
+    void twoPtFilesNeedTheArgumentAndTheArgumentIsAPlainName(@TempDir Path tmp) throws Exception {
+        String serving = "engine=PyTorch\n"
+                + "blockFactory=ai.djlquant.torchscript.TorchScriptBlockFactory\n"
+                + "option.hasParameter=false\n"
+                + "inputShape=1,3,64,64\n";
+        Path dir = modelDir(tmp, serving);
+        Files.copy(Fixtures.path("resnet50"), dir.resolve("resnet50.pt"));
+        String m = loadFailure(dir);
+        assertTrue(m.contains("holds 2 .pt files"), m);
+        assertTrue(m.contains("name one with the argument torchscript=FILE.pt"), m);
+        Files.writeString(dir.resolve("serving.properties"), serving + "torchscript=../resnet50.pt\n");
+        m = loadFailure(dir);
+        assertTrue(m.contains("must be a file name in the model directory"), m);
+    }
+
     @Test
     void aModelNotImportedHasNoTorchScriptWriter() {
         try (Model plain = Model.newInstance("plain", "PyTorch")) {
