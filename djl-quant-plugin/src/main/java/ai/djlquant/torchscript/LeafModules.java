@@ -10,7 +10,6 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -116,7 +115,7 @@ final class LeafModules {
             return null;
         }
         NDArray w = tensor(a.get(1));
-        NDArray b = a.size() == 3 ? tensorOrNone(a.get(2)) : null;
+        NDArray b = a.size() == 3 ? tensor(a.get(2)) : null;
         if (w == null || w.getShape().dimension() != 2
                 || (a.size() == 3 && b == null && !isNone(a.get(2)))) {
             return null;
@@ -134,7 +133,7 @@ final class LeafModules {
             return null;
         }
         NDArray w = tensor(a.get(1));
-        NDArray b = tensorOrNone(a.get(2));
+        NDArray b = tensor(a.get(2));
         long[] stride = longs(a.get(3));
         long[] padding = longs(a.get(4));
         long[] dilation = longs(a.get(5));
@@ -210,10 +209,6 @@ final class LeafModules {
         return ir instanceof ScriptIr.Param p ? p.parameter().getArray() : null;
     }
 
-    private static NDArray tensorOrNone(ScriptIr ir) {
-        return tensor(ir);
-    }
-
     private static Object literal(ScriptIr ir) {
         return ir instanceof ScriptIr.Value v ? v.value() : "(computed)";
     }
@@ -230,14 +225,5 @@ final class LeafModules {
             out[i] = x;
         }
         return out;
-    }
-
-    /**
-     * For messages: the names of the DJL blocks this class makes.
-     *
-     * @return the names
-     */
-    static List<String> blockNames() {
-        return Arrays.asList("Linear", "Conv1d", "Conv2d", "BatchNorm", "Activation.reluBlock");
     }
 }

@@ -14,7 +14,6 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -364,15 +363,6 @@ final class ScriptOps {
         return TABLE.get(name);
     }
 
-    /**
-     * The names in the table, for documentation and messages.
-     *
-     * @return the names
-     */
-    static List<String> names() {
-        return List.copyOf(TABLE.keySet());
-    }
-
     private static void op(String aten, String onlyArg, ScriptOp impl) {
         op(aten, List.of(onlyArg), null, impl);
     }
@@ -509,15 +499,5 @@ final class ScriptOps {
         boolean ints = start instanceof Long && end instanceof Long && step instanceof Long;
         return c.manager().arange(start.floatValue(), end.floatValue(), step.floatValue(),
                 ints ? DataType.INT64 : DataType.FLOAT32);
-    }
-
-    /** For messages: the signatures of the table, one per line. */
-    static String describe() {
-        StringBuilder b = new StringBuilder();
-        for (Map.Entry<String, Entry> e : TABLE.entrySet()) {
-            b.append(e.getKey()).append(Arrays.toString(e.getValue().signature().toArray()))
-                    .append('\n');
-        }
-        return b.toString();
     }
 }
