@@ -40,9 +40,13 @@ final class ModelChecks {
                             + "' is a "
                             + root.getClass().getSimpleName()
                             + " (a TorchScript or other compiled model): its layers are compiled"
-                            + " code that cannot be rewritten. Rebuild the architecture from DJL"
-                            + " blocks (a BlockFactory), load the weights into it, then quantize"
-                            + " that model.");
+                            + " code that cannot be rewritten. For a traced TorchScript .pt, import"
+                            + " it as a DJL block tree with djl-quant's"
+                            + " TorchScriptImporter.builder(pt).optInputShapes(shape).build()"
+                            + ".importModel() (or load its directory with the"
+                            + " TorchScriptBlockFactory) and quantize that model; otherwise"
+                            + " rebuild the architecture from DJL blocks (a BlockFactory), load"
+                            + " the weights into it, then quantize that model.");
         }
         BlockTree tree = BlockTree.walk(root);
         refuseQuantized(tree);

@@ -67,7 +67,13 @@ class PublicApiTest {
                     "ai.djlquant.plan.SpeedComparison",
                     "ai.djlquant.quant.Granularity",
                     "ai.djlquant.quant.QuantParams",
-                    "ai.djlquant.quant.QuantScheme");
+                    "ai.djlquant.quant.QuantScheme",
+                    "ai.djlquant.torchscript.ScriptObject",
+                    "ai.djlquant.torchscript.TensorData",
+                    "ai.djlquant.torchscript.TorchScriptArchive",
+                    "ai.djlquant.torchscript.TorchScriptBlockFactory",
+                    "ai.djlquant.torchscript.TorchScriptFormatException",
+                    "ai.djlquant.torchscript.TorchScriptImporter");
 
     @Test
     void everyPublicTypeIsApiOrInternal() throws IOException, ClassNotFoundException {

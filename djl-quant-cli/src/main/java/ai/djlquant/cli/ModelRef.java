@@ -13,6 +13,7 @@ import ai.djl.util.ClassLoaderUtils;
 import ai.djl.util.Utils;
 import ai.djlquant.artifact.ArtifactManifest;
 import ai.djlquant.examples.models.ReferenceModel;
+import ai.djlquant.torchscript.TorchScriptBlockFactory;
 
 import picocli.CommandLine;
 
@@ -39,13 +40,30 @@ final class ModelRef {
     final String argument;
     final Path dir;
     final ReferenceModel reference;
+    /** The traced TorchScript file {@code --model} names, or null for a directory. */
+    final Path torchScript;
     private final Properties serving;
+    private String inputShape;
 
-    private ModelRef(String argument, Path dir, ReferenceModel reference, Properties serving) {
+    private ModelRef(
+            String argument, Path dir, ReferenceModel reference, Path torchScript,
+            Properties serving) {
         this.argument = argument;
         this.dir = dir;
         this.reference = reference;
+        this.torchScript = torchScript;
         this.serving = serving;
+    }
+
+    /**
+     * Sets the input shape a TorchScript file is imported for ({@code --input-shape}).
+     *
+     * @param shape {@code 1,1,28,28}, or null
+     * @return this
+     */
+    ModelRef withInputShape(String shape) {
+        this.inputShape = shape;
+        return this;
     }
 
     /**
@@ -85,9 +103,14 @@ final class ModelRef {
                                 + " is missing (set -Ddjlquant.home to the repository root).");
             }
         }
+        if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".pt")) {
+            Path file = path.toAbsolutePath();
+            return new ModelRef(value, file.getParent(), null, file, new Properties());
+        }
         if (!Files.isDirectory(path)) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), option + " " + value + " is not a directory.");
+                    spec.commandLine(),
+                    option + " " + value + " is not a directory (nor a TorchScript .pt file).");
         }
         // where DJL reads it: an artifact's files are in its one visible sub-directory, current
         Path sp = Utils.getNestedModelDir(path).resolve(ArtifactManifest.SERVING_PROPERTIES);
@@ -121,7 +144,7 @@ final class ModelRef {
                                 + ").");
             }
         }
-        return new ModelRef(value, path, ref, serving);
+        return new ModelRef(value, path, ref, null, serving);
     }
 
     /** Whether the directory is an artifact (it has a quantization.json, under current/ or not). */
@@ -129,8 +152,11 @@ final class ModelRef {
         return Files.isRegularFile(Utils.getNestedModelDir(dir).resolve(ArtifactManifest.FILE_NAME));
     }
 
-    /** A short name for tables: the reference name or the directory name. */
+    /** A short name for tables: the reference name, the .pt file name or the directory name. */
     String displayName() {
+        if (torchScript != null) {
+            return torchScript.getFileName().toString();
+        }
         return reference != null ? reference.modelName() : dir.getFileName().toString();
     }
 
@@ -141,6 +167,9 @@ final class ModelRef {
     String blockFactory(String override) {
         if (override != null) {
             return override;
+        }
+        if (torchScript != null) {
+            return TorchScriptBlockFactory.class.getName();
         }
         if (isArtifact()) {
             return serving.getProperty("baseBlockFactory");
@@ -176,9 +205,12 @@ final class ModelRef {
                     spec.commandLine(),
                     "--model "
                             + argument
-                            + (hasServing
-                                    ? ": its serving.properties names no translatorFactory;"
-                                    : ": the directory has no serving.properties;")
+                            + (torchScript != null
+                                    ? ": a TorchScript file names no translator;"
+                                    : hasServing
+                                            ? ": its serving.properties names no"
+                                                    + " translatorFactory;"
+                                            : ": the directory has no serving.properties;")
                             + " give --translator-factory CLASS (Image -> Classifications).");
         }
         TranslatorFactory factory =
@@ -197,7 +229,9 @@ final class ModelRef {
                         .setTypes(Image.class, Classifications.class)
                         .optModelPath(dir)
                         .optTranslatorFactory(factory);
-        if (!isArtifact()) {
+        if (torchScript != null) {
+            torchScriptArguments(spec, b);
+        } else if (!isArtifact()) {
             b.optArgument("blockFactory", requireBlockFactory(spec, blockFactory));
         }
         return b.build().loadModel();
@@ -221,10 +255,34 @@ final class ModelRef {
                         .setTypes(NDList.class, NDList.class)
                         .optModelPath(dir)
                         .optTranslator(new NoopTranslator());
-        if (!isArtifact()) {
+        if (torchScript != null) {
+            torchScriptArguments(spec, b);
+        } else if (!isArtifact()) {
             b.optArgument("blockFactory", requireBlockFactory(spec, blockFactory));
         }
         return b.build().loadModel();
+    }
+
+    /**
+     * Loads a {@code .pt} as {@link TorchScriptBlockFactory} does for a directory: imported as a
+     * walkable tree for {@code --input-shape}, its weights from the file (no {@code .params}).
+     */
+    private void torchScriptArguments(CommandLine.Model.CommandSpec spec, Criteria.Builder<?, ?> b) {
+        if (inputShape == null) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--model "
+                            + argument
+                            + " is a TorchScript file: give --input-shape (for example"
+                            + " 1,1,28,28), the shape it is imported for (only quantize takes"
+                            + " one).");
+        }
+        String file = torchScript.getFileName().toString();
+        b.optModelName(file.substring(0, file.length() - 3))
+                .optArgument("blockFactory", TorchScriptBlockFactory.class.getName())
+                .optArgument(TorchScriptBlockFactory.FILE, file)
+                .optArgument(TorchScriptBlockFactory.INPUT_SHAPE, inputShape)
+                .optOption("hasParameter", "false");
     }
 
     /** The float architecture's block factory, or an argument error naming what to give. */

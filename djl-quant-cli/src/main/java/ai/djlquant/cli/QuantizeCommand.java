@@ -22,6 +22,7 @@ import ai.djlquant.observe.RangeEstimator;
 import ai.djlquant.plan.Objective;
 import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.quant.Granularity;
+import ai.djlquant.torchscript.TorchScriptBlockFactory;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -55,7 +56,9 @@ final class QuantizeCommand implements Callable<Integer> {
             names = "--model",
             required = true,
             paramLabel = "NAME|DIR",
-            description = "Reference model (cnn, resnet, mlp) or float model directory.")
+            description =
+                    "Reference model (cnn, resnet, mlp), float model directory, or a traced"
+                            + " TorchScript .pt file (with --input-shape).")
     String model;
 
     @Option(
@@ -198,11 +201,19 @@ final class QuantizeCommand implements Callable<Integer> {
                             + " --evaluate it shows both top-1s).")
     Path reportHtml;
 
+    @Option(
+            names = "--input-shape",
+            paramLabel = "DIMS",
+            description =
+                    "For a TorchScript .pt --model: the input shape it is imported for, e.g."
+                            + " 1,1,28,28 (';' between several inputs).")
+    String inputShape;
+
     /** {@inheritDoc} */
     @Override
     public Integer call() throws Exception {
         QuantizationConfig config = config();
-        ModelRef ref = ModelRef.resolve(spec, "--model", model);
+        ModelRef ref = ModelRef.resolve(spec, "--model", model).withInputShape(inputShape);
         if (ref.isArtifact()) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
@@ -272,10 +283,13 @@ final class QuantizeCommand implements Callable<Integer> {
                     Quantizer.quantize(
                             m, CalibrationData.fromInputs(images, translator, batchSize), config);
             out.print(report.toTable());
+            // a TorchScript import names its factory, its arguments and carries the .pt
             ArtifactWriter.Builder w =
-                    ArtifactWriter.builder()
-                            .setModel(m)
-                            .setBaseBlockFactory(factory)
+                    (ref.torchScript != null
+                                    ? TorchScriptBlockFactory.artifactWriter(m)
+                                    : ArtifactWriter.builder()
+                                            .setModel(m)
+                                            .setBaseBlockFactory(factory))
                             .optReport(report)
                             .optOverwrite(overwrite)
                             .optSigningKey(signingKey);
