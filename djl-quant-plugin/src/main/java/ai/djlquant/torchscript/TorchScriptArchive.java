@@ -61,9 +61,13 @@ import java.util.zip.ZipFile;
  *   <li>{@code code/**.py}: the TorchScript source of every class, one file per Python module,
  *       e.g. {@code code/__torch__/torchvision/models/resnet.py} ({@link #sources()}); the {@code
  *       .debug_pkl} files beside them (source ranges for error messages) are not read.
- *   <li>PyTorch 2.x may add {@code .data/serialization_id} (an id for caching) and {@code
- *       .data/version}; they are not needed to read the archive.
+ *   <li>PyTorch 2.x adds {@code .data/serialization_id} (an id for caching), not needed here.
  * </ul>
+ *
+ * <p>Tested writers: PyTorch 1.13 (the committed fixtures) and libtorch 2.7.1 (DJL 0.35's PyTorch
+ * engine saving those fixtures again with {@code torch::jit::save}: top folder {@code archive},
+ * {@code version} 3 or {@code .data/version} 10 as in 1.13, plus {@code byteorder} {@code little}
+ * and {@code .data/serialization_id}; the pickles use the same opcodes and globals).
  *
  * <h2>Values</h2>
  *
