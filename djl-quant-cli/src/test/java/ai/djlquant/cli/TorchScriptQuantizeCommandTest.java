@@ -8,6 +8,7 @@ import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.ImageFactory;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
+import ai.djlquant.artifact.ArtifactLoader;
 import ai.djlquant.examples.data.FashionMnist;
 import ai.djlquant.examples.data.FashionMnistTranslatorFactory;
 
@@ -49,7 +50,9 @@ class TorchScriptQuantizeCommandTest {
         assertEquals("0", r[0], String.join("\n", r));
         assertTrue(r[1].contains("quantizing fmnist_resnet.pt"), r[1]);
         assertTrue(r[1].contains("fmnist_resnet.pt "), "the artifact lists the .pt: " + r[1]);
-        assertTrue(Files.isRegularFile(out.resolve("fmnist_resnet.pt")));
+        assertTrue(
+                Files.isRegularFile(
+                        ArtifactLoader.filesDirectory(out).resolve("fmnist_resnet.pt")));
 
         // the translator as the CLI's own commands give it (ModelRef.load)
         Criteria<Image, Classifications> c = Criteria.builder()

@@ -101,7 +101,9 @@ class TorchScriptArtifactTest {
                     TorchScriptBlockFactory.artifactWriter(model).build().write(artifact);
             assertTrue(manifest.getFiles().containsKey(name + ".pt"), manifest.getFiles().keySet()
                     .toString());
-            String serving = Files.readString(artifact.resolve("serving.properties"));
+            String serving =
+                    Files.readString(
+                            ArtifactLoader.filesDirectory(artifact).resolve("serving.properties"));
             assertTrue(serving.contains("baseBlockFactory=ai.djlquant.torchscript"
                     + ".TorchScriptBlockFactory"), serving);
 
