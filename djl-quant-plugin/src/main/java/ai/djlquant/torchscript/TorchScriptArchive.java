@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -332,12 +331,7 @@ public final class TorchScriptArchive {
         private String text(ZipEntry entry, long limit) throws IOException {
             byte[] bytes = bytes(entry, limit);
             try {
-                return StandardCharsets.UTF_8
-                        .newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(ByteBuffer.wrap(bytes))
-                        .toString();
+                return StrictUtf8.decode(bytes);
             } catch (CharacterCodingException e) {
                 throw TorchScriptFormatException.at(file, entry.getName(), "the text is not valid UTF-8");
             }
