@@ -1,9 +1,9 @@
 package ai.djlquant;
 
+import ai.djlquant.quant.FusedActivation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djlquant.kind.LayerKind;
@@ -139,13 +139,13 @@ final class Decision {
             QuantScheme scheme = QuantScheme.uint8Activation(activationBits);
             activation = config.getRangeEstimator().estimate(obs, scheme);
             staticBlock =
-                    edit.built(kind.quantize(layer.floatBlock(), activation, layer.hasRelu(), perTensor));
+                    edit.built(kind.quantize(layer.floatBlock(), activation, layer.activation(), perTensor));
             hooks.reached("build static " + layer.candidate().path());
         }
         Block dynamicBlock = null;
         if (rule != QuantizationMode.STATIC) {
             dynamicBlock =
-                    edit.built(kind.quantize(layer.floatBlock(), null, layer.hasRelu(), perTensor));
+                    edit.built(kind.quantize(layer.floatBlock(), null, layer.activation(), perTensor));
             hooks.reached("build dynamic " + layer.candidate().path());
         }
         List<NDArray> batches = new ArrayList<>();
@@ -244,7 +244,7 @@ final class Decision {
             return new Measured(Double.NaN, Double.NaN, 0, why, screen);
         }
         Block floatBlock = o.layer().floatBlock();
-        boolean relu = o.layer().hasRelu();
+        FusedActivation fused = o.layer().activation();
         SqnrMeter stat = new SqnrMeter();
         SqnrMeter dyn = new SqnrMeter();
         try (NDManager scope = samples.newSubManager()) {
@@ -253,9 +253,7 @@ final class Decision {
                 try (NDManager step = scope.newSubManager()) {
                     x.tempAttach(step);
                     NDArray ref = run(floatBlock, store, x);
-                    if (relu) {
-                        ref = Activation.relu(ref);
-                    }
+                    ref = fused.apply(ref); // the fused block's semantics: on the float output
                     if (staticBlock != null) {
                         stat.add(ref, run(staticBlock, store, x));
                     }
@@ -283,7 +281,8 @@ final class Decision {
         }
         Block floatBlock = o.layer().floatBlock();
         // a weight-only block fuses no ReLU: both sides then leave it to the ReLU block
-        boolean relu = withFusedRelu && o.layer().hasRelu();
+        FusedActivation fused =
+                withFusedRelu ? o.layer().activation() : FusedActivation.NONE;
         List<SpeedComparison> out = new ArrayList<>(servingBatchSizes.size());
         try (NDManager scope = samples.newSubManager()) {
             ParameterStore store = new ParameterStore(scope, false);
@@ -304,9 +303,7 @@ final class Decision {
                                 n,
                                 () -> SideBySideTimer.inScope(scope, in, () -> {
                                     NDArray y = run(floatBlock, store, x);
-                                    if (relu) {
-                                        Activation.relu(y);
-                                    }
+                                    fused.apply(y);
                                 }),
                                 () -> SideBySideTimer.forward(int8, store, scope, in),
                                 int8.getClass().getName() + " " + describe(int8)));

@@ -1,5 +1,6 @@
 package ai.djlquant;
 
+import ai.djlquant.quant.FusedActivation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
 import ai.djl.nn.norm.BatchNorm;
@@ -70,7 +71,7 @@ final class Folding {
                 Block identity = Blocks.identityBlock();
                 replacements.add(new Replacement(layer.floatBlock(), folded));
                 replacements.add(new Replacement(bn.getBlock(), identity));
-                folds.add(new Fold(new PreparedLayer(layer.candidate(), folded, bn, null), identity));
+                folds.add(new Fold(new PreparedLayer(layer.candidate(), folded, bn, null, FusedActivation.NONE), identity));
             }
             Map<Block, String> problems = edit.check(tree, replacements);
             List<Replacement> possible = new ArrayList<>();

@@ -1,5 +1,6 @@
 package ai.djlquant;
 
+import ai.djlquant.quant.FusedActivation;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -13,15 +14,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The fuse step: finds, for each layer that may become int8, a ReLU that alone reads its output
- * (the int8 block then applies it, and a pass-through takes its place at conversion).
+ * The fuse step: finds, for each layer that may become int8, a ReLU or ReLU6 that alone reads its
+ * output (the int8 block then applies it, and a pass-through takes its place at conversion).
  */
 final class Fusion {
 
     private Fusion() {}
 
     /**
-     * Finds the fusable ReLUs.
+     * Finds the fusable ReLUs and ReLU6s.
      *
      * @param tree the tree after folding
      * @param layers the prepared layers
@@ -41,14 +42,18 @@ final class Fusion {
         }
         List<PreparedLayer> out = new ArrayList<>(layers.size());
         for (PreparedLayer layer : layers) {
-            BlockNode relu = fusableRelu(tree, layer, passThrough, scratch);
-            out.add(relu == null ? layer : layer.withRelu(relu));
+            BlockNode reader = soleReader(tree, layer, passThrough);
+            FusedActivation a =
+                    reader == null
+                            ? FusedActivation.NONE
+                            : ReluFusion.activationOf(reader.getBlock(), outputShape(layer), scratch);
+            out.add(a == FusedActivation.NONE ? layer : layer.withRelu(reader, a));
         }
         return out;
     }
 
-    private static BlockNode fusableRelu(
-            BlockTree tree, PreparedLayer layer, Set<Block> passThrough, NDManager scratch) {
+    private static BlockNode soleReader(
+            BlockTree tree, PreparedLayer layer, Set<Block> passThrough) {
         Candidate c = layer.candidate();
         if (c.places() != 1 || c.choice().mode() == QuantizationMode.FP32) {
             return null;
@@ -57,12 +62,11 @@ final class Fusion {
         if (nodes.size() != 1) {
             return null;
         }
-        BlockNode reader = ReluFusion.soleReader(tree, nodes.get(0), passThrough);
-        if (reader == null) {
-            return null;
-        }
+        return ReluFusion.soleReader(tree, nodes.get(0), passThrough);
+    }
+
+    private static Shape outputShape(PreparedLayer layer) {
         Block f = layer.floatBlock();
-        Shape out = f.getOutputShapes(f.getInputShapes())[0];
-        return ReluFusion.isRelu(reader.getBlock(), out, scratch) ? reader : null;
+        return f.getOutputShapes(f.getInputShapes())[0];
     }
 }

@@ -2,6 +2,7 @@
 // each row with (so that a row is made in one place).
 package ai.djlquant;
 
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.observe.HistogramObserver;
 import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.plan.SpeedComparison;
@@ -129,6 +130,8 @@ public final class LayerReport {
     private final String reason;
     private final String foldedBatchNorm;
     private final String fusedRelu;
+    private final String fusedActivation;
+    private final String fusedActivationPath;
     private final Range weightScales;
     private final int weightChannels;
     private final boolean perTensorWeights;
@@ -155,6 +158,8 @@ public final class LayerReport {
         reason = b.reason;
         foldedBatchNorm = b.foldedBatchNorm;
         fusedRelu = b.fusedRelu;
+        fusedActivation = b.fusedActivation;
+        fusedActivationPath = b.fusedActivationPath;
         weightScales = b.weightScales;
         weightChannels = b.weightChannels;
         perTensorWeights = b.perTensorWeights;
@@ -232,6 +237,25 @@ public final class LayerReport {
      */
     public String getFusedRelu() {
         return fusedRelu;
+    }
+
+    /**
+     * Returns the activation fused into this layer: {@code relu} or {@code relu6}, or null if none.
+     *
+     * @return the fused activation's name, or null
+     */
+    public String getFusedActivation() {
+        return fusedActivation;
+    }
+
+    /**
+     * Returns the path of the ReLU or ReLU6 fused into this layer, or null ({@link #getFusedRelu()}
+     * names a ReLU only).
+     *
+     * @return the fused activation's path, or null
+     */
+    public String getFusedActivationPath() {
+        return fusedActivationPath;
     }
 
     /**
@@ -475,6 +499,8 @@ public final class LayerReport {
         m.put("reason", reason);
         m.put("foldedBatchNorm", foldedBatchNorm);
         m.put("fusedRelu", fusedRelu);
+        m.put("fusedActivation", fusedActivation);
+        m.put("fusedActivationPath", fusedActivationPath);
         m.put("weightParams", getWeightParams());
         m.put("activationParams", getActivationParams());
         m.put("staticSqnrDb", QuantizationReport.jsonNumber(staticSqnrDb));
@@ -523,6 +549,8 @@ public final class LayerReport {
         private String reason = "";
         private String foldedBatchNorm;
         private String fusedRelu;
+        private String fusedActivation;
+        private String fusedActivationPath;
         private Range weightScales;
         private int weightChannels;
         private boolean perTensorWeights;
@@ -574,9 +602,12 @@ public final class LayerReport {
             return this;
         }
 
-        Builder fused(String batchNormPath, String reluPath) {
+        Builder fused(String batchNormPath, String activationPath, FusedActivation activation) {
             this.foldedBatchNorm = batchNormPath;
-            this.fusedRelu = reluPath;
+            boolean any = activationPath != null && activation != FusedActivation.NONE;
+            this.fusedRelu = any && activation == FusedActivation.RELU ? activationPath : null;
+            this.fusedActivation = any ? activation.word() : null;
+            this.fusedActivationPath = any ? activationPath : null;
             return this;
         }
 

@@ -477,7 +477,9 @@ public final class QuantizationReport {
             if (l.getFoldedBatchNorm() != null) {
                 fused += " +BN";
             }
-            if (l.getFusedRelu() != null) {
+            if ("relu6".equals(l.getFusedActivation())) {
+                fused += " +ReLU6";
+            } else if (l.getFusedRelu() != null) {
                 fused += " +ReLU";
             }
             sb.append(

@@ -442,7 +442,9 @@ final class ReportPage {
                         .append("</td>");
             }
             String fused = (text(l, "foldedBatchNorm").isEmpty() ? "" : " +BN")
-                    + (text(l, "fusedRelu").isEmpty() ? "" : " +ReLU");
+                    + ("relu6".equals(text(l, "fusedActivation"))
+                            ? " +ReLU6"
+                            : text(l, "fusedRelu").isEmpty() ? "" : " +ReLU");
             h.append("<td class=\"why\">")
                     .append(escape(text(l, "reason") + (fused.isEmpty() ? "" : " (" + fused.trim() + ")")))
                     .append("</td></tr>\n");

@@ -298,7 +298,7 @@ d.decision().chosenSqnr();
                         .mode(d.mode(), d.decision().reason())
                         .sqnr(d.decision().staticSqnr(), d.decision().dynamicSqnr())
                         .speeds(d.decision().speeds())
-                        .fused(bnPath, d.fusesRelu() ? l.relu().getPath() : null)
+                        .fused(bnPath, d.fusesRelu() ? l.relu().getPath() : null, l.activation())
                         .bytes(before, BlockTree.parameterBytes(d.finalBlock()))
                         .calibration(d.statistics(), d.measuredSamples());
         row.weightOnlySqnr(d.decision().weightOnlySqnr());

@@ -65,6 +65,7 @@ class PublicApiTest {
                     "ai.djlquant.plan.Objective",
                     "ai.djlquant.plan.QuantizationMode",
                     "ai.djlquant.plan.SpeedComparison",
+                    "ai.djlquant.quant.FusedActivation",
                     "ai.djlquant.quant.Granularity",
                     "ai.djlquant.quant.QuantParams",
                     "ai.djlquant.quant.QuantScheme",

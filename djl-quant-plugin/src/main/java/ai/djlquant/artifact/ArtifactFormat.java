@@ -100,6 +100,8 @@ public final class ArtifactFormat {
         static final String TYPE = "type";
         static final String MODE = "mode";
         static final String FUSED_RELU = "fusedRelu";
+        /** {@code relu6} for a fused ReLU6 (whose {@code fusedRelu} is false), absent otherwise. */
+        static final String FUSED_ACTIVATION = "fusedActivation";
         static final String ACTIVATION = "activation";
         static final String WEIGHT = "weight";
 

@@ -103,7 +103,7 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure, Quantiz
     /**
      * Tells whether quantization can have put this block in place of a base block: an int8 or float
      * layer of the base layer's kind and structure (a bias may have been added by BatchNorm
-     * folding), or a pass-through in place of a BatchNorm or a LambdaBlock (a fused ReLU).
+     * folding), or a pass-through in place of a BatchNorm or a LambdaBlock (a fused ReLU or ReLU6).
      *
      * @param base the base factory's block at the place
      * @return null if it can, otherwise why not

@@ -4,6 +4,7 @@ import ai.djl.nn.Block;
 import ai.djlquant.artifact.ArtifactFormat.LayerFields;
 import ai.djlquant.nn.QuantizedBlock;
 import ai.djlquant.nn.WeightOnlyBlock;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.QuantParams;
 
 import com.google.gson.JsonArray;
@@ -14,7 +15,7 @@ import java.util.Arrays;
 
 /**
  * One int8 layer of an artifact as {@code quantization.json} records it: its path, type, mode
- * (static or dynamic), fused ReLU, activation parameters (bits, scale, zero point) and per-channel
+ * (static or dynamic), fused activation (ReLU or ReLU6), activation parameters (bits, scale, zero point) and per-channel
  * weight scales. The same numbers are in the parameter file (the blocks' metadata); loading checks
  * that both agree.
  *
@@ -24,7 +25,10 @@ import java.util.Arrays;
  * @param path the layer's path in the tree
  * @param type the int8 block's class name ("QuantizedConv2d")
  * @param dynamic whether activations are quantized at run time (no activation parameters)
- * @param fusedRelu whether the block applies the ReLU that followed it
+ * @param activation the activation the block applies in place of the block that followed it:
+ *     written as {@code fusedRelu} (true for RELU only, its meaning in every version) and, for
+ *     RELU6, {@code fusedActivation: "relu6"} (read when present, {@code none}, {@code relu} or
+ *     {@code relu6} and agreeing with {@code fusedRelu}; else {@code fusedRelu} decides)
  * @param bits the activation bits (0 when dynamic)
  * @param scale the activation scale (0 when dynamic)
  * @param zeroPoint the activation zero point (0 when dynamic)
@@ -37,7 +41,7 @@ record LayerRecord(
         String path,
         String type,
         boolean dynamic,
-        boolean fusedRelu,
+        FusedActivation activation,
         int bits,
         float scale,
         int zeroPoint,
@@ -65,7 +69,7 @@ record LayerRecord(
                     path,
                     b.getClass().getSimpleName(),
                     false,
-                    false,
+                    FusedActivation.NONE,
                     0,
                     0f,
                     0,
@@ -82,7 +86,7 @@ record LayerRecord(
                 path,
                 b.getClass().getSimpleName(),
                 q.isDynamic(),
-                q.isFusedRelu(),
+                q.getFusedActivation(),
                 bits,
                 scale,
                 zp,
@@ -97,7 +101,13 @@ record LayerRecord(
         o.addProperty(LayerFields.PATH, path);
         o.addProperty(LayerFields.TYPE, type);
         o.addProperty(LayerFields.MODE, mode());
-        o.addProperty(LayerFields.FUSED_RELU, fusedRelu);
+        o.addProperty(LayerFields.FUSED_RELU, activation == FusedActivation.RELU);
+        if (activation != FusedActivation.NONE && activation != FusedActivation.RELU) {
+            // only where fusedRelu does not say it all, so ReLU and plain layers are written as
+            // before; a ReLU6 layer has fusedRelu false: an older reader then refuses its block
+            // (whose saved activation reads as a ReLU there) instead of running a ReLU for it
+            o.addProperty(LayerFields.FUSED_ACTIVATION, activation.word());
+        }
         if (!dynamic && weightFormat == null) {
             JsonObject a = new JsonObject();
             a.addProperty(LayerFields.SCHEME, LayerFields.activationScheme(bits));
@@ -164,6 +174,16 @@ record LayerRecord(
         }
         boolean dynamic = mode.equals(LayerFields.DYNAMIC);
         boolean relu = Json.bool(o, LayerFields.FUSED_RELU, where);
+        FusedActivation act = relu ? FusedActivation.RELU : FusedActivation.NONE;
+        if (o.has(LayerFields.FUSED_ACTIVATION)) {
+            String fa = where + "." + LayerFields.FUSED_ACTIVATION;
+            act = FusedActivation.fromWord(Json.string(o, LayerFields.FUSED_ACTIVATION, where), fa);
+            if (relu != (act == FusedActivation.RELU)) {
+                throw new IllegalArgumentException(
+                        fa + " is '" + act.word() + "' but " + where + "." + LayerFields.FUSED_RELU
+                                + " is " + relu + ".");
+            }
+        }
         int bits = 0;
         float scale = 0f;
         int zp = 0;
@@ -179,7 +199,7 @@ record LayerRecord(
         float[] scales = readFloats(w, LayerFields.SCALES, wt);
         String format = weightOnly ? Json.string(w, LayerFields.SCHEME, wt) : null;
         float[] offsets = weightOnly && w.has(LayerFields.OFFSETS) ? readFloats(w, LayerFields.OFFSETS, wt) : null;
-        return new LayerRecord(path, type, dynamic, relu, bits, scale, zp, scales, format, offsets);
+        return new LayerRecord(path, type, dynamic, act, bits, scale, zp, scales, format, offsets);
     }
 
     /**
@@ -192,7 +212,7 @@ record LayerRecord(
         if (!type.equals(loaded.type)) {
             return "it is a " + loaded.type + RECORDS + "a " + type;
         }
-        if (dynamic != loaded.dynamic || fusedRelu != loaded.fusedRelu) {
+        if (dynamic != loaded.dynamic || activation != loaded.activation) {
             return "its mode is "
                     + loaded.describeMode()
                     + RECORDS
@@ -247,6 +267,9 @@ record LayerRecord(
     }
 
     private String describeMode() {
-        return mode() + (fusedRelu ? " with fused ReLU" : "");
+        return mode()
+                + (activation == FusedActivation.NONE
+                        ? ""
+                        : activation == FusedActivation.RELU ? " with fused ReLU" : " with fused ReLU6");
     }
 }

@@ -1,5 +1,7 @@
 package ai.djlquant.kernel;
 
+import ai.djlquant.quant.FusedActivation;
+
 /**
  * An int8 compute backend: it prepares {@link Int8Kernel}s for Linear layers and convolutions from
  * int8 weights.
@@ -8,7 +10,8 @@ package ai.djlquant.kernel;
  * output channel; activations are unsigned, {@code q = clamp(rint(x * (1 / scale) + zeroPoint), 0,
  * qmax)} ({@link ActivationQuantization#quantize(float, float, int, int)}); products are
  * accumulated exactly in int32; the float output of channel {@code c} is {@code scale *
- * weightScale[c] * (acc - zeroPoint * sum(w[c])) + bias[c]}, then ReLU if fused.
+ * weightScale[c] * (acc - zeroPoint * sum(w[c])) + bias[c]}, then the fused activation, if any,
+ * on that float ({@link FusedActivation#apply(float)}: ReLU or ReLU6).
  */
 public interface Int8Backend {
 
@@ -41,14 +44,38 @@ public interface Int8Backend {
      * Prepares a Linear layer: {@code y = x W^T + b} for inputs {@code [..., K]}.
      *
      * @param weights the int8 weight {@code [N, K]} with its scales and bias
+     * @param activation the activation applied to the output
+     * @return the kernel
+     * @throws IllegalArgumentException if the weights are not two-dimensional
+     */
+    Int8Kernel newLinear(Int8Weights weights, FusedActivation activation);
+
+    /**
+     * Prepares a Linear layer with or without a fused ReLU.
+     *
+     * @param weights the int8 weight {@code [N, K]} with its scales and bias
      * @param fusedRelu whether ReLU is applied to the output
      * @return the kernel
      * @throws IllegalArgumentException if the weights are not two-dimensional
      */
-    Int8Kernel newLinear(Int8Weights weights, boolean fusedRelu);
+    default Int8Kernel newLinear(Int8Weights weights, boolean fusedRelu) {
+        return newLinear(weights, fusedRelu ? FusedActivation.RELU : FusedActivation.NONE);
+    }
 
     /**
      * Prepares a 1-D or 2-D convolution for NCW / NCHW inputs.
+     *
+     * @param geometry the convolution's geometry
+     * @param weights the int8 weight {@code [O, C / groups, (kh,) kw]} with its scales and bias
+     * @param activation the activation applied to the output
+     * @return the kernel
+     * @throws IllegalArgumentException if the weights do not fit the geometry
+     */
+    Int8Kernel newConvolution(
+            ConvGeometry geometry, Int8Weights weights, FusedActivation activation);
+
+    /**
+     * Prepares a convolution with or without a fused ReLU.
      *
      * @param geometry the convolution's geometry
      * @param weights the int8 weight {@code [O, C / groups, (kh,) kw]} with its scales and bias
@@ -56,5 +83,9 @@ public interface Int8Backend {
      * @return the kernel
      * @throws IllegalArgumentException if the weights do not fit the geometry
      */
-    Int8Kernel newConvolution(ConvGeometry geometry, Int8Weights weights, boolean fusedRelu);
+    default Int8Kernel newConvolution(
+            ConvGeometry geometry, Int8Weights weights, boolean fusedRelu) {
+        return newConvolution(
+                geometry, weights, fusedRelu ? FusedActivation.RELU : FusedActivation.NONE);
+    }
 }

@@ -1,5 +1,7 @@
 package ai.djlquant.kernel;
 
+import ai.djlquant.quant.FusedActivation;
+
 /**
  * The native int8 backend: oneDNN through the JavaCPP presets ({@code org.bytedeco:dnnl}).
  *
@@ -99,19 +101,19 @@ public final class OneDnnBackend implements Int8Backend {
 
     /** {@inheritDoc} */
     @Override
-    public Int8Kernel newLinear(Int8Weights weights, boolean fusedRelu) {
+    public Int8Kernel newLinear(Int8Weights weights, FusedActivation activation) {
         if (weights.getShape().length != 2) {
             throw new IllegalArgumentException(
                     "a Linear weight must be [N, K], got rank " + weights.getShape().length + ".");
         }
-        return new OneDnnKernel(runtime, null, weights, fusedRelu, activationBits, smallM);
+        return new OneDnnKernel(runtime, null, weights, activation, activationBits, smallM);
     }
 
     /** {@inheritDoc} */
     @Override
     public Int8Kernel newConvolution(
-            ConvGeometry geometry, Int8Weights weights, boolean fusedRelu) {
+            ConvGeometry geometry, Int8Weights weights, FusedActivation activation) {
         KernelChecks.checkConvWeights(geometry, weights);
-        return new OneDnnKernel(runtime, geometry, weights, fusedRelu, activationBits, smallM);
+        return new OneDnnKernel(runtime, geometry, weights, activation, activationBits, smallM);
     }
 }

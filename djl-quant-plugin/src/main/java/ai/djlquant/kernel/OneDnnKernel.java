@@ -1,5 +1,6 @@
 package ai.djlquant.kernel;
 
+import ai.djlquant.quant.FusedActivation;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,10 +39,10 @@ final class OneDnnKernel implements Int8Kernel {
             OneDnnRuntime rt,
             ConvGeometry geometry,
             Int8Weights weights,
-            boolean relu,
+            FusedActivation activation,
             int maxBits,
             long smallM) {
-        this.layer = new OneDnnLayer(rt, geometry, weights, relu, smallM);
+        this.layer = new OneDnnLayer(rt, geometry, weights, activation, smallM);
         this.maxBits = maxBits;
     }
 

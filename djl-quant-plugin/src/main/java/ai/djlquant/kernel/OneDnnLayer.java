@@ -1,5 +1,6 @@
 package ai.djlquant.kernel;
 
+import ai.djlquant.quant.FusedActivation;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 
@@ -39,7 +40,7 @@ final class OneDnnLayer implements AutoCloseable {
     final int[] channelSums;
     final float[] weightScales;
     final float[] bias;
-    final boolean relu;
+    final FusedActivation activation;
     final long smallM;
     final memory weightScalesMem;
 
@@ -53,7 +54,7 @@ final class OneDnnLayer implements AutoCloseable {
             OneDnnRuntime rt,
             ConvGeometry geometry,
             Int8Weights weights,
-            boolean relu,
+            FusedActivation activation,
             long smallM) {
         this.rt = rt;
         this.geometry = geometry;
@@ -62,7 +63,7 @@ final class OneDnnLayer implements AutoCloseable {
         this.channelSums = weights.channelSums();
         this.weightScales = weights.scales();
         this.bias = weights.bias();
-        this.relu = relu;
+        this.activation = activation;
         this.smallM = smallM;
         userWeights = new memory(userWeightsDesc(), rt.engine());
         new BytePointer(userWeights.get_data_handle())
@@ -162,16 +163,23 @@ final class OneDnnLayer implements AutoCloseable {
 
     /**
      * Returns attributes for the int8 primitive: runtime source scale, per-channel weight scales
-     * (dim 0 of oihw / {@code [N, K]}, dims 0 and 1 of goihw) and the fused ReLU.
+     * (dim 0 of oihw / {@code [N, K]}, dims 0 and 1 of goihw) and the fused activation (ReLU as
+     * eltwise_relu, ReLU6 as eltwise_clip [0, 6]).
      */
     primitive_attr mainAttr() {
         primitive_attr attr = newAttr();
         attr.set_scales_mask(DNNL_ARG_SRC, 0);
         boolean grouped = geometry != null && geometry.getGroups() > 1;
         attr.set_scales_mask(DNNL_ARG_WEIGHTS, grouped ? 3 : 1);
-        if (relu) {
+        if (activation == FusedActivation.RELU) {
             post_ops po = new post_ops();
             po.append_eltwise(algorithm.eltwise_relu, 0f, 0f);
+            attr.set_post_ops(po);
+        } else if (activation == FusedActivation.RELU6) {
+            // clip (v1): alpha where s <= alpha, beta where s > beta, else s; so -0 and the
+            // negatives give +0 as Math.max(s, 0f) does, and the reference is matched bit for bit
+            post_ops po = new post_ops();
+            po.append_eltwise(algorithm.eltwise_clip, activation.lower(), activation.upper());
             attr.set_post_ops(po);
         }
         return attr;

@@ -1,5 +1,7 @@
 package ai.djlquant.kernel;
 
+import ai.djlquant.quant.FusedActivation;
+
 /**
  * The pure-Java int8 backend: plain scalar loops with exact int32 accumulation, any activation
  * width. It is the yardstick the native backend is tested against, and the backend in force when
@@ -30,19 +32,19 @@ public final class ReferenceBackend implements Int8Backend {
 
     /** {@inheritDoc} */
     @Override
-    public Int8Kernel newLinear(Int8Weights weights, boolean fusedRelu) {
+    public Int8Kernel newLinear(Int8Weights weights, FusedActivation activation) {
         if (weights.getShape().length != 2) {
             throw new IllegalArgumentException(
                     "a Linear weight must be [N, K], got rank " + weights.getShape().length + ".");
         }
-        return new ReferenceKernel(null, weights, fusedRelu);
+        return new ReferenceKernel(null, weights, activation);
     }
 
     /** {@inheritDoc} */
     @Override
     public Int8Kernel newConvolution(
-            ConvGeometry geometry, Int8Weights weights, boolean fusedRelu) {
+            ConvGeometry geometry, Int8Weights weights, FusedActivation activation) {
         KernelChecks.checkConvWeights(geometry, weights);
-        return new ReferenceKernel(geometry, weights, fusedRelu);
+        return new ReferenceKernel(geometry, weights, activation);
     }
 }

@@ -1,5 +1,7 @@
 package ai.djlquant.kernel;
 
+import ai.djlquant.quant.FusedActivation;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -14,16 +16,16 @@ final class ReferenceKernel implements Int8Kernel {
     private final byte[] w;
     private final float[] wScales;
     private final float[] bias;
-    private final boolean relu;
+    private final FusedActivation activation;
     private final int outChannels;
     private final int perChannel;
 
-    ReferenceKernel(ConvGeometry geometry, Int8Weights weights, boolean relu) {
+    ReferenceKernel(ConvGeometry geometry, Int8Weights weights, FusedActivation activation) {
         this.geometry = geometry;
         this.w = weights.values();
         this.wScales = weights.scales();
         this.bias = weights.bias();
-        this.relu = relu;
+        this.activation = activation;
         this.outChannels = weights.outputChannels();
         this.perChannel = weights.valuesPerChannel();
     }
@@ -43,7 +45,7 @@ final class ReferenceKernel implements Int8Kernel {
             ByteBuffer input,
             long[] inputShape,
             boolean inputChannelsLast,
-            ActivationQuantization activation,
+            ActivationQuantization quantization,
             ByteBuffer output,
             boolean outputChannelsLast,
             int threads) {
@@ -59,10 +61,10 @@ final class ReferenceKernel implements Int8Kernel {
         if (inputChannelsLast) {
             x = Layouts.toChannelsFirst(x, inputShape);
         }
-        int qmax = activation.getQmax();
-        float scale = activation.getScale();
-        int zp = activation.getZeroPoint();
-        if (activation.isDynamic()) {
+        int qmax = quantization.getQmax();
+        float scale = quantization.getScale();
+        int zp = quantization.getZeroPoint();
+        if (quantization.isDynamic()) {
             float min = Float.POSITIVE_INFINITY;
             float max = Float.NEGATIVE_INFINITY;
             for (float v : x) {
@@ -82,7 +84,7 @@ final class ReferenceKernel implements Int8Kernel {
         for (int i = 0; i < acc.length; i++) {
             int c = (i / inner) % outChannels;
             float v = scale * wScales[c] * acc[i] + bias[c];
-            y[i] = relu ? Math.max(v, 0f) : v;
+            y[i] = activation.apply(v); // the float semantics of FusedActivation
         }
         if (outputChannelsLast) {
             y = Layouts.toChannelsLast(y, outShape);

@@ -6,6 +6,7 @@ import ai.djlquant.nn.ForwardTap;
 import ai.djlquant.nn.ObservedBlock;
 import ai.djlquant.nn.ObservedConv1d;
 import ai.djlquant.nn.QuantizedConv1d;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.QuantParams;
 
 /** DJL's {@link Conv1d} and its int8 block {@link QuantizedConv1d}. */
@@ -53,11 +54,11 @@ final class Conv1dKind extends ConvolutionKind {
     /** {@inheritDoc} */
     @Override
     public Block quantize(
-            Block floatBlock, QuantParams activation, boolean fusedRelu, boolean perTensorWeights) {
+            Block floatBlock, QuantParams activation, FusedActivation fused, boolean perTensorWeights) {
         QuantizedConv1d.Builder b =
                 QuantizedConv1d.builder().setFloatBlock((Conv1d) floatBlock);
         (activation == null ? b.optDynamic() : b.optActivationParams(activation))
-                .optFusedRelu(fusedRelu)
+                .optFusedActivation(fused)
                 .optPerTensorWeights(perTensorWeights);
         return b.build();
     }

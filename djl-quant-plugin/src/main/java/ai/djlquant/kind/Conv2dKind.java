@@ -6,6 +6,7 @@ import ai.djlquant.nn.ForwardTap;
 import ai.djlquant.nn.ObservedBlock;
 import ai.djlquant.nn.ObservedConv2d;
 import ai.djlquant.nn.QuantizedConv2d;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.QuantParams;
 
 /** DJL's {@link Conv2d} and its int8 block {@link QuantizedConv2d}. */
@@ -53,11 +54,11 @@ final class Conv2dKind extends ConvolutionKind {
     /** {@inheritDoc} */
     @Override
     public Block quantize(
-            Block floatBlock, QuantParams activation, boolean fusedRelu, boolean perTensorWeights) {
+            Block floatBlock, QuantParams activation, FusedActivation fused, boolean perTensorWeights) {
         QuantizedConv2d.Builder b =
                 QuantizedConv2d.builder().setFloatBlock((Conv2d) floatBlock);
         (activation == null ? b.optDynamic() : b.optActivationParams(activation))
-                .optFusedRelu(fusedRelu)
+                .optFusedActivation(fused)
                 .optPerTensorWeights(perTensorWeights);
         return b.build();
     }

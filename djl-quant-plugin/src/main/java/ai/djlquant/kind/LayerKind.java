@@ -3,6 +3,7 @@ package ai.djlquant.kind;
 import ai.djl.nn.Block;
 import ai.djlquant.nn.ForwardTap;
 import ai.djlquant.nn.ObservedBlock;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.QuantParams;
 
 /**
@@ -56,12 +57,12 @@ public abstract class LayerKind {
      *
      * @param floatBlock the float layer
      * @param activation static activation parameters, or null for dynamic quantization
-     * @param fusedRelu whether the int8 block applies ReLU to its output
+     * @param fused the activation the int8 block applies to its output (NONE for none)
      * @param perTensorWeights whether the weight gets one scale instead of one per output channel
      * @return the int8 block, initialised
      */
     public abstract Block quantize(
-            Block floatBlock, QuantParams activation, boolean fusedRelu, boolean perTensorWeights);
+            Block floatBlock, QuantParams activation, FusedActivation fused, boolean perTensorWeights);
 
     /**
      * Returns the exact weight-only block class of this kind (float32 activations, a weight in 8

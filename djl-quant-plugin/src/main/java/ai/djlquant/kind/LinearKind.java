@@ -8,6 +8,7 @@ import ai.djlquant.nn.ObservedBlock;
 import ai.djlquant.nn.ObservedLinear;
 import ai.djlquant.nn.QuantizedLinear;
 import ai.djlquant.nn.WeightOnlyLinear;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.QuantParams;
 
 /** DJL's {@link Linear}, its int8 block {@link QuantizedLinear} and its weight-only block {@link WeightOnlyLinear}. */
@@ -40,10 +41,10 @@ final class LinearKind extends LayerKind {
     /** {@inheritDoc} */
     @Override
     public Block quantize(
-            Block floatBlock, QuantParams activation, boolean fusedRelu, boolean perTensorWeights) {
+            Block floatBlock, QuantParams activation, FusedActivation fused, boolean perTensorWeights) {
         QuantizedLinear.Builder b = QuantizedLinear.builder().setFloatBlock((Linear) floatBlock);
         (activation == null ? b.optDynamic() : b.optActivationParams(activation))
-                .optFusedRelu(fusedRelu)
+                .optFusedActivation(fused)
                 .optPerTensorWeights(perTensorWeights);
         return b.build();
     }

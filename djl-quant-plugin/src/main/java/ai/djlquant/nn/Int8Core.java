@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
@@ -16,6 +15,7 @@ import ai.djlquant.kernel.Int8Backend;
 import ai.djlquant.kernel.Int8Backends;
 import ai.djlquant.kernel.Int8Kernel;
 import ai.djlquant.kernel.Int8Weights;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.Granularity;
 import ai.djlquant.quant.QuantParams;
 import ai.djlquant.quant.QuantScheme;
@@ -46,7 +46,7 @@ final class Int8Core {
     private int bits;
     private float scale = 1f;
     private int zeroPoint;
-    private boolean fusedRelu;
+    private FusedActivation fused = FusedActivation.NONE;
     private float[] weightScales;
 
     private volatile ActivationQuantization activation;
@@ -64,9 +64,10 @@ final class Int8Core {
     // ---------------------------------------------------------------------------------------
     // configuration
 
-    void configure(QuantParams activationParams, boolean dynamicMode, boolean relu, float[] ws) {
+    void configure(
+            QuantParams activationParams, boolean dynamicMode, FusedActivation act, float[] ws) {
         dynamic = dynamicMode;
-        fusedRelu = relu;
+        fused = act;
         weightScales = ws.clone();
         if (dynamicMode) {
             bits = Int8Backends.get().getActivationBits();
@@ -111,7 +112,11 @@ final class Int8Core {
     }
 
     boolean isFusedRelu() {
-        return fusedRelu;
+        return fused == FusedActivation.RELU;
+    }
+
+    FusedActivation fusedActivation() {
+        return fused;
     }
 
     /** Static activation parameters, or null in dynamic mode. */
@@ -238,7 +243,7 @@ final class Int8Core {
             }
             float[] b = bias == null ? null : bias.toFloatArray();
             Int8Weights w = new Int8Weights(weight.toByteArray(), ws, weightScales, b);
-            Int8Kernel built = kernelFactory.create(Int8Backends.get(), w, fusedRelu);
+            Int8Kernel built = kernelFactory.create(Int8Backends.get(), w, fused);
             Int8Kernel old = kernel;
             NDArray oldFallback = fallbackWeight;
             kernel = built;
@@ -256,7 +261,7 @@ final class Int8Core {
 
     /** Prepares the kernel of the wrapped layer type. */
     interface KernelFactory {
-        Int8Kernel create(Int8Backend backend, Int8Weights weights, boolean fusedRelu);
+        Int8Kernel create(Int8Backend backend, Int8Weights weights, FusedActivation activation);
     }
 
     /** A float op of the wrapped layer type (linear, conv1d, conv2d). */
@@ -301,9 +306,7 @@ final class Int8Core {
             NDArray q = ActivationQuantization.quantize(xs, s, z, act.getQmax());
             NDArray xq = q.sub(z).mul(s);
             NDArray y = op.apply(xq, wf, bias);
-            if (fusedRelu) {
-                y = Activation.relu(y);
-            }
+            y = fused.apply(y);
             out = y;
             out.attach(m);
         }
@@ -345,7 +348,9 @@ final class Int8Core {
 
     void saveMetadata(DataOutputStream os) throws IOException {
         os.writeBoolean(dynamic);
-        os.writeBoolean(fusedRelu);
+        // 0 none, 1 ReLU (the boolean earlier versions wrote), 2 ReLU6: a ReLU6 block read by an
+        // older version reads as ReLU, which the manifest's fusedRelu (false for it) then refuses
+        os.writeByte(fused.ordinal());
         os.writeByte(bits);
         os.writeFloat(scale);
         os.writeInt(zeroPoint);
@@ -357,7 +362,11 @@ final class Int8Core {
 
     void loadMetadata(DataInputStream is) throws IOException, MalformedModelException {
         boolean d = is.readBoolean();
-        boolean r = is.readBoolean();
+        int r = is.readByte();
+        if (r < 0 || r >= FusedActivation.values().length) {
+            throw new MalformedModelException(
+                    blockType + " parameters hold an unknown fused activation (code " + r + ").");
+        }
         int b = is.readByte();
         float s = is.readFloat();
         int z = is.readInt();
@@ -379,7 +388,7 @@ final class Int8Core {
                     blockType + " parameters hold invalid quantization: " + e.getMessage(), e);
         }
         dynamic = d;
-        fusedRelu = r;
+        fused = FusedActivation.values()[r];
         bits = b;
         scale = s;
         zeroPoint = z;
@@ -388,6 +397,6 @@ final class Int8Core {
     }
 
     String describe() {
-        return (dynamic ? "dynamic" : "static " + activation) + (fusedRelu ? ", fused ReLU" : "");
+        return (dynamic ? "dynamic" : "static " + activation) + (fused == FusedActivation.NONE ? "" : ", fused " + (fused == FusedActivation.RELU ? "ReLU" : "ReLU6"));
     }
 }

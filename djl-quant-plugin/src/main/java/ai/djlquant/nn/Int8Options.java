@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.AffineQuantizer;
 import ai.djlquant.quant.QuantParams;
 
@@ -12,7 +13,7 @@ import java.util.Map;
 
 /**
  * The quantization options every int8 block's builder collects (static or dynamic activations,
- * fused ReLU, per-tensor weights), and the conversion that applies them to a float block. The three
+ * fused activation, per-tensor weights), and the conversion that applies them to a float block. The three
  * builders extend different DJL builders, so they hold one of these instead of sharing a base
  * class.
  */
@@ -20,7 +21,7 @@ final class Int8Options {
 
     private QuantParams activation;
     private boolean dynamic;
-    private boolean fusedRelu;
+    private FusedActivation fused = FusedActivation.NONE;
     private boolean perTensorWeights;
 
     /** Static mode with fixed activation parameters. */
@@ -36,7 +37,15 @@ final class Int8Options {
     }
 
     void setFusedRelu(boolean relu) {
-        fusedRelu = relu;
+        fused = relu ? FusedActivation.RELU : FusedActivation.NONE;
+    }
+
+    void setFusedActivation(FusedActivation activation, String blockType) {
+        if (activation == null) {
+            throw new IllegalArgumentException(
+                    blockType + " needs a fused activation (FusedActivation.NONE for none), got null.");
+        }
+        fused = activation;
     }
 
     void setPerTensorWeights(boolean perTensor) {
@@ -61,7 +70,7 @@ final class Int8Options {
         NDArray w = floatBlock.getParameters().get("weight").getArray();
         QuantParams[] wp = new QuantParams[1];
         NDArray wq = quantizeWeight(w, perTensorWeights, wp);
-        core.configure(activation, dynamic, fusedRelu, wp[0].getScales());
+        core.configure(activation, dynamic, fused, wp[0].getScales());
         weight.setArray(wq);
         if (bias != null) {
             bias.setArray(floatBlock.getParameters().get("bias").getArray().duplicate());

@@ -1,5 +1,6 @@
 package ai.djlquant.nn;
 
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.QuantParams;
 
 /**
@@ -30,9 +31,19 @@ public interface QuantizedBlock {
     boolean isDynamic();
 
     /**
-     * Returns whether ReLU is applied to the output.
+     * Returns whether ReLU (and not ReLU6) is applied to the output.
      *
      * @return whether ReLU is fused
      */
     boolean isFusedRelu();
+
+    /**
+     * Returns the activation applied to the output: {@link FusedActivation#RELU} exactly where
+     * {@link #isFusedRelu()} is true, {@link FusedActivation#RELU6} for a fused ReLU6.
+     *
+     * @return the fused activation
+     */
+    default FusedActivation getFusedActivation() {
+        return isFusedRelu() ? FusedActivation.RELU : FusedActivation.NONE;
+    }
 }

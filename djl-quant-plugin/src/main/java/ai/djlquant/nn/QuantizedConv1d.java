@@ -8,6 +8,7 @@ import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.QuantParams;
 
 import java.io.DataInputStream;
@@ -87,6 +88,12 @@ public class QuantizedConv1d extends NcwConvolution implements QuantizedBlock {
     @Override
     public boolean isFusedRelu() {
         return parts.core.isFusedRelu();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public FusedActivation getFusedActivation() {
+        return parts.core.fusedActivation();
     }
 
     /** {@inheritDoc} */
@@ -180,6 +187,20 @@ public class QuantizedConv1d extends NcwConvolution implements QuantizedBlock {
          */
         public Builder optFusedRelu(boolean fusedRelu) {
             options.setFusedRelu(fusedRelu);
+            return this;
+        }
+
+        /**
+         * Sets the activation applied to the output (default {@link FusedActivation#NONE}):
+         * {@code RELU} as {@link #optFusedRelu(boolean)}, or {@code RELU6}, {@code min(max(y, 0),
+         * 6)} on the float output.
+         *
+         * @param activation the fused activation
+         * @return this builder
+         * @throws IllegalArgumentException if {@code activation} is null
+         */
+        public Builder optFusedActivation(FusedActivation activation) {
+            options.setFusedActivation(activation, TYPE);
             return this;
         }
 

@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.QuantParams;
 
 import java.io.DataInputStream;
@@ -83,6 +84,12 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
     @Override
     public boolean isFusedRelu() {
         return parts.core.isFusedRelu();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public FusedActivation getFusedActivation() {
+        return parts.core.fusedActivation();
     }
 
     /** {@inheritDoc} */
@@ -172,6 +179,20 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
          */
         public Builder optFusedRelu(boolean fusedRelu) {
             options.setFusedRelu(fusedRelu);
+            return this;
+        }
+
+        /**
+         * Sets the activation applied to the output (default {@link FusedActivation#NONE}):
+         * {@code RELU} as {@link #optFusedRelu(boolean)}, or {@code RELU6}, {@code min(max(y, 0),
+         * 6)} on the float output.
+         *
+         * @param activation the fused activation
+         * @return this builder
+         * @throws IllegalArgumentException if {@code activation} is null
+         */
+        public Builder optFusedActivation(FusedActivation activation) {
+            options.setFusedActivation(activation, TYPE);
             return this;
         }
 

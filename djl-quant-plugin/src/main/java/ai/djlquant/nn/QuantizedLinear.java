@@ -7,6 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.quant.QuantParams;
 
 import java.io.DataInputStream;
@@ -93,6 +94,12 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
     @Override
     public boolean isFusedRelu() {
         return core.isFusedRelu();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public FusedActivation getFusedActivation() {
+        return core.fusedActivation();
     }
 
     /** {@inheritDoc} */
@@ -259,6 +266,20 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
          */
         public Builder optFusedRelu(boolean fusedRelu) {
             options.setFusedRelu(fusedRelu);
+            return this;
+        }
+
+        /**
+         * Sets the activation applied to the output (default {@link FusedActivation#NONE}):
+         * {@code RELU} as {@link #optFusedRelu(boolean)}, or {@code RELU6}, {@code min(max(y, 0),
+         * 6)} on the float output.
+         *
+         * @param activation the fused activation
+         * @return this builder
+         * @throws IllegalArgumentException if {@code activation} is null
+         */
+        public Builder optFusedActivation(FusedActivation activation) {
+            options.setFusedActivation(activation, TYPE);
             return this;
         }
 

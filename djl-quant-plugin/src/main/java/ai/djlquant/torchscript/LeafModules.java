@@ -28,7 +28,10 @@ import java.util.Objects;
  *   <li>{@code torch.batch_norm(x, weight, bias, mean, var, False, momentum, eps, ...)} is a
  *       {@link BatchNorm} on axis 1;
  *   <li>{@code torch.relu(x)} / {@code relu_} is {@link Activation#reluBlock()}, the very block
- *       ReLU fusion looks for.
+ *       ReLU fusion looks for;
+ *   <li>{@code torch.hardtanh(x, 0., 6.)} / {@code hardtanh_} (what {@code nn.ReLU6} and {@code
+ *       F.relu6} trace to) and {@code torch.relu6(x)} are {@link Activation#relu6Block()}, the
+ *       block ReLU fusion recognises as ReLU6; a hardtanh with other bounds stays a script module.
  * </ul>
  *
  * These are the blocks the quantizer and its transforms recognise; every other module (LayerNorm,
@@ -99,6 +102,17 @@ final class LeafModules {
             case "torch.relu":
             case "torch.relu_":
                 return a.size() == 1 && isInput(a.get(0)) ? Activation.reluBlock() : null;
+            case "torch.relu6":
+            case "torch.relu6_":
+                return a.size() == 1 && isInput(a.get(0)) ? Activation.relu6Block() : null;
+            case "torch.hardtanh":
+            case "torch.hardtanh_":
+                return a.size() == 3
+                                && isInput(a.get(0))
+                                && isNumber(a.get(1), 0.0)
+                                && isNumber(a.get(2), 6.0)
+                        ? Activation.relu6Block()
+                        : null;
             case "torch.linear":
                 return linear(a);
             case "torch._convolution":
@@ -199,6 +213,13 @@ final class LeafModules {
 
     private static boolean isInput(ScriptIr ir) {
         return ir instanceof ScriptIr.Local l && l.slot() == 0;
+    }
+
+    /** Whether {@code ir} is the literal number {@code value} (a float or an int constant). */
+    private static boolean isNumber(ScriptIr ir, double value) {
+        return ir instanceof ScriptIr.Value v
+                && (v.value() instanceof Double || v.value() instanceof Long)
+                && ((Number) v.value()).doubleValue() == value;
     }
 
     private static boolean isNone(ScriptIr ir) {

@@ -8,21 +8,27 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.LambdaBlock;
 import ai.djl.training.ParameterStore;
+import ai.djlquant.quant.FusedActivation;
 
 import java.lang.reflect.Field;
+import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
- * Finds a ReLU that reads a layer's output and nothing else, so the int8 block can apply it and the
- * ReLU block can be dropped.
+ * Finds a ReLU or ReLU6 that reads a layer's output and nothing else, so the int8 block can apply
+ * it ({@link FusedActivation}) and the activation block can be dropped.
  *
- * <p>Recognising a ReLU: DJL's {@link Activation#reluBlock()} is a {@link LambdaBlock} around
- * {@code Activation::relu}; {@code SequentialBlock.add(Activation::relu)} (DJL's ResNetV1 does
- * this) is a LambdaBlock around another lambda with the same effect, and a LambdaBlock's name says
- * nothing certain. So a LambdaBlock counts as a ReLU if it holds the very function of {@code
- * reluBlock()}, or if it returns exactly {@code max(x, 0)} for a probe of the layer's output shape
- * whose values span 10^-4 to 10^4 in both signs and zeros (which tells ReLU from ReLU6, leaky ReLU,
- * GELU or a clip).
+ * <p>The one recognition table ({@link #TABLE}): RELU is DJL's {@link Activation#reluBlock()}, a
+ * {@link LambdaBlock} around {@code Activation::relu}, exactly {@code max(x, 0)}; RELU6 is {@link
+ * Activation#relu6Block()}, around {@code Activation::relu6}, exactly {@code min(max(x, 0), 6)}
+ * (the TorchScript importer maps {@code torch.hardtanh(x, 0., 6.)}, PyTorch's ReLU6, to that very
+ * block). {@code SequentialBlock.add(Activation::relu)} (DJL's ResNetV1 does this) is a
+ * LambdaBlock around another lambda with the same effect, and a LambdaBlock's name says nothing
+ * certain. So a LambdaBlock counts as an entry if it holds the very function of the entry's block,
+ * or if it returns exactly the entry's function for a probe of the layer's output shape whose values
+ * span 10^-4 to 10^4 in both signs and zeros (values above 6 tell ReLU from ReLU6; the probe also
+ * tells both from leaky ReLU, GELU or another clip).
  *
  * <p>Safety: the ReLU must be the next block to run on the layer's output and its only reader:
  * the next child of a plain SequentialBlock (DJL's own forward, no intermediate outputs), looking
@@ -33,7 +39,21 @@ import java.util.Set;
 public final class ReluFusion {
 
     private static final Field LAMBDA = lambdaField();
-    private static final Object RELU_FUNCTION = reluFunction();
+
+    /**
+     * One recognisable activation: the DJL block whose function is matched by identity, and the
+     * function the probe compares with.
+     */
+    private record Entry(FusedActivation activation, Object function, UnaryOperator<NDArray> effect) {}
+
+    /** The recognition table: ReLU, then ReLU6 (a probe matches at most one of them). */
+    private static final List<Entry> TABLE =
+            List.of(
+                    new Entry(FusedActivation.RELU, functionOf(Activation.reluBlock()), Activation::relu),
+                    new Entry(
+                            FusedActivation.RELU6,
+                            functionOf(Activation.relu6Block()),
+                            Activation::relu6));
 
     private ReluFusion() {}
 
@@ -47,11 +67,11 @@ public final class ReluFusion {
         }
     }
 
-    private static Object reluFunction() {
+    private static Object functionOf(Block block) {
         try {
-            return LAMBDA == null ? null : LAMBDA.get(Activation.reluBlock());
+            return LAMBDA == null ? null : LAMBDA.get(block);
         } catch (IllegalAccessException | RuntimeException e) {
-            return null;
+            return null; // then only the probe recognises it
         }
     }
 
@@ -96,29 +116,44 @@ public final class ReluFusion {
      * @return whether the block computes {@code max(x, 0)}
      */
     public static boolean isRelu(Block block, Shape outputShape, NDManager manager) {
+        return activationOf(block, outputShape, manager) == FusedActivation.RELU;
+    }
+
+    /**
+     * Returns the activation a block computes, from the recognition table (see the class
+     * documentation), or NONE if it is not one of them.
+     *
+     * @param block the block
+     * @param outputShape the shape of the input the block gets (the layer's output shape)
+     * @param manager a manager for the probe
+     * @return RELU, RELU6 or NONE
+     */
+    public static FusedActivation activationOf(Block block, Shape outputShape, NDManager manager) {
         if (block.getClass() != LambdaBlock.class) {
-            return false;
+            return FusedActivation.NONE;
         }
-        if (RELU_FUNCTION != null) {
-            try {
-                if (LAMBDA.get(block) == RELU_FUNCTION) {
-                    return true;
-                }
-            } catch (IllegalAccessException | RuntimeException e) {
-                // fall through to the probe
+        Object function = functionOf(block);
+        for (Entry e : TABLE) {
+            if (function != null && function == e.function()) {
+                return e.activation();
             }
         }
         try (NDManager scope = manager.newSubManager()) {
             NDArray probe = probe(scope, outputShape);
             NDList out = block.forward(new ParameterStore(scope, false), new NDList(probe), false);
-            if (out.size() != 1 || !out.get(0).getShape().equals(probe.getShape())) {
-                return false;
+            if (out.size() != 1
+                    || !out.get(0).getShape().equals(probe.getShape())
+                    || out.get(0).getDataType() != probe.getDataType()) {
+                return FusedActivation.NONE;
             }
-            NDArray expected = Activation.relu(probe);
-            return out.get(0).getDataType() == probe.getDataType()
-                    && out.get(0).contentEquals(expected);
+            for (Entry e : TABLE) {
+                if (out.get(0).contentEquals(e.effect().apply(probe))) {
+                    return e.activation();
+                }
+            }
+            return FusedActivation.NONE;
         } catch (RuntimeException e) {
-            return false; // a lambda that fails on the probe is not a ReLU
+            return FusedActivation.NONE; // a lambda that fails on the probe is neither
         }
     }
 

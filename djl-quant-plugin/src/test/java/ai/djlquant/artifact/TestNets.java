@@ -115,6 +115,34 @@ final class TestNets {
         return INPUT;
     }
 
+    /**
+     * ReLU6 after a convolution + BatchNorm (DJL's relu6Block), after a depthwise convolution (a
+     * lambda of {@code Activation::relu6}, recognised by its effect) and after a Linear.
+     */
+    public static final class Relu6Net implements BlockFactory {
+        private static final long serialVersionUID = 1L;
+
+        /** {@inheritDoc} */
+        @Override
+        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
+            return new SequentialBlock()
+                    .add(conv(16, 3, 1))
+                    .add(BatchNorm.builder().build())
+                    .add(Activation.relu6Block())
+                    .add(Conv2d.builder()
+                            .setKernelShape(new Shape(3, 3))
+                            .setFilters(16)
+                            .optGroups(16)
+                            .optPadding(new Shape(1, 1))
+                            .build())
+                    .add(Activation::relu6)
+                    .add(Blocks.batchFlattenBlock())
+                    .add(Linear.builder().setUnits(32).build())
+                    .add(Activation.relu6Block())
+                    .add(Linear.builder().setUnits(10).build());
+        }
+    }
+
     /** An MLP: another architecture altogether. */
     public static final class Mlp implements BlockFactory {
         private static final long serialVersionUID = 1L;

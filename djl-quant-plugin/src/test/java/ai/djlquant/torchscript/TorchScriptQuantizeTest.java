@@ -20,9 +20,11 @@ import ai.djlquant.plan.QuantizationMode;
 import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
 import ai.djlquant.TestConfigs;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockRewriter;
 import ai.djlquant.transform.BlockTree;
+import ai.djlquant.transform.ReluFusion;
 import ai.djlquant.transform.Replacement;
 import ai.djlquant.transform.RewriteLog;
 
@@ -96,6 +98,44 @@ class TorchScriptQuantizeTest {
             }
             assertEquals(bns, folded, report.toTable());
             assertEquals(0, count(model.getBlock(), BatchNorm.class));
+        }
+    }
+
+    /** The blocks of a tree that ReLU fusion's table recognises as {@code activation}. */
+    private static int countActivations(Block root, FusedActivation activation, NDManager m) {
+        int n = 0;
+        for (BlockNode node : BlockTree.walk(root).getNodes()) {
+            n += ReluFusion.activationOf(node.getBlock(), new Shape(2, 4), m) == activation ? 1 : 0;
+        }
+        return n;
+    }
+
+    @Test
+    void mobilenetV2FusesEveryReLU6() throws Exception {
+        try (Model model = TorchScriptImporterTest.importFixture("mobilenet_v2")) {
+            NDManager m = model.getNDManager();
+            int relu6s = countActivations(model.getBlock(), FusedActivation.RELU6, m);
+            // torchvision's ReLU6 (hardtanh(x, 0., 6.)) after the stem, each expansion and each
+            // depthwise convolution and the last 1x1: 1 + 1 + 16 * 2 + 1
+            assertEquals(35, relu6s, "imported ReLU6 blocks");
+            QuantizationReport report = Quantizer.quantize(model,
+                    CalibrationData.fromBatches(batches(m, 4, new Shape(2, 3, 64, 64))),
+                    TestConfigs.bySqnr());
+            int fused = 0;
+            for (LayerReport l : report.getLayers()) {
+                if ("relu6".equals(l.getFusedActivation())) {
+                    fused++;
+                    assertEquals(null, l.getFusedRelu(), "a ReLU6 is not reported as a ReLU: " + l);
+                    assertTrue(l.getFusedActivationPath() != null, l.toString());
+                }
+            }
+            assertEquals(relu6s, fused, report.toTable());
+            assertTrue(report.toTable().contains("+ReLU6"), report.toTable());
+            assertEquals(0, countActivations(model.getBlock(), FusedActivation.RELU6, m),
+                    "every ReLU6 gave way to a pass-through");
+            System.out.printf(java.util.Locale.ROOT,
+                    "mobilenet_v2 with %d ReLU6s fused: whole-model SQNR %.2f dB%n",
+                    fused, report.getWholeModelSqnrDb());
         }
     }
 

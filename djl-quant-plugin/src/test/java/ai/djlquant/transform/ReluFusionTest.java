@@ -1,5 +1,6 @@
 package ai.djlquant.transform;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -15,6 +16,7 @@ import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
+import ai.djlquant.quant.FusedActivation;
 
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +47,36 @@ class ReluFusionTest {
             assertFalse(ReluFusion.isRelu(
                     new LambdaBlock(l -> new NDList(l.head().maximum(0f), l.head())), SHAPE, m));
             assertFalse(ReluFusion.isRelu(Linear.builder().setUnits(16).build(), SHAPE, m));
+        }
+    }
+
+    @Test
+    void theTableTellsReluFromRelu6ByFunctionOrEffect() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            assertEquals(FusedActivation.RELU6, ReluFusion.activationOf(Activation.relu6Block(), SHAPE, m));
+            assertEquals(FusedActivation.RELU, ReluFusion.activationOf(Activation.reluBlock(), SHAPE, m));
+            // SequentialBlock.add(Activation::relu6): another lambda, recognised by its effect
+            assertEquals(
+                    FusedActivation.RELU6,
+                    ReluFusion.activationOf(new LambdaBlock(Activation::relu6, "ReLU"), SHAPE, m));
+            assertEquals(
+                    FusedActivation.RELU6,
+                    ReluFusion.activationOf(LambdaBlock.singleton(x -> x.clip(0f, 6f), "c"), SHAPE, m));
+            // other clamps are neither: the probe's values above 100 saturate at the clamp's own bound
+            for (float hi : new float[] {5f, 6.5f, 100f}) {
+                assertEquals(
+                        FusedActivation.NONE,
+                        ReluFusion.activationOf(LambdaBlock.singleton(x -> x.clip(0f, hi), "c"), SHAPE, m),
+                        "clip(0, " + hi + ")");
+            }
+            assertEquals(
+                    FusedActivation.NONE,
+                    ReluFusion.activationOf(LambdaBlock.singleton(x -> x.clip(-1f, 6f), "c"), SHAPE, m));
+            assertEquals(FusedActivation.NONE, ReluFusion.activationOf(Activation.geluBlock(), SHAPE, m));
+            assertEquals(FusedActivation.NONE, ReluFusion.activationOf(Blocks.identityBlock(), SHAPE, m));
+            assertEquals(
+                    FusedActivation.NONE,
+                    ReluFusion.activationOf(Linear.builder().setUnits(16).build(), SHAPE, m));
         }
     }
 
