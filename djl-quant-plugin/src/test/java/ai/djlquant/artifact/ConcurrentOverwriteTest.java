@@ -15,10 +15,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * Loads an artifact over and over while another thread overwrites it with one of two models: every
+ * Loads an artifact over and over (at least 20 times) while another thread overwrites it, alternately with one of two models: every
  * load gives exactly one of the two models (never a mixture of their files), or fails naming a
  * file the overwrite deleted under it; and after the last overwrite the directory holds only the
  * link and its one generation.
@@ -41,13 +42,19 @@ class ConcurrentOverwriteTest {
             writer(a).write(target);
 
             AtomicBoolean done = new AtomicBoolean();
+            AtomicInteger loadsSoFar = new AtomicInteger();
             List<Throwable> writerFailures = new ArrayList<>();
             Thread overwriter =
                     new Thread(
                             () -> {
                                 try {
-                                    for (int i = 0; i < 12; i++) {
-                                        writer(i % 2 == 0 ? b : a).write(target);
+                                    // at least 12 overwrites, and on until 20 loads ran during
+                                    // them (whichever side the scheduler favours); ends on A
+                                    for (int i = 0;
+                                            i < 200 && (i < 12 || loadsSoFar.get() < 20);
+                                            i += 2) {
+                                        writer(b).write(target);
+                                        writer(a).write(target);
                                     }
                                 } catch (Throwable t) {
                                     writerFailures.add(t);
@@ -75,6 +82,7 @@ class ConcurrentOverwriteTest {
                     missing++;
                 }
                 loads++;
+                loadsSoFar.incrementAndGet();
             }
             overwriter.join();
             assertEquals(List.of(), writerFailures);
@@ -82,7 +90,7 @@ class ConcurrentOverwriteTest {
                     "concurrent overwrite: %d loads, %d of A, %d of B, %d refused (generation"
                             + " deleted under them)%n",
                     loads, sawA, sawB, missing);
-            assertTrue(loads >= 2, "loads " + loads);
+            assertTrue(loads >= 20, "loads " + loads);
             try (Model loaded = ArtifactLoader.load(target)) {
                 assertTrue(Arrays.equals(outA, TestNets.run(loaded, x)), "the last write was A");
             }
