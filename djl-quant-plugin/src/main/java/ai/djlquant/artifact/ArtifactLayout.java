@@ -28,8 +28,9 @@ import java.util.regex.Pattern;
  * copies of the directory.
  *
  * <p>The loaders resolve the link once ({@link #filesOf}) and read everything from that
- * generation, so a load running during an overwrite reads one generation throughout (it fails,
- * naming a missing file, if the overwrite deletes that generation before the load has read it).
+ * generation, so a load running during an overwrite reads one generation throughout. If the
+ * overwrite deletes that generation before the load has read it, the load starts again on the
+ * generation now in place ({@link #readCurrent}); it never mixes two.
  * A directory holding the files itself (written before this layout, or a generation named
  * directly) is read as it is.
  *
@@ -51,7 +52,62 @@ final class ArtifactLayout {
     /** A generation's name: the prefix, the writer's process id, a unique part. */
     private static final Pattern GENERATION_NAME = Pattern.compile("\\.gen-[0-9]+-[A-Za-z0-9_-]+");
 
+    /** How often a read starts again because an overwrite replaced the generation under it. */
+    static final int MAX_READS = 4;
+
     private ArtifactLayout() {}
+
+    /**
+     * What is read from one generation's files.
+     *
+     * @param <T> what the read returns
+     */
+    @FunctionalInterface
+    interface Read<T> {
+        /**
+         * Reads from a directory of files.
+         *
+         * @param files the directory
+         * @return what was read
+         * @throws ArtifactException if the files are not valid
+         */
+        T from(Path files) throws ArtifactException;
+    }
+
+    /**
+     * Reads an artifact from the generation in place, starting again (up to {@link #MAX_READS}
+     * times) if an overwrite replaced that generation while it was read. A failure of the files
+     * themselves (the generation still in place) is thrown at once.
+     *
+     * @param artifact the artifact directory
+     * @param read what to read from its files
+     * @param <T> what the read returns
+     * @return what was read
+     * @throws ArtifactException the read's failure
+     */
+    static <T> T readCurrent(Path artifact, Read<T> read) throws ArtifactException {
+        Path tried = null;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                tried = filesOf(artifact);
+                return read.from(tried);
+            } catch (ArtifactException e) {
+                if (attempt >= MAX_READS || !replacedSince(artifact, tried)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Whether {@code current} now names another generation than the one read (or tried). */
+    private static boolean replacedSince(Path artifact, Path tried) {
+        try {
+            Path now = filesOf(artifact);
+            return !now.equals(tried) && !now.equals(artifact);
+        } catch (ArtifactException e) {
+            return false;
+        }
+    }
 
     /**
      * Returns the directory that holds an artifact's files: the generation {@code dir/current}

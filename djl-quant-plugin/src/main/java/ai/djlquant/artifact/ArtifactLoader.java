@@ -69,8 +69,12 @@ public final class ArtifactLoader {
      */
     public static Model load(Path artifact, PublicKey trusted) throws ArtifactException {
         // one generation throughout, even if an overwrite swaps it meanwhile
-        Path dir = filesDirectory(artifact);
-        ArtifactManifest m = verify(dir, trusted);
+        return ArtifactLayout.readCurrent(
+                Objects.requireNonNull(artifact, "dir"), dir -> loadFiles(dir, trusted));
+    }
+
+    private static Model loadFiles(Path dir, PublicKey trusted) throws ArtifactException {
+        ArtifactManifest m = verifyFiles(dir, trusted);
         Map<String, Object> arguments =
                 ServingProperties.arguments(ServingProperties.read(dir, m));
         Model model;
@@ -131,7 +135,12 @@ public final class ArtifactLoader {
      */
     public static ArtifactManifest verify(Path artifact, PublicKey trusted)
             throws ArtifactException {
-        Path dir = filesDirectory(Objects.requireNonNull(artifact, "dir"));
+        return ArtifactLayout.readCurrent(
+                Objects.requireNonNull(artifact, "dir"), dir -> verifyFiles(dir, trusted));
+    }
+
+    private static ArtifactManifest verifyFiles(Path dir, PublicKey trusted)
+            throws ArtifactException {
         ArtifactManifest m = ManifestReader.read(dir, trusted);
         m.verifyFiles(dir);
         ServingProperties.read(dir, m);

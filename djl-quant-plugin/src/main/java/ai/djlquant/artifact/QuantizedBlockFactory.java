@@ -41,8 +41,8 @@ public class QuantizedBlockFactory implements BlockFactory {
     public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments)
             throws ArtifactException {
         // DJL passes the nested directory (the link current): pin its generation for every read
-        Path dir = ArtifactLoader.filesDirectory(modelPath);
-        ArtifactManifest m = ArtifactLoader.verify(dir);
-        return ArtifactLoader.rebuild(model, dir, m, arguments);
+        return ArtifactLayout.readCurrent(
+                modelPath,
+                dir -> ArtifactLoader.rebuild(model, dir, ArtifactLoader.verify(dir), arguments));
     }
 }

@@ -20,8 +20,10 @@ import java.util.stream.Stream;
 
 /**
  * Loads an artifact over and over (at least 20 times) while another thread overwrites it, alternately with one of two models: every
- * load gives exactly one of the two models (never a mixture of their files), or fails naming a
- * file the overwrite deleted under it; and after the last overwrite the directory holds only the
+ * load gives exactly one of the two models (never a mixture of their files): a load whose generation
+ * an overwrite deletes under it starts again on the new one ({@link ArtifactLayout#readCurrent}),
+ * and is refused, naming the generation, only if that happens {@link ArtifactLayout#MAX_READS}
+ * times in a row; and after the last overwrite the directory holds only the
  * link and its one generation.
  */
 class ConcurrentOverwriteTest {
@@ -76,8 +78,8 @@ class ConcurrentOverwriteTest {
                     sawA += isA ? 1 : 0;
                     sawB += isB ? 1 : 0;
                 } catch (ArtifactException e) {
-                    // the overwrite deleted the generation this load had resolved: refused,
-                    // naming a file or directory of that generation
+                    // overwrites replaced the generation under this load MAX_READS times in a
+                    // row: refused, naming a file or directory of that generation
                     assertTrue(e.getMessage().contains(".gen-"), e.getMessage());
                     missing++;
                 }
@@ -88,8 +90,8 @@ class ConcurrentOverwriteTest {
             assertEquals(List.of(), writerFailures);
             System.out.printf(
                     "concurrent overwrite: %d loads, %d of A, %d of B, %d refused (generation"
-                            + " deleted under them)%n",
-                    loads, sawA, sawB, missing);
+                            + " replaced under them %d times in a row)%n",
+                    loads, sawA, sawB, missing, ArtifactLayout.MAX_READS);
             assertTrue(loads >= 20, "loads " + loads);
             try (Model loaded = ArtifactLoader.load(target)) {
                 assertTrue(Arrays.equals(outA, TestNets.run(loaded, x)), "the last write was A");
