@@ -70,7 +70,11 @@ class QuantizeReferenceModelsTest {
         assertTrue(r.dropPoints() <= 0.5, m + ": top-1 " + r.fp32Top1 + " -> " + r.int8Top1);
         assertEquals(Objective.BALANCED, r.report.getSpeed().objective());
         assertEquals(List.of(1, 32), r.report.getSpeed().servingBatchSizes());
-        assertEquals(2, r.report.getSpeed().model().size(), r.report.toTable());
+        // the whole model is timed at both batch sizes whenever a layer is int8; on a host so
+        // loaded that every layer timed slower, none is, and there is no int8 model to time
+        boolean anyInt8 =
+                r.report.getLayers().stream().anyMatch(l -> l.getMode() != QuantizationMode.FP32);
+        assertEquals(anyInt8 ? 2 : 0, r.report.getSpeed().model().size(), r.report.toTable());
         for (LayerReport l : r.report.getLayers()) {
             if (l.getMode() == QuantizationMode.FP32) {
                 assertTrue(
