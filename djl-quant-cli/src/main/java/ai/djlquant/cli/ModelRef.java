@@ -112,8 +112,7 @@ final class ModelRef {
                     spec.commandLine(),
                     option + " " + value + " is not a directory (nor a TorchScript .pt file).");
         }
-        // where DJL reads it: an artifact's files are in its one visible sub-directory, current
-        Path sp = Utils.getNestedModelDir(path).resolve(ArtifactManifest.SERVING_PROPERTIES);
+        Path sp = servingProperties(path);
         Properties serving = new Properties();
         if (Files.isRegularFile(sp)) {
             try {
@@ -145,6 +144,14 @@ final class ModelRef {
             }
         }
         return new ModelRef(value, path, ref, null, serving);
+    }
+
+    /**
+     * Where DJL reads a model directory's {@code serving.properties}: an artifact keeps its files
+     * in its one visible sub-directory, {@code current}.
+     */
+    private static Path servingProperties(Path dir) {
+        return Utils.getNestedModelDir(dir).resolve(ArtifactManifest.SERVING_PROPERTIES);
     }
 
     /** Whether the directory is an artifact (it has a quantization.json, under current/ or not). */
@@ -199,8 +206,7 @@ final class ModelRef {
         String tf = translatorFactory != null ? translatorFactory : translatorFactory();
         if (tf == null) {
             boolean hasServing =
-                    Files.isRegularFile(
-                            Utils.getNestedModelDir(dir).resolve(ArtifactManifest.SERVING_PROPERTIES));
+                    Files.isRegularFile(servingProperties(dir));
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
                     "--model "
@@ -290,8 +296,7 @@ final class ModelRef {
         String bf = blockFactory(override);
         if (bf == null) {
             boolean hasServing =
-                    Files.isRegularFile(
-                            Utils.getNestedModelDir(dir).resolve(ArtifactManifest.SERVING_PROPERTIES));
+                    Files.isRegularFile(servingProperties(dir));
             throw new CommandLine.ParameterException(
                     spec.commandLine(),
                     "--model "

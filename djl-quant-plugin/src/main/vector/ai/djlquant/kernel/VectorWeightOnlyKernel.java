@@ -141,23 +141,8 @@ final class VectorWeightOnlyKernel implements WeightOnlyKernel {
             a2 = widen(v, r2 + i).fma(xv, a2);
             a3 = widen(v, r3 + i).fma(xv, a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (int i = kv; i < k; i++) {
-            float xi = x[xo + i];
-            s0 += xi * v[r0 + i];
-            s1 += xi * v[r1 + i];
-            s2 += xi * v[r2 + i];
-            s3 += xi * v[r3 + i];
-        }
-        float[] s = w.scales();
-        int yo = m * n + c;
-        y[yo] = s[c] * s0 + bias(c);
-        y[yo + 1] = s[c + 1] * s1 + bias(c + 1);
-        y[yo + 2] = s[c + 2] * s2 + bias(c + 2);
-        y[yo + 3] = s[c + 3] * s3 + bias(c + 3);
+        finish(x, m, y, c, a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD),
+                a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD));
     }
 
     /**
