@@ -46,8 +46,9 @@ import java.util.Locale;
  *
  * Options after the three directories: {@code --models cnn,resnet,mlp,mobilenet,vit} (default:
  * all five), {@code --json FILE} (one object per model), {@code --reports DIR} (each model's
- * quantization report as JSON), {@code --threads N} (DJL's intra-op threads, passed on to oneDNN; default PyTorch's), {@code
- * --objective balanced|latency|size} (default balanced), {@code --quick} (fewer timing rounds).
+ * quantization report as JSON), {@code --threads N} (DJL's intra-op threads, passed on to
+ * oneDNN; default PyTorch's), {@code --objective balanced|latency|size} (default balanced), {@code
+ * --quick} (fewer timing rounds).
  */
 public final class QuantizeReferenceModels {
 
