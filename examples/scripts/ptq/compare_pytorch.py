@@ -498,6 +498,7 @@ def main():
     ap.add_argument("--engines", default="onednn,qnnpack")
     ap.add_argument("--json", help="write every row here")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress lines show up when piped to a file
 
     engines = [e for e in args.engines.split(",")
                if e in torch.backends.quantized.supported_engines]
