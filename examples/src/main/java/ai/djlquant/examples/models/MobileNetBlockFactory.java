@@ -25,8 +25,8 @@ import java.util.Map;
  *
  * <pre>
  * (N,1,28,28)  conv3x3 16, BN, ReLU6                      -&gt; (N,16,28,28)
- *              inverted residual t=1 c=16 n=1 s=1         -&gt; (N,16,28,28)
- *              inverted residual t=6 c=24 n=2 s=2         -&gt; (N,24,14,14)
+ *              inverted residual t=1 c=16 n=1 s=2         -&gt; (N,16,14,14)
+ *              inverted residual t=6 c=24 n=2 s=1         -&gt; (N,24,14,14)
  *              inverted residual t=6 c=32 n=3 s=2         -&gt; (N,32,7,7)
  *              inverted residual t=6 c=64 n=2 s=1         -&gt; (N,64,7,7)
  *              conv1x1 256, BN, ReLU6, global average pool -&gt; (N,256)
@@ -43,10 +43,13 @@ public class MobileNetBlockFactory implements BlockFactory {
 
     private static final long serialVersionUID = 1L;
 
-    /** Expansion, output channels, blocks, first stride: MobileNetV2's table, narrowed. */
+    /**
+     * Expansion, output channels, blocks, first stride: MobileNetV2's table, narrowed, and the
+     * first downsampling moved to the first block (training cost: no 6x expansion at 28x28).
+     */
     private static final int[][] STAGES = {
-        {1, 16, 1, 1},
-        {6, 24, 2, 2},
+        {1, 16, 1, 2},
+        {6, 24, 2, 1},
         {6, 32, 3, 2},
         {6, 64, 2, 1},
     };

@@ -40,10 +40,10 @@ public enum ReferenceModel {
     MLP(MlpBlockFactory.class, MlpBlockFactory::build, 0.88, 15, false),
 
     /** MobileNetV2-style network: inverted residuals, depthwise 3x3, ReLU6, linear bottlenecks. */
-    MOBILENET(MobileNetBlockFactory.class, MobileNetBlockFactory::build, 0.91, 15, true),
+    MOBILENET(MobileNetBlockFactory.class, MobileNetBlockFactory::build, 0.91, 12, true),
 
     /** Small vision transformer: patch embedding, pre-norm encoder layers, LayerNorm, GELU. */
-    VIT(VitBlockFactory.class, VitBlockFactory::build, 0.88, 20, true);
+    VIT(VitBlockFactory.class, VitBlockFactory::build, 0.88, 20, false);
 
     private final Class<? extends BlockFactory> factory;
     private final Supplier<Block> builder;

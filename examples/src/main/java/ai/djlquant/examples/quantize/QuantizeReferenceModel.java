@@ -48,7 +48,7 @@ import java.util.Map;
  * <p>Usage (from the repository root; {@code examples/scripts/quantize-<model>.sh} runs it):
  *
  * <pre>
- * QuantizeReferenceModel &lt;cnn|resnet|mlp&gt; [--models DIR] [--calibration DIR] [--test DIR]
+ * QuantizeReferenceModel &lt;cnn|resnet|mlp|mobilenet|vit&gt; [--models DIR] [--calibration DIR] [--test DIR]
  *     [--samples N] [--output DIR] [--overwrite] [--rounds N] [--threads N] [--limit N] [--json FILE]
  * </pre>
  *
@@ -81,8 +81,8 @@ public final class QuantizeReferenceModel {
         } catch (IllegalArgumentException e) {
             System.err.println("QuantizeReferenceModel: " + e.getMessage());
             System.err.println(
-                    "usage: QuantizeReferenceModel <cnn|resnet|mlp> [--models DIR] [--calibration"
-                        + " DIR] [--test DIR] [--samples N] [--output DIR] [--overwrite] [--rounds"
+                    "usage: QuantizeReferenceModel <cnn|resnet|mlp|mobilenet|vit> [--models DIR]"
+                        + " [--calibration DIR] [--test DIR] [--samples N] [--output DIR] [--overwrite] [--rounds"
                         + " N] [--threads N] [--limit N] [--json FILE]");
             System.exit(2);
             return;
@@ -311,7 +311,7 @@ public final class QuantizeReferenceModel {
                 }
             }
             if (rest.size() != 1) {
-                throw new IllegalArgumentException("name one reference model: cnn, resnet or mlp");
+                throw new IllegalArgumentException("name one reference model: cnn, resnet, mlp, mobilenet or vit");
             }
             o.model = ReferenceModel.of(rest.get(0));
             if (o.output == null) {

@@ -44,10 +44,11 @@ import java.util.Locale;
  *     -Drun.args="examples/models calibration-data/test calibration-data/calibration"
  * </pre>
  *
- * Options after the three directories: {@code --models cnn,resnet,mlp}, {@code --json FILE} (one
- * object per model), {@code --reports DIR} (each model's quantization report as JSON), {@code
- * --threads N} (DJL's intra-op threads, passed on to oneDNN; default PyTorch's), {@code
- * --objective balanced|latency|size} (default balanced), {@code --quick} (fewer timing rounds).
+ * Options after the three directories: {@code --models cnn,resnet,mlp,mobilenet,vit} (default:
+ * all five), {@code --json FILE} (one object per model), {@code --reports DIR} (each model's
+ * quantization report as JSON), {@code --threads N} (DJL's intra-op threads, passed on to
+ * oneDNN; default PyTorch's), {@code --objective balanced|latency|size} (default balanced), {@code
+ * --quick} (fewer timing rounds).
  */
 public final class QuantizeReferenceModels {
 
@@ -218,14 +219,18 @@ public final class QuantizeReferenceModels {
         if (args.length < 3) {
             System.err.println(
                     "usage: QuantizeReferenceModels <models-dir> <test-idx-dir> <calibration-dir>"
-                            + " [--models cnn,resnet,mlp] [--json FILE] [--reports DIR] [--threads N]"
+                            + " [--models cnn,resnet,mlp,mobilenet,vit] [--json FILE] [--reports DIR]"
+                            + " [--threads N]"
                             + " [--quick]");
             System.exit(2);
         }
         Path modelsDir = Paths.get(args[0]);
         Path testDir = Paths.get(args[1]);
         Path calibrationDir = Paths.get(args[2]);
-        List<String> names = Arrays.asList("cnn", "resnet", "mlp");
+        List<String> names = new ArrayList<>();
+        for (ReferenceModel m : ReferenceModel.values()) {
+            names.add(m.modelName());
+        }
         Path json = null;
         Path reports = null;
         boolean quick = false;
