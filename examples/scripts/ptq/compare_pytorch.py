@@ -255,7 +255,7 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNet(nn.Module):
-    STAGES = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 2, 1)]
+    STAGES = [(1, 16, 1, 2), (6, 24, 2, 1), (6, 32, 3, 2), (6, 64, 2, 1)]  # MobileNetBlockFactory.STAGES
 
     def __init__(self):
         super().__init__()
