@@ -72,7 +72,7 @@ public final class Reweighting {
         if (b != null) {
             out.setInitializer((m, shape, type) -> fits(b, shape), "bias");
         }
-        out.initialize(manager, DataType.FLOAT32, layer.getInputShapes());
+        out.initialize(manager, DataType.FLOAT32, inputShapes(layer));
         out.freezeParameters(!layer.getDirectParameters().get("weight").requiresGradient());
         return out;
     }
@@ -94,7 +94,7 @@ public final class Reweighting {
         Block out = kind.newFloatBlock(kind.structureOf(layer).withBias(true));
         out.setInitializer((m, shape, type) -> fits(w, shape), "weight");
         out.setInitializer((m, shape, type) -> fits(b, shape), "bias");
-        out.initialize(manager, DataType.FLOAT32, layer.getInputShapes());
+        out.initialize(manager, DataType.FLOAT32, inputShapes(layer));
         out.freezeParameters(true);
         return out;
     }
@@ -151,6 +151,22 @@ public final class Reweighting {
      */
     public static int[] axesOf(LayerNorm norm) {
         return ((int[]) field(norm, "axis")).clone();
+    }
+
+    /**
+     * The input shapes to initialise a copy of the layer with: its own, except for a Linear whose
+     * recorded input shape does not end in its input features (a Linear loaded from a DJL
+     * parameter file records the model's input shape, not its own), which gets (1, features).
+     */
+    private static Shape[] inputShapes(Block layer) {
+        Shape[] in = layer.getInputShapes();
+        if (layer instanceof ai.djl.nn.core.Linear) {
+            long features = weightShape(layer).get(1);
+            if (in == null || in.length != 1 || in[0].dimension() < 2 || in[0].tail() != features) {
+                return new Shape[] {new Shape(1, features)};
+            }
+        }
+        return in;
     }
 
     private static Object field(LayerNorm norm, String name) {
