@@ -51,6 +51,8 @@ final class BiasCorrection {
      * @param afterDb the corrected block's SQNR
      * @param meanAbsShift the mean over channels of |shift_c| before correction
      * @param meanAbsShiftAfter the same measured on the corrected block
+     * @param uncorrected the uncorrected block where the corrected one is kept (for the
+     *     whole-model measurement without correction; freed after it), else null
      */
     record Outcome(
             Block block,
@@ -58,7 +60,8 @@ final class BiasCorrection {
             double beforeDb,
             double afterDb,
             double meanAbsShift,
-            double meanAbsShiftAfter) {}
+            double meanAbsShiftAfter,
+            Block uncorrected) {}
 
     private BiasCorrection() {}
 
@@ -114,11 +117,15 @@ final class BiasCorrection {
         boolean keep = afterDb >= before;
         if (!keep) {
             ModelEdit.release(corrected);
-        } else {
-            ModelEdit.release(uncorrected);
         }
         return new Outcome(
-                keep ? corrected : uncorrected, keep, before, afterDb, meanAbs(shift), meanAbs(after));
+                keep ? corrected : uncorrected,
+                keep,
+                before,
+                afterDb,
+                meanAbs(shift),
+                meanAbs(after),
+                keep ? uncorrected : null);
     }
 
     /** shift_c = mean over every other position of (int8 - fp32), float64. */

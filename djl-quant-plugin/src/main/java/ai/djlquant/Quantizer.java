@@ -105,7 +105,7 @@ public final class Quantizer {
         // each technique's "before": the model quantized with the techniques before it in the
         // flow and not it, each such attempt rolled back (calibration and decide run again)
         List<RecoveryTechniques.Measured> before = new java.util.ArrayList<>();
-        for (int k = 0; k < all.count(); k++) {
+        for (int k = 0; k < all.baselines(); k++) {
             ModelEdit trial = new ModelEdit(model);
             try {
                 Attempt a =
@@ -208,6 +208,7 @@ public final class Quantizer {
         Equalization.Result equalized = null;
         Smoothing.Result smoothed = null;
         Decision decision;
+        BiasCorrectionCheck.Result uncorrected = null;
         try (NDManager kept = model.getNDManager().newSubManager()) {
             kept.setName("djl-quant calibration samples");
             folded = Folding.fold(edit, tree, candidates, config.isFoldBatchNorm());
@@ -278,6 +279,9 @@ public final class Quantizer {
                 hooks.reached("plan check");
                 whole = WholeModelCheck.measure(model, referenceOutputs, kept);
                 hooks.reached("measure");
+                uncorrected =
+                        BiasCorrectionCheck.measure(
+                                edit, model, decided, decision.biasCorrections(), referenceOutputs, kept, whole);
                 if (goal != null) {
                     GoalSearch.Outcome outcome =
                             GoalSearch.run(
@@ -325,6 +329,6 @@ public final class Quantizer {
                 speed,
                 goalResult,
                 planNote,
-                new RecoveryTechniques.Steps(equalized, smoothed, decision.biasCorrections()));
+                new RecoveryTechniques.Steps(equalized, smoothed, decision.biasCorrections(), uncorrected));
     }
 }

@@ -10,12 +10,14 @@ import java.util.Map;
  * (equalize, after fold), SmoothQuant (smooth, after equalize) and bias correction (in decide);
  * and how their before and after are measured.
  *
- * <p>Technique {@code k}'s "before" is the model quantized with techniques {@code 0..k-1} (the ones
- * before it in the flow) and its "after" with {@code 0..k}: so the quantize call runs the flow
- * from fold to measure once per technique turned on before the run it keeps, each such trial rolled
- * back through its own undo log. The whole-model SQNR is the measure step's; a layer's SQNR is the
- * one of the mode it ended in (static or dynamic), on its own kept calibration inputs, which differ
- * between the runs where an earlier layer changed.
+ * <p>Equalization and SmoothQuant change what calibration sees, so each one's "before" is a run of
+ * the flow from fold to measure with only the techniques before it in the flow (no goal, no model
+ * timing), rolled back through its own undo log: one extra run per such technique turned on. Its
+ * "after" is the next such run, or the run kept with bias correction's blocks swapped back where
+ * bias correction is on. Bias correction's before is measured in the run kept, without another
+ * calibration ({@link BiasCorrectionCheck}: the same plan with the uncorrected blocks). A layer's
+ * SQNR is the one of the mode it ended in (static or dynamic) on its own kept calibration inputs,
+ * which differ between runs where an earlier layer changed.
  *
  * @param equalize whether cross-layer equalization runs
  * @param smoothAlpha SmoothQuant's alpha, or NaN where it does not run
@@ -36,12 +38,12 @@ record RecoveryTechniques(boolean equalize, double smoothAlpha, boolean biasCorr
         return !Double.isNaN(smoothAlpha);
     }
 
-    /** The number turned on. */
-    int count() {
-        return (equalize ? 1 : 0) + (smooth() ? 1 : 0) + (biasCorrection ? 1 : 0);
+    /** The number of runs rolled back for the "before" numbers: one per technique before calibration. */
+    int baselines() {
+        return (equalize ? 1 : 0) + (smooth() ? 1 : 0);
     }
 
-    /** The first {@code k} of those turned on, in flow order. */
+    /** The first {@code k} of equalization and SmoothQuant as turned on, no bias correction. */
     RecoveryTechniques first(int k) {
         boolean e = false;
         double a = Double.NaN;
@@ -55,9 +57,6 @@ record RecoveryTechniques(boolean equalize, double smoothAlpha, boolean biasCorr
             a = smoothAlpha;
             left--;
         }
-        if (biasCorrection && left > 0) {
-            b = true;
-        }
         return new RecoveryTechniques(e, a, b);
     }
 
@@ -67,11 +66,13 @@ record RecoveryTechniques(boolean equalize, double smoothAlpha, boolean biasCorr
      * @param equalized cross-layer equalization's result, or null
      * @param smoothed SmoothQuant's result, or null
      * @param corrected bias correction's outcome per layer path (empty where it did not run)
+     * @param check the whole model with and without the corrections, or null
      */
     record Steps(
             Equalization.Result equalized,
             Smoothing.Result smoothed,
-            Map<String, BiasCorrection.Outcome> corrected) {}
+            Map<String, BiasCorrection.Outcome> corrected,
+            BiasCorrectionCheck.Result check) {}
 
     /**
      * The numbers of one run.
@@ -98,6 +99,20 @@ record RecoveryTechniques(boolean equalize, double smoothAlpha, boolean biasCorr
         double layer(String path) {
             return layerDb.getOrDefault(path, Double.NaN);
         }
+
+        /** The same run without bias correction: its uncorrected SQNRs, and the check's whole. */
+        Measured withoutCorrection(Steps steps) {
+            if (steps.check() == null) {
+                return this;
+            }
+            Map<String, Double> m = new HashMap<>(layerDb);
+            for (Map.Entry<String, BiasCorrection.Outcome> e : steps.corrected().entrySet()) {
+                if (e.getValue().applied() && m.containsKey(e.getKey())) {
+                    m.put(e.getKey(), e.getValue().beforeDb());
+                }
+            }
+            return new Measured(m, steps.check().wholeBeforeDb());
+        }
     }
 
     /**
@@ -110,22 +125,30 @@ record RecoveryTechniques(boolean equalize, double smoothAlpha, boolean biasCorr
      */
     List<QuantizationReport.Recovery> report(List<Measured> before, Measured last, Steps steps) {
         List<QuantizationReport.Recovery> out = new ArrayList<>();
+        List<Measured> runs = new ArrayList<>(before);
+        runs.add(last.withoutCorrection(steps));
         int k = 0;
         if (equalize) {
             out.add(row("cross-layer equalization", steps.equalized().note(),
-                    steps.equalized().affected(), before, last, k++));
+                    steps.equalized().affected(), runs.get(k), runs.get(k + 1)));
+            k++;
         }
         if (smooth()) {
-            out.add(row("SmoothQuant", steps.smoothed().note(), steps.smoothed().affected(), before, last, k++));
+            out.add(row("SmoothQuant", steps.smoothed().note(), steps.smoothed().affected(),
+                    runs.get(k), runs.get(k + 1)));
         }
         if (biasCorrection) {
-            List<String> paths = new ArrayList<>(steps.corrected().keySet());
-            long applied = steps.corrected().values().stream().filter(BiasCorrection.Outcome::applied).count();
+            List<QuantizationReport.LayerChange> layers = new ArrayList<>();
+            long applied = 0;
             double shiftBefore = 0;
             double shiftAfter = 0;
-            for (BiasCorrection.Outcome o : steps.corrected().values()) {
+            for (Map.Entry<String, BiasCorrection.Outcome> e : steps.corrected().entrySet()) {
+                BiasCorrection.Outcome o = e.getValue();
+                applied += o.applied() ? 1 : 0;
                 shiftBefore += o.meanAbsShift();
                 shiftAfter += o.meanAbsShiftAfter();
+                layers.add(new QuantizationReport.LayerChange(
+                        e.getKey(), o.beforeDb(), o.applied() ? o.afterDb() : o.beforeDb()));
             }
             int n = Math.max(1, steps.corrected().size());
             String note =
@@ -133,20 +156,21 @@ record RecoveryTechniques(boolean equalize, double smoothAlpha, boolean biasCorr
                             java.util.Locale.ROOT,
                             "bias correction: %d static layer(s) measured, %d kept corrected (SQNR not"
                                     + " lower on their kept inputs); mean |E[y_int8 - y_fp32]| per"
-                                    + " channel %.3g before, %.3g after (averaged over layers)",
+                                    + " channel %.3g before, %.3g after (averaged over layers); the"
+                                    + " whole model before it is the same plan with the uncorrected blocks",
                             steps.corrected().size(),
                             applied,
                             shiftBefore / n,
                             shiftAfter / n);
-            out.add(row("bias correction", note, paths, before, last, k));
+            double wb = steps.check() == null ? last.wholeDb() : steps.check().wholeBeforeDb();
+            double wa = steps.check() == null ? last.wholeDb() : steps.check().wholeAfterDb();
+            out.add(new QuantizationReport.Recovery("bias correction", note, wb, wa, layers));
         }
         return out;
     }
 
     private static QuantizationReport.Recovery row(
-            String name, String note, List<String> affected, List<Measured> before, Measured last, int k) {
-        Measured b = before.get(k);
-        Measured a = k + 1 < before.size() ? before.get(k + 1) : last;
+            String name, String note, List<String> affected, Measured b, Measured a) {
         List<QuantizationReport.LayerChange> layers = new ArrayList<>();
         for (String path : affected) {
             layers.add(new QuantizationReport.LayerChange(path, b.layer(path), a.layer(path)));
