@@ -25,7 +25,7 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * The three float reference models: their directory names under {@code examples/models/}, the block
+ * The five float reference models: their directory names under {@code examples/models/}, the block
  * each is built from, the accuracy each must reach and the recipe it was trained with.
  */
 public enum ReferenceModel {
@@ -37,7 +37,13 @@ public enum ReferenceModel {
     RESNET(ResNetBlockFactory.class, ResNetBlockFactory::build, 0.92, 15, true),
 
     /** MLP of Linear layers with ReLU. */
-    MLP(MlpBlockFactory.class, MlpBlockFactory::build, 0.88, 15, false);
+    MLP(MlpBlockFactory.class, MlpBlockFactory::build, 0.88, 15, false),
+
+    /** MobileNetV2-style network: inverted residuals, depthwise 3x3, ReLU6, linear bottlenecks. */
+    MOBILENET(MobileNetBlockFactory.class, MobileNetBlockFactory::build, 0.91, 15, true),
+
+    /** Small vision transformer: patch embedding, pre-norm encoder layers, LayerNorm, GELU. */
+    VIT(VitBlockFactory.class, VitBlockFactory::build, 0.88, 20, true);
 
     private final Class<? extends BlockFactory> factory;
     private final Supplier<Block> builder;
@@ -61,7 +67,7 @@ public enum ReferenceModel {
     /**
      * Returns the model's name: its directory and the prefix of its parameter file.
      *
-     * @return "cnn", "resnet" or "mlp"
+     * @return "cnn", "resnet", "mlp", "mobilenet" or "vit"
      */
     public String modelName() {
         return name().toLowerCase(Locale.ROOT);
@@ -116,7 +122,7 @@ public enum ReferenceModel {
     /**
      * Finds a model by name.
      *
-     * @param name "cnn", "resnet" or "mlp" (any case)
+     * @param name "cnn", "resnet", "mlp", "mobilenet" or "vit" (any case)
      * @return the model
      */
     public static ReferenceModel of(String name) {
@@ -126,7 +132,9 @@ public enum ReferenceModel {
             }
         }
         throw new IllegalArgumentException(
-                "unknown reference model '" + name + "', expected cnn, resnet or mlp");
+                "unknown reference model '"
+                        + name
+                        + "', expected cnn, resnet, mlp, mobilenet or vit");
     }
 
     /**

@@ -54,7 +54,7 @@ import java.util.Random;
  * serving.properties}, {@code metrics.json}) and measures its test accuracy with the evaluation
  * harness after loading it back through {@code Criteria}.
  *
- * <p>Usage: {@code TrainReferenceModels <idx-dir> <models-dir> [--models cnn,resnet,mlp] [--seed
+ * <p>Usage: {@code TrainReferenceModels <idx-dir> <models-dir> [--models cnn,resnet,mlp,mobilenet,vit] [--seed
  * 42] [--epochs N]}. The IDX directory holds the four original files (Debian: {@code apt-get
  * download dataset-fashion-mnist && dpkg -x dataset-fashion-mnist_*.deb x}, then {@code
  * x/usr/share/datasets/fashion-mnist}).
@@ -84,7 +84,7 @@ public final class TrainReferenceModels {
         if (args.length < 2) {
             System.err.println(
                     "usage: TrainReferenceModels <idx-dir> <models-dir>"
-                            + " [--models cnn,resnet,mlp] [--seed 42] [--epochs N]");
+                            + " [--models cnn,resnet,mlp,mobilenet,vit] [--seed 42] [--epochs N]");
             System.exit(2);
         }
         Path idxDir = Paths.get(args[0]);
