@@ -96,8 +96,8 @@ final class Smoothing {
                                 none));
         List<Replacement> replacements = new ArrayList<>();
         Map<Block, Block> newConsumer = new IdentityHashMap<>();
-        double largest = 1;
-        double smallest = 1;
+        double largest = 0;
+        double smallest = Double.POSITIVE_INFINITY;
         for (int i = 0; i < groups.size(); i++) {
             SmoothQuant.Group g = groups.get(i);
             List<Block> consumers = new ArrayList<>();
