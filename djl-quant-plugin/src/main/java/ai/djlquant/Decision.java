@@ -51,8 +51,11 @@ final class Decision {
     private final NDManager samples;
     private final StepHooks hooks;
     private final SpeedRule speedRule;
+    private final boolean biasCorrection;
     private final List<Integer> servingBatchSizes;
     private final SideBySideTimer timer = SideBySideTimer.forLayers();
+    private final java.util.Map<String, BiasCorrection.Outcome> biasCorrections =
+            new java.util.LinkedHashMap<>();
 
     Decision(
             ModelEdit edit,
@@ -61,7 +64,9 @@ final class Decision {
             int activationBits,
             NDManager samples,
             List<Integer> servingBatchSizes,
-            StepHooks hooks) {
+            StepHooks hooks,
+            boolean biasCorrection) {
+        this.biasCorrection = biasCorrection;
         this.edit = edit;
         this.config = config;
         this.chooser = chooser;
@@ -70,6 +75,11 @@ final class Decision {
         this.servingBatchSizes = servingBatchSizes;
         this.hooks = hooks;
         this.speedRule = new SpeedRule(config.getObjective());
+    }
+
+    /** The bias corrections made (with bias correction on), by layer path, in tree order. */
+    java.util.Map<String, BiasCorrection.Outcome> biasCorrections() {
+        return java.util.Collections.unmodifiableMap(biasCorrections);
     }
 
     /**
@@ -155,6 +165,14 @@ final class Decision {
         Block weightOnlyBlock = null;
         long rows;
         try {
+            if (biasCorrection && staticBlock != null && !batches.isEmpty()) {
+                BiasCorrection.Outcome bc =
+                        BiasCorrection.correct(
+                                edit, layer, activation, perTensor, staticBlock, batches, samples);
+                staticBlock = bc.block();
+                biasCorrections.put(layer.path(), bc);
+                hooks.reached("bias correction " + layer.candidate().path());
+            }
             Measured m = measure(o, batches, screen, staticBlock, dynamicBlock);
             rows = m.samples();
             if (m.unmeasured() != null) {

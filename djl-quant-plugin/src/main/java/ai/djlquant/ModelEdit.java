@@ -148,6 +148,16 @@ final class ModelEdit {
         owned.close();
     }
 
+    /** Puts the model back as it was and frees what this call made, with no failure to report. */
+    void discard() {
+        IllegalStateException failed =
+                new IllegalStateException("the model could not be put back after a trial quantization.");
+        rollback(failed);
+        if (failed.getSuppressed().length > 0) {
+            throw failed;
+        }
+    }
+
     /** Frees the arrays of a block that will not be used. */
     static void release(Block b) {
         if (b == null) {

@@ -81,6 +81,9 @@ public final class QuantizationConfig {
     private final double autoFloorDb;
     private final boolean foldBatchNorm;
     private final boolean fuseRelu;
+    private final boolean crossLayerEqualization;
+    private final double smoothQuantAlpha;
+    private final boolean biasCorrection;
     private final long planSampleBytes;
     private final int planMaxSamples;
     private final long seed;
@@ -106,6 +109,9 @@ public final class QuantizationConfig {
         autoFloorDb = b.autoFloorDb;
         foldBatchNorm = b.foldBatchNorm;
         fuseRelu = b.fuseRelu;
+        crossLayerEqualization = b.crossLayerEqualization;
+        smoothQuantAlpha = b.smoothQuantAlpha;
+        biasCorrection = b.biasCorrection;
         planSampleBytes = b.planSampleBytes;
         planMaxSamples = b.planMaxSamples;
         seed = b.seed;
@@ -229,6 +235,35 @@ public final class QuantizationConfig {
      */
     public boolean isFuseRelu() {
         return fuseRelu;
+    }
+
+    /**
+     * Returns whether cross-layer equalization runs (see {@link
+     * Builder#optCrossLayerEqualization}).
+     *
+     * @return whether it runs
+     */
+    public boolean isCrossLayerEqualization() {
+        return crossLayerEqualization;
+    }
+
+    /**
+     * Returns SmoothQuant's migration strength alpha, or NaN where SmoothQuant is off (see {@link
+     * Builder#optSmoothQuant}).
+     *
+     * @return alpha in (0, 1), or NaN
+     */
+    public double getSmoothQuantAlpha() {
+        return smoothQuantAlpha;
+    }
+
+    /**
+     * Returns whether bias correction runs (see {@link Builder#optBiasCorrection}).
+     *
+     * @return whether it runs
+     */
+    public boolean isBiasCorrection() {
+        return biasCorrection;
     }
 
     /**
@@ -393,6 +428,9 @@ public final class QuantizationConfig {
         private double autoFloorDb = ModeChooser.DEFAULT_FLOOR_DB;
         private boolean foldBatchNorm = true;
         private boolean fuseRelu = true;
+        private boolean crossLayerEqualization;
+        private double smoothQuantAlpha = Double.NaN;
+        private boolean biasCorrection;
         private long planSampleBytes = DEFAULT_PLAN_SAMPLE_BYTES;
         private int planMaxSamples = DEFAULT_PLAN_MAX_SAMPLES;
         private long seed = 42;
@@ -586,6 +624,75 @@ public final class QuantizationConfig {
          */
         public Builder optFuseRelu(boolean fuse) {
             this.fuseRelu = fuse;
+            return this;
+        }
+
+        /**
+         * Sets whether cross-layer equalization runs (default false; measured in the README's
+         * accuracy-recovery table). After BatchNorm folding, for every pair {@code layer1 -> f ->
+         * layer2} of consecutive layers with {@code f} the identity or ReLU (positively
+         * homogeneous; ReLU6 is not, so those pairs are left alone), per channel {@code i} of
+         * layer1's output: {@code s_i = sqrt(r1_i * r2_i) / r2_i} with {@code r1_i = max|W1[i,
+         * ...]|} and {@code r2_i = max|W2[:, i, ...]|} (a depthwise layer2: {@code W2[i, ...]});
+         * {@code W1[i] /= s_i}, {@code b1_i /= s_i}, {@code W2[:, i] *= s_i}. Exact in real
+         * arithmetic (Nagel et al. 2019); the report says which pairs were equalized and the
+         * SQNRs before and after.
+         *
+         * @param equalize whether to equalize
+         * @return this builder
+         */
+        public Builder optCrossLayerEqualization(boolean equalize) {
+            this.crossLayerEqualization = equalize;
+            return this;
+        }
+
+        /**
+         * Turns SmoothQuant on with a migration strength (default off). For every LayerNorm
+         * (normalising the last axis) whose output only Linear layers read (one Linear, or the
+         * query, key and value projections of a self-attention {@code
+         * ScaledDotProductAttentionBlock}, sharing one scale): {@code s_j = max|X_j|^alpha /
+         * max|W_j|^(1 - alpha)} with {@code X_j} the LayerNorm's output channel {@code j} over the
+         * calibration data (a first pass over the source) and {@code W_j} column {@code j} of the
+         * consumers' weights (the maximum over all of them); gamma and beta divided by {@code
+         * s_j}, the columns multiplied by {@code s_j} (Xiao et al. 2022; exact in real
+         * arithmetic). The calibration pass that follows observes the migrated activations.
+         *
+         * @param alpha the strength in (0, 1); 0.5 is the paper's default
+         * @return this builder
+         * @throws IllegalArgumentException if alpha is not strictly between 0 and 1
+         */
+        public Builder optSmoothQuant(double alpha) {
+            if (!(alpha > 0 && alpha < 1)) {
+                throw new IllegalArgumentException(
+                        "optSmoothQuant: alpha must be strictly between 0 and 1, got " + alpha + ".");
+            }
+            this.smoothQuantAlpha = alpha;
+            return this;
+        }
+
+        /**
+         * Turns SmoothQuant off (the default).
+         *
+         * @return this builder
+         */
+        public Builder optNoSmoothQuant() {
+            this.smoothQuantAlpha = Double.NaN;
+            return this;
+        }
+
+        /**
+         * Sets whether bias correction runs (default false). For each layer with a static int8
+         * block, the mean output error per output channel {@code shift_c = mean(y_int8 -
+         * y_fp32)} is measured on the layer's kept calibration inputs (the int8 block without its
+         * fused activation) and subtracted from the bias ({@code b'_c = b_c - shift_c}; a layer
+         * without bias gains one); the corrected block is kept where its SQNR on those inputs is
+         * not lower. Dynamic blocks are not corrected.
+         *
+         * @param correct whether to correct
+         * @return this builder
+         */
+        public Builder optBiasCorrection(boolean correct) {
+            this.biasCorrection = correct;
             return this;
         }
 

@@ -223,7 +223,49 @@ public final class QuantizationReport {
         }
     }
 
+    /**
+     * One accuracy-recovery technique that ran: what it did, the whole model's SQNR without it
+     * (the techniques before it in the flow only) and with it, and each layer it changed.
+     *
+     * @param technique "cross-layer equalization", "SmoothQuant" or "bias correction"
+     * @param note what it did, one sentence (pairs or groups found, scales, shifts)
+     * @param wholeBeforeDb the whole model's output SQNR vs fp32 without it (NaN if not measured)
+     * @param wholeAfterDb the same with it
+     * @param layers the layers it changed, with their SQNR before and after
+     */
+    public record Recovery(
+            String technique,
+            String note,
+            double wholeBeforeDb,
+            double wholeAfterDb,
+            List<LayerChange> layers) {
+
+        /**
+         * Copies the list.
+         *
+         * @param technique the technique's name
+         * @param note what it did
+         * @param wholeBeforeDb the whole-model SQNR without it
+         * @param wholeAfterDb the whole-model SQNR with it
+         * @param layers the layers it changed
+         */
+        public Recovery {
+            layers = List.copyOf(layers);
+        }
+    }
+
+    /**
+     * One layer's SQNR (in the mode it ended in, on its kept calibration inputs) without and with
+     * a recovery technique.
+     *
+     * @param path the layer's path
+     * @param beforeDb its SQNR without the technique (NaN if it was not int8 then)
+     * @param afterDb its SQNR with it (NaN if it is not int8 now)
+     */
+    public record LayerChange(String path, double beforeDb, double afterDb) {}
+
     private final List<LayerReport> layers;
+    private final List<Recovery> recovery;
     private final List<String> notes;
     private final Calibration calibration;
     private final long modelFloatBytes;
@@ -246,8 +288,10 @@ public final class QuantizationReport {
             WholeModel wholeModel,
             Speed speed,
             GoalResult goal,
-            List<String> warnings) {
+            List<String> warnings,
+            List<Recovery> recovery) {
         this.layers = List.copyOf(layers);
+        this.recovery = List.copyOf(recovery);
         this.notes = List.copyOf(notes);
         this.calibration = calibration;
         this.modelFloatBytes = modelFloatBytes;
@@ -258,6 +302,16 @@ public final class QuantizationReport {
         this.warnings = List.copyOf(warnings);
         this.speed = speed;
         this.goal = goal;
+    }
+
+    /**
+     * Returns what each accuracy-recovery technique that ran did, in the order they ran, with
+     * the whole-model and per-layer SQNR before and after it.
+     *
+     * @return one entry per technique turned on (empty if none was)
+     */
+    public List<Recovery> getRecovery() {
+        return recovery;
     }
 
     /**
@@ -536,6 +590,7 @@ public final class QuantizationReport {
         if (goal != null) {
             sb.append(goalLines());
         }
+        sb.append(recoveryLines());
         for (String n : notes) {
             sb.append("note: ").append(n).append(System.lineSeparator());
         }
@@ -603,6 +658,28 @@ public final class QuantizationReport {
         sp.put("model", timed);
         sp.put("unmeasured", speed.unmeasured());
         m.put("speed", sp);
+        // added after format version 1's fields, only where a technique ran
+        if (!recovery.isEmpty()) {
+            List<Object> rs = new ArrayList<>();
+            for (Recovery r : recovery) {
+                Map<String, Object> rm = new LinkedHashMap<>();
+                rm.put("technique", r.technique());
+                rm.put("note", r.note());
+                rm.put("wholeBeforeDb", jsonNumber(r.wholeBeforeDb()));
+                rm.put("wholeAfterDb", jsonNumber(r.wholeAfterDb()));
+                List<Object> ls = new ArrayList<>();
+                for (LayerChange c : r.layers()) {
+                    Map<String, Object> lm = new LinkedHashMap<>();
+                    lm.put("path", c.path());
+                    lm.put("beforeDb", jsonNumber(c.beforeDb()));
+                    lm.put("afterDb", jsonNumber(c.afterDb()));
+                    ls.add(lm);
+                }
+                rm.put("layers", ls);
+                rs.add(rm);
+            }
+            m.put("recovery", rs);
+        }
         if (goal != null) {
             Map<String, Object> g = new LinkedHashMap<>();
             g.put("metric", goal.metric());
@@ -649,6 +726,30 @@ public final class QuantizationReport {
      */
     public void writeHtml(Path file) throws IOException {
         HtmlReport.fromJson(toJson()).write(file);
+    }
+
+    private String recoveryLines() {
+        StringBuilder sb = new StringBuilder();
+        for (Recovery r : recovery) {
+            sb.append(
+                    String.format(
+                            Locale.ROOT,
+                            "recovery: %s: whole model %s -> %s dB; %s%n",
+                            r.technique(),
+                            db(r.wholeBeforeDb()),
+                            db(r.wholeAfterDb()),
+                            r.note()));
+            for (LayerChange c : r.layers()) {
+                sb.append(
+                        String.format(
+                                Locale.ROOT,
+                                "  %s: %s -> %s dB%n",
+                                c.path(),
+                                db(c.beforeDb()),
+                                db(c.afterDb())));
+            }
+        }
+        return sb.toString();
     }
 
     private String wholeModelLine() {

@@ -101,7 +101,102 @@ public final class Quantizer {
         }
         int activationBits = Int8Backends.get().getActivationBits();
 
+        RecoveryTechniques all = RecoveryTechniques.of(config);
+        // each technique's "before": the model quantized with the techniques before it in the
+        // flow and not it, each such attempt rolled back (calibration and decide run again)
+        List<RecoveryTechniques.Measured> before = new java.util.ArrayList<>();
+        for (int k = 0; k < all.baselines(); k++) {
+            ModelEdit trial = new ModelEdit(model);
+            try {
+                Attempt a =
+                        attempt(trial, model, data, config, all.first(k), tree, candidates, samples,
+                                chooser, activationBits, hooks, null, false);
+                before.add(RecoveryTechniques.Measured.of(a.decided(), a.whole()));
+            } finally {
+                trial.discard();
+            }
+        }
         ModelEdit edit = new ModelEdit(model);
+        Attempt done;
+        try {
+            done = attempt(edit, model, data, config, all, tree, candidates, samples, chooser,
+                    activationBits, hooks, fp32Metric, true);
+        } catch (RuntimeException | Error e) {
+            edit.rollback(e);
+            throw e;
+        }
+        edit.commit();
+        List<DecidedLayer> decided = done.decided();
+        List<QuantizationReport.Recovery> recovery =
+                all.report(before, RecoveryTechniques.Measured.of(decided, done.whole()), done.steps());
+        Reporting.Inputs inputs =
+                new Reporting.Inputs(
+                        edit,
+                        tree,
+                        config,
+                        done.folded(),
+                        decided,
+                        done.calibration(),
+                        chooser,
+                        activationBits,
+                        data.describe(),
+                        floatBytes,
+                        done.whole(),
+                        done.speed(),
+                        done.goalResult(),
+                        done.planNote(),
+                        recovery);
+        QuantizationReport report =
+                Reporting.report(inputs, (System.nanoTime() - start) / 1e9, done.decideNanos() / 1e9);
+        if (config.isReleaseFloatWeights()) {
+            Conversion.releaseFloatWeights(edit, decided);
+        }
+        return report;
+    }
+
+    /**
+     * What one pass of the flow returned.
+     *
+     * @param folded what folding did
+     * @param decided the decided layers
+     * @param calibration the calibration pass
+     * @param decideNanos the decide step's time
+     * @param whole the whole-model error
+     * @param speed the model's timing
+     * @param goalResult the goal's trials, or null
+     * @param planNote the plan check's note, or null
+     * @param steps what the recovery techniques did
+     */
+    private record Attempt(
+            Folding.Result folded,
+            List<DecidedLayer> decided,
+            CalibrationRun calibration,
+            long decideNanos,
+            WholeModelError whole,
+            QuantizationReport.Speed speed,
+            QuantizationReport.GoalResult goalResult,
+            String planNote,
+            RecoveryTechniques.Steps steps) {}
+
+    /**
+     * The flow from fold to measure (and goal, time where {@code full}), every change through
+     * {@code edit}, which the caller commits or rolls back.
+     */
+    private static Attempt attempt(
+            ModelEdit edit,
+            Model model,
+            CalibrationData data,
+            QuantizationConfig config,
+            RecoveryTechniques techniques,
+            BlockTree tree,
+            List<Candidate> candidates,
+            long samples,
+            ModeChooser chooser,
+            int activationBits,
+            StepHooks hooks,
+            QuantizationReport.Measurement fp32Metric,
+            boolean full) {
+        AccuracyGoal goal = full ? config.getAccuracyGoal() : null;
         Folding.Result folded;
         List<DecidedLayer> decided;
         CalibrationRun calibration;
@@ -110,13 +205,31 @@ public final class Quantizer {
         QuantizationReport.Speed speed;
         QuantizationReport.GoalResult goalResult = null;
         String planNote = null;
+        Equalization.Result equalized = null;
+        Smoothing.Result smoothed = null;
+        Decision decision;
+        BiasCorrectionCheck.Result uncorrected = null;
         try (NDManager kept = model.getNDManager().newSubManager()) {
             kept.setName("djl-quant calibration samples");
             folded = Folding.fold(edit, tree, candidates, config.isFoldBatchNorm());
+            List<PreparedLayer> layers = folded.layers();
+            if (techniques.equalize()) {
+                equalized = Equalization.equalize(edit, layers, folded.passThrough(), kept);
+                layers = equalized.layers();
+                hooks.reached("equalize");
+            }
+            if (techniques.smooth()) {
+                smoothed =
+                        Smoothing.smooth(
+                                edit, model, data, samples, config, techniques.smoothAlpha(),
+                                layers, folded.passThrough(), kept);
+                layers = smoothed.layers();
+                hooks.reached("smooth");
+            }
             List<PreparedLayer> prepared =
                     Fusion.findRelus(
                             edit.currentTree(),
-                            folded.layers(),
+                            layers,
                             folded.passThrough(),
                             kept,
                             config.isFuseRelu());
@@ -140,9 +253,11 @@ public final class Quantizer {
                 hooks.reached("calibrate");
                 List<Integer> serving = calibration.servingBatchSizes(config);
                 long t = System.nanoTime();
-                decided =
-                        new Decision(edit, config, chooser, activationBits, kept, serving, hooks)
-                                .decideAll(observed);
+                decision =
+                        new Decision(
+                                edit, config, chooser, activationBits, kept, serving, hooks,
+                                techniques.biasCorrection());
+                decided = decision.decideAll(observed);
                 decideNanos = System.nanoTime() - t;
                 hooks.reached("decide");
                 LayerSwaps swaps = new LayerSwaps();
@@ -164,6 +279,9 @@ public final class Quantizer {
                 hooks.reached("plan check");
                 whole = WholeModelCheck.measure(model, referenceOutputs, kept);
                 hooks.reached("measure");
+                uncorrected =
+                        BiasCorrectionCheck.measure(
+                                edit, model, decided, decision.biasCorrections(), referenceOutputs, kept, whole);
                 if (goal != null) {
                     GoalSearch.Outcome outcome =
                             GoalSearch.run(
@@ -183,10 +301,13 @@ public final class Quantizer {
                     hooks.reached("accuracy goal");
                 }
                 ModelTiming.Result timed =
-                        config.isTimeModel()
+                        full && config.isTimeModel()
                                 ? ModelTiming.measure(
                                         edit, swaps, decided, referenceOutputs, serving, modelTimer, kept)
-                                : ModelTiming.Result.unmeasured("model timing is off (optTimeModel)");
+                                : ModelTiming.Result.unmeasured(
+                                        full
+                                                ? "model timing is off (optTimeModel)"
+                                                : "a recovery technique's baseline");
                 speed =
                         new QuantizationReport.Speed(
                                 config.getObjective(), serving, timed.speeds(), timed.unmeasured());
@@ -198,32 +319,16 @@ public final class Quantizer {
                     }
                 }
             }
-        } catch (RuntimeException | Error e) {
-            edit.rollback(e);
-            throw e;
         }
-        edit.commit();
-        Reporting.Inputs inputs =
-                new Reporting.Inputs(
-                        edit,
-                        tree,
-                        config,
-                        folded,
-                        decided,
-                        calibration,
-                        chooser,
-                        activationBits,
-                        data.describe(),
-                        floatBytes,
-                        whole,
-                        speed,
-                        goalResult,
-                        planNote);
-        QuantizationReport report =
-                Reporting.report(inputs, (System.nanoTime() - start) / 1e9, decideNanos / 1e9);
-        if (config.isReleaseFloatWeights()) {
-            Conversion.releaseFloatWeights(edit, decided);
-        }
-        return report;
+        return new Attempt(
+                folded,
+                decided,
+                calibration,
+                decideNanos,
+                whole,
+                speed,
+                goalResult,
+                planNote,
+                new RecoveryTechniques.Steps(equalized, smoothed, decision.biasCorrections(), uncorrected));
     }
 }

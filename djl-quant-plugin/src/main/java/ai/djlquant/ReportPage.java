@@ -156,6 +156,7 @@ final class ReportPage {
         summary(h);
         speed(h);
         goal(h);
+        recovery(h);
         layers(h);
         histograms(h);
         notes(h);
@@ -375,6 +376,41 @@ final class ReportPage {
                     .append(fixed(num(t, "seconds"), 1))
                     .append("</td><td class=\"path\">")
                     .append(restored.isEmpty() ? "none" : escape(String.join(", ", restored)))
+                    .append("</td></tr>\n");
+        }
+        h.append("</table>\n");
+    }
+
+    private void recovery(StringBuilder h) {
+        JsonArray rs = array(r, "recovery");
+        if (rs == null || rs.isEmpty()) {
+            return;
+        }
+        h.append("<h2>Accuracy recovery</h2>\n<table id=\"recovery\"><tr><th>technique</th>")
+                .append("<th>layer</th><th class=\"n\">SQNR before dB</th>")
+                .append("<th class=\"n\">SQNR after dB</th></tr>\n");
+        for (JsonElement e : rs) {
+            JsonObject t = e.getAsJsonObject();
+            h.append("<tr class=\"chosen\"><td>")
+                    .append(escape(text(t, "technique")))
+                    .append("</td><td>whole model</td><td class=\"n\">")
+                    .append(fixed(num(t, "wholeBeforeDb"), 2))
+                    .append("</td><td class=\"n\">")
+                    .append(fixed(num(t, "wholeAfterDb"), 2))
+                    .append("</td></tr>\n");
+            JsonArray ls = array(t, "layers");
+            for (int i = 0; ls != null && i < ls.size(); i++) {
+                JsonElement l = ls.get(i);
+                h.append("<tr><td></td><td class=\"path\">")
+                        .append(escape(text(l, "path")))
+                        .append("</td><td class=\"n\">")
+                        .append(fixed(num(l, "beforeDb"), 2))
+                        .append("</td><td class=\"n\">")
+                        .append(fixed(num(l, "afterDb"), 2))
+                        .append("</td></tr>\n");
+            }
+            h.append("<tr><td></td><td colspan=\"3\">")
+                    .append(escape(text(t, "note")))
                     .append("</td></tr>\n");
         }
         h.append("</table>\n");

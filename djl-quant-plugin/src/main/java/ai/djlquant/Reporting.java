@@ -62,7 +62,8 @@ final class Reporting {
             WholeModelError wholeModel,
             QuantizationReport.Speed speed,
             QuantizationReport.GoalResult goal,
-            String planCheck) {}
+            String planCheck,
+            List<QuantizationReport.Recovery> recovery) {}
 
     private Reporting() {}
 
@@ -122,7 +123,8 @@ final class Reporting {
                 whole,
                 in.speed(),
                 in.goal(),
-                warnings);
+                warnings,
+                in.recovery());
     }
 
     /** The whole-model error with the worst int8 layer's SQNR (its chosen mode's) beside it. */
