@@ -50,8 +50,23 @@ class QuantizeReferenceModelsTest {
                 QuantizeReferenceModels.run(
                         m, TestData.modelsDir(), test, calibration, null, false, size);
         assertTrue(r.dropPoints() <= 0.5, m + ": top-1 " + r.fp32Top1 + " -> " + r.int8Top1);
-        assertTrue(r.bytesRatio() <= 0.27, m + ": bytes " + r.fp32Bytes + " -> " + r.int8Bytes);
-        assertEquals(0, r.report.count(QuantizationMode.FP32), r.report.toTable());
+        // every quantizable layer is int8; what stays fp32 is a type no layer kind quantizes
+        // (the ViT's LayerNorms), and its bytes and the parameters outside any layer (the ViT's
+        // position table) count whole: a quarter of the rest plus those, plus 3% for scales
+        long keptBytes = 0;
+        for (LayerReport l : r.report.getLayers()) {
+            if (l.getMode() == QuantizationMode.FP32) {
+                assertTrue(l.getReason().startsWith("not a quantizable layer type"), l.toString());
+                keptBytes += l.getFloatBytes();
+            }
+        }
+        long layerBytes =
+                r.report.getLayers().stream().mapToLong(LayerReport::getFloatBytes).sum();
+        long outsideLayers = r.fp32Bytes - layerBytes;
+        double bound = (r.fp32Bytes - keptBytes - outsideLayers) * 0.27 + keptBytes + outsideLayers;
+        assertTrue(
+                r.int8Bytes <= bound,
+                m + ": bytes " + r.fp32Bytes + " -> " + r.int8Bytes + ", bound " + bound);
         assertEquals(512, r.report.getCalibrationSamples());
     }
 
@@ -78,7 +93,9 @@ class QuantizeReferenceModelsTest {
         for (LayerReport l : r.report.getLayers()) {
             if (l.getMode() == QuantizationMode.FP32) {
                 assertTrue(
-                        l.getReason().startsWith("AUTO (BALANCED): "), l.toString());
+                        l.getReason().startsWith("AUTO (BALANCED): ")
+                                || l.getReason().startsWith("not a quantizable layer type"),
+                        l.toString());
             } else {
                 assertEquals(2, l.getSpeeds().size(), l.toString());
             }
