@@ -87,13 +87,8 @@ final class BiasCorrection {
             NDManager samples) {
         LayerKind kind = layer.candidate().kind();
         Block floatBlock = layer.floatBlock();
-        Block raw = kind.quantize(floatBlock, activation, FusedActivation.NONE, perTensor);
-        double[] shift;
-        try {
-            shift = meanShift(floatBlock, raw, batches, samples);
-        } finally {
-            ModelEdit.release(raw);
-        }
+        double[] shift =
+                unfusedShift(kind, floatBlock, floatBlock, activation, perTensor, batches, samples);
         float[] bias = Reweighting.bias(floatBlock);
         if (bias == null) {
             bias = new float[shift.length];
@@ -105,13 +100,9 @@ final class BiasCorrection {
         Block correctedFloat = Reweighting.withBias(floatBlock, bias, edit.arrays());
         Block corrected =
                 edit.built(kind.quantize(correctedFloat, activation, layer.activation(), perTensor));
-        Block rawCorrected = kind.quantize(correctedFloat, activation, FusedActivation.NONE, perTensor);
-        double[] after;
-        try {
-            after = meanShift(floatBlock, rawCorrected, batches, samples);
-        } finally {
-            ModelEdit.release(rawCorrected);
-        }
+        double[] after =
+                unfusedShift(
+                        kind, floatBlock, correctedFloat, activation, perTensor, batches, samples);
         double before = sqnr(floatBlock, layer.activation(), uncorrected, batches, samples);
         double afterDb = sqnr(floatBlock, layer.activation(), corrected, batches, samples);
         boolean keep = afterDb >= before;
@@ -126,6 +117,26 @@ final class BiasCorrection {
                 meanAbs(shift),
                 meanAbs(after),
                 keep ? uncorrected : null);
+    }
+
+    /**
+     * The mean shift against {@code reference} of {@code source}'s int8 block built without the
+     * fused activation (the bias acts before it); the block is released after the measurement.
+     */
+    private static double[] unfusedShift(
+            LayerKind kind,
+            Block reference,
+            Block source,
+            QuantParams activation,
+            boolean perTensor,
+            List<NDArray> batches,
+            NDManager samples) {
+        Block raw = kind.quantize(source, activation, FusedActivation.NONE, perTensor);
+        try {
+            return meanShift(reference, raw, batches, samples);
+        } finally {
+            ModelEdit.release(raw);
+        }
     }
 
     /** shift_c = mean over every other position of (int8 - fp32), float64. */

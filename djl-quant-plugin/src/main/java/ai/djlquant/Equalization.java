@@ -85,17 +85,8 @@ final class Equalization {
                     "cross-layer equalization: not applied, a layer cannot be replaced in the tree: " + why);
         }
         edit.apply(tree, replacements);
-        List<PreparedLayer> out = new ArrayList<>(layers.size());
         List<String> affected = new ArrayList<>();
-        for (PreparedLayer p : layers) {
-            Block now = current.get(p.floatBlock());
-            if (now == null) {
-                out.add(p);
-            } else {
-                out.add(new PreparedLayer(p.candidate(), now, p.foldedBatchNorm(), p.relu(), p.activation()));
-                affected.add(p.path());
-            }
-        }
+        List<PreparedLayer> out = PreparedLayer.withReplacedFloatBlocks(layers, current, affected);
         String note =
                 "cross-layer equalization: " + pairs.size() + " pair(s) of consecutive layers equalized"
                         + (pairs.isEmpty() ? "" : " (" + String.join(", ", pairs) + ")")

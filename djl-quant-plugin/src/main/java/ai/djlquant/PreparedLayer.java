@@ -1,8 +1,12 @@
 package ai.djlquant;
 
-import ai.djlquant.quant.FusedActivation;
 import ai.djl.nn.Block;
+import ai.djlquant.quant.FusedActivation;
 import ai.djlquant.transform.BlockNode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A candidate after folding and fusion: the float block that runs from now on, the BatchNorm
@@ -30,6 +34,25 @@ record PreparedLayer(
     /** The same layer with a fusable ReLU or ReLU6. */
     PreparedLayer withRelu(BlockNode reluNode, FusedActivation act) {
         return new PreparedLayer(candidate, floatBlock, foldedBatchNorm, reluNode, act);
+    }
+
+    /**
+     * The layers with each float block that a reweighting step replaced swapped for its
+     * replacement; the paths of the layers swapped are added to {@code affected}.
+     */
+    static List<PreparedLayer> withReplacedFloatBlocks(
+            List<PreparedLayer> layers, Map<Block, Block> replacements, List<String> affected) {
+        List<PreparedLayer> out = new ArrayList<>(layers.size());
+        for (PreparedLayer p : layers) {
+            Block now = replacements.get(p.floatBlock());
+            if (now == null) {
+                out.add(p);
+            } else {
+                out.add(new PreparedLayer(p.candidate, now, p.foldedBatchNorm, p.relu, p.activation));
+                affected.add(p.path());
+            }
+        }
+        return out;
     }
 
     /** Whether a ReLU or ReLU6 can be fused into its int8 block. */

@@ -125,17 +125,8 @@ final class Smoothing {
                             + problems.values().iterator().next());
         }
         edit.apply(tree, replacements);
-        List<PreparedLayer> out = new ArrayList<>(layers.size());
         List<String> affected = new ArrayList<>();
-        for (PreparedLayer p : layers) {
-            Block now = newConsumer.get(p.floatBlock());
-            if (now == null) {
-                out.add(p);
-            } else {
-                out.add(new PreparedLayer(p.candidate(), now, p.foldedBatchNorm(), p.relu(), p.activation()));
-                affected.add(p.path());
-            }
-        }
+        List<PreparedLayer> out = PreparedLayer.withReplacedFloatBlocks(layers, newConsumer, affected);
         String note =
                 String.format(
                         Locale.ROOT,
