@@ -24,8 +24,12 @@ import ai.djlquant.examples.data.IdxDataset;
 import ai.djlquant.examples.models.ReferenceModel;
 import ai.djlquant.examples.quantize.CalibrationImages;
 import ai.djlquant.examples.quantize.QuantizeReferenceModels;
+import ai.djlquant.observe.MinMaxEstimator;
+import ai.djlquant.observe.MseEstimator;
+import ai.djlquant.observe.RangeEstimator;
 import ai.djlquant.plan.Objective;
 import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.quant.Granularity;
 
 import com.google.gson.GsonBuilder;
 
@@ -49,6 +53,14 @@ import java.util.Random;
  *     -Drun.args="/tmp/ptq calibration-data/test calibration-data/calibration \
  *                 examples/models/cnn examples/models/resnet examples/models/mlp"
  * </pre>
+ *
+ * <p>{@code --variants} also quantizes each model under the observer and weight variants
+ * PyTorch's table has (min-max, percentile or least-squares ranges, per-tensor or per-channel
+ * weights, every layer int8), so that the best of ours meets the best of PyTorch's on equal
+ * terms; {@code --variants=mse,minmax} tries only those estimators.
+ *
+ * <p>{@code --seed N} draws another calibration subset (the config's seed; 42 by default), with
+ * which both tools calibrate: a second draw tells a real gap between them from calibration noise.
  *
  * <p>Into the output directory it writes
  *
@@ -78,6 +90,9 @@ import java.util.Random;
  * the quantizer saw; calibration comes before any decision, so the objective does not change it).
  */
 public final class ExportForPyTorch {
+
+    /** The range estimators {@code --variants} tries, by the names its JSON keys use. */
+    private static final List<String> ESTIMATORS = List.of("minmax", "hist", "mse");
 
     private static final int LOGIT_BATCH = 500;
 
@@ -142,15 +157,35 @@ public final class ExportForPyTorch {
         if (args.length < 4) {
             System.err.println(
                     "usage: ExportForPyTorch <out-dir> <test-idx-dir> <calibration-dir>"
-                            + " <model-dir>...");
+                            + " <model-dir>... [--seed N] [--variants]");
             System.exit(2);
         }
         Path outDir = Paths.get(args[0]);
         Path testDir = Paths.get(args[1]);
         Path calibrationDir = Paths.get(args[2]);
         List<Path> modelDirs = new ArrayList<>();
+        long seed = QuantizationConfig.defaults().getSeed();
+        List<String> variants = List.of();
         for (int i = 3; i < args.length; i++) {
-            modelDirs.add(Paths.get(args[i]).toAbsolutePath().normalize());
+            if ("--variants".equals(args[i])) {
+                variants = ESTIMATORS;
+            } else if (args[i].startsWith("--variants=")) {
+                variants = List.of(args[i].substring("--variants=".length()).split(","));
+                for (String v : variants) {
+                    if (!ESTIMATORS.contains(v)) {
+                        throw new IllegalArgumentException(
+                                "--variants: no range estimator named '" + v + "' (one of "
+                                        + String.join(", ", ESTIMATORS) + ")");
+                    }
+                }
+            } else if ("--seed".equals(args[i])) {
+                if (i + 1 == args.length) {
+                    throw new IllegalArgumentException("--seed needs a value, e.g. --seed 7");
+                }
+                seed = Long.parseLong(args[++i]);
+            } else {
+                modelDirs.add(Paths.get(args[i]).toAbsolutePath().normalize());
+            }
         }
         Files.createDirectories(outDir);
         IdxDataset test =
@@ -158,7 +193,7 @@ public final class ExportForPyTorch {
         test.prepare();
         int testSize = Math.toIntExact(test.size());
         List<Image> calibration = CalibrationImages.load(calibrationDir);
-        QuantizationConfig config = QuantizationConfig.defaults();
+        QuantizationConfig config = QuantizationConfig.builder().optSeed(seed).build();
         List<Integer> subset =
                 calibrationSubset(
                         calibration.size(), config.getCalibrationSamples(), config.getSeed());
@@ -193,7 +228,7 @@ public final class ExportForPyTorch {
             }
         }
         for (Path dir : modelDirs) {
-            exportModel(dir, test, calibration, used, config, host, outDir);
+            exportModel(dir, test, calibration, used, config, variants, host, outDir);
         }
         System.out.println("written to " + outDir.toAbsolutePath().normalize());
     }
@@ -204,6 +239,7 @@ public final class ExportForPyTorch {
             List<Image> calibration,
             List<Image> used,
             QuantizationConfig config,
+            List<String> variants,
             HostProfile host,
             Path outDir)
             throws Exception {
@@ -213,7 +249,10 @@ public final class ExportForPyTorch {
                 QuantizeReferenceModels.run(
                         m, dir.getParent(), test, calibration, null, true, config);
         QuantizationConfig allInt8 =
-                QuantizationConfig.builder().optObjective(Objective.SIZE).build();
+                QuantizationConfig.builder()
+                        .optObjective(Objective.SIZE)
+                        .optSeed(config.getSeed())
+                        .build();
         QuantizeReferenceModels.Result again =
                 QuantizeReferenceModels.run(m, dir.getParent(), test, used, null, false, allInt8);
         int compared = checkSameCalibration(name, ours.report, again.report);
@@ -253,6 +292,11 @@ public final class ExportForPyTorch {
         json.put("config", config.toString());
         json.put("size_config", allInt8.toString());
         json.put("host", host.toLine());
+        if (!variants.isEmpty()) {
+            json.put(
+                    "variants",
+                    variants(m, dir, test, used, variants, config.getSeed(), again.int8Top1));
+        }
         List<Map<String, Object>> layers = layerRows(ours);
         json.put("layers", layers);
         json.put("size_layers", layerRows(again));
@@ -275,6 +319,57 @@ public final class ExportForPyTorch {
                 again.report.count(QuantizationMode.FP32),
                 names.size(),
                 compared);
+    }
+
+    /**
+     * Our top-1 under the observer and weight variants PyTorch's table has, every layer int8
+     * (objective SIZE) as PyTorch quantizes every layer: activation ranges by min-max, by our
+     * default 99.99th percentile of the histogram ({@code hist}), or by the histogram's least
+     * squared error ({@code mse}, what PyTorch's HistogramObserver minimises), each with
+     * per-tensor or per-channel weights. The {@code hist/c} variant is the SIZE run already made.
+     */
+    private static Map<String, Double> variants(
+            ReferenceModel m,
+            Path dir,
+            IdxDataset test,
+            List<Image> used,
+            List<String> estimators,
+            long seed,
+            double sizeTop1)
+            throws Exception {
+        Map<String, Double> top1 = new LinkedHashMap<>();
+        for (String estimator : estimators) {
+            for (Granularity weights : Granularity.values()) {
+                String key = estimator + "/" + (weights == Granularity.PER_TENSOR ? "t" : "c");
+                if ("hist/c".equals(key)) {
+                    top1.put(key, sizeTop1);
+                    continue;
+                }
+                QuantizationConfig.Builder b =
+                        QuantizationConfig.builder()
+                                .optObjective(Objective.SIZE)
+                                .optSeed(seed)
+                                .optWeightGranularity(weights)
+                                .optRangeEstimator(estimator(estimator));
+                QuantizeReferenceModels.Result r =
+                        QuantizeReferenceModels.run(
+                                m, dir.getParent(), test, used, null, false, b.build());
+                top1.put(key, r.int8Top1);
+                System.out.printf("%-9s ours %s %.2f%%%n", m.modelName(), key, r.int8Top1 * 100);
+            }
+        }
+        return top1;
+    }
+
+    private static RangeEstimator estimator(String name) {
+        switch (name) {
+            case "minmax":
+                return new MinMaxEstimator();
+            case "mse":
+                return new MseEstimator();
+            default:
+                return QuantizationConfig.defaults().getRangeEstimator();
+        }
     }
 
     private static List<Map<String, Object>> layerRows(QuantizeReferenceModels.Result r) {
