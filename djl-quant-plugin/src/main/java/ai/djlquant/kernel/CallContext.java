@@ -156,7 +156,7 @@ final class CallContext {
                 quantizeArgs.put(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST, zeroPoint);
             }
         }
-        mainArgs.put(DNNL_ARG_SRC, src);
+        mainArgs.put(DNNL_ARG_SRC, p.srcDirect ? userSrc : src);
         mainArgs.put(DNNL_ARG_WEIGHTS, p.weights);
         mainArgs.put(DNNL_ARG_DST, dst);
         mainArgs.put(DNNL_ARG_BIAS, foldedBias);

@@ -43,8 +43,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * </ol>
  *
  * <p>In an int8 chain ({@link GraphKey#inputU8}, {@link GraphKey#outputU8}): a uint8 input on the
- * static grid has no clip or quantize step, only a u8 reorder into the primitive's layout (and
- * border); a uint8 output grid makes {@code main} write u8 with the runtime dst scale and zero point
+ * static grid has no clip or quantize step: a Linear reads the caller's bytes directly, a
+ * convolution after a u8 reorder into the primitive's layout (and border); a uint8 output grid makes {@code main} write u8 with the runtime dst scale and zero point
  * after its post-ops (see {@link OneDnnLayer#mainAttr}), and {@code toUserDst} reorders bytes.
  *
  * <p>A Linear input of at most {@code ai.djlquant.kernel.javaQuantize} values (1024 by default) has
@@ -74,6 +74,7 @@ final class PrimitiveGraph {
     final boolean nchw; // a convolution whose caller's input is NCHW (oneDNN runs NHWC)
     final boolean javaQuantize; // small Linear input: quantized in Java straight into src
     final boolean inputU8; // the input is uint8 on the static grid: copied, not quantized
+    final boolean srcDirect; // uint8 Linear input: the primitive reads the caller's bytes
     final ActivationQuantization outGrid; // the uint8 output grid, or null for float32 output
     final long inputCount;
     final long outputCount;
@@ -129,6 +130,8 @@ final class PrimitiveGraph {
                                 key.outScale(), key.outZeroPoint(), bitsOf(key.outQmax()))
                         : null;
         javaQuantize = !inputU8 && layer.geometry == null && inputCount <= JAVA_QUANTIZE;
+        // a Linear's u8 source is the caller's row-major [M, K] bytes as they are: no copy
+        srcDirect = inputU8 && layer.geometry == null;
         layer.rt.useThreads(threads);
         memory.data_type userSrcType = inputU8 ? memory.data_type.u8 : memory.data_type.f32;
         memory.data_type dstType = outGrid != null ? memory.data_type.u8 : memory.data_type.f32;
@@ -216,7 +219,9 @@ final class PrimitiveGraph {
                         : null;
         // javaQuantize: no primitive before the int8 one, CallContext.run quantizes with
         // ActivationQuantization.quantize, the reorder's formula (KernelFloatPathTest checks both)
-        if (inputU8) {
+        if (srcDirect) {
+            quantizePd = null;
+        } else if (inputU8) {
             // already on the grid: a plain u8 copy into the primitive's layout (and border)
             quantizePd = reorderOf(userSrcMd, srcWriteMd, OneDnnLayer.newAttr());
         } else if (!javaQuantize) {
