@@ -51,11 +51,16 @@ public final class ChainedSequentialBlock extends SequentialBlock {
         try {
             inputShapes = original.getInputShapes();
             outputDataTypes = original.getOutputDataTypes();
-            inputNames = new ArrayList<>(original.describeInput().keys());
         } catch (IllegalStateException e) {
             // not initialised: neither is this block, loading or initialize fills both alike
             inputShapes = null;
             outputDataTypes = null;
+        }
+        try {
+            inputNames = new ArrayList<>(original.describeInput().keys());
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            // none, or none that fit the shapes (a block whose shapes were loaded, not
+            // initialised, has shapes and no names): keep the empty list it has too
         }
         blocks = kids.values().toArray(new Block[0]);
         chainAt = new Int8Chain[blocks.length];

@@ -165,6 +165,27 @@ class Int8ChainTest {
                 BlockFixtures.run(loaded, manager, x).toFloatArray());
     }
 
+    @Test
+    void aBlockWhoseShapesWereLoadedChains() throws Exception {
+        SequentialBlock plain = int8Mlp(new long[] {48, 32, 16}, FusedActivation.RELU, 8, false);
+        byte[] bytes = save(plain);
+        // shapes read from the file, no input names: as a model loaded from disk has
+        SequentialBlock loaded = new SequentialBlock();
+        loaded.addAll(plain.getChildren().values());
+        loaded.loadParameters(manager, new DataInputStream(new ByteArrayInputStream(bytes)));
+        Assertions.assertThrows(IllegalArgumentException.class, loaded::describeInput);
+        ChainedSequentialBlock chained =
+                new ChainedSequentialBlock(loaded, ChainedSequentialBlock.findRuns(loaded));
+        Assertions.assertEquals(1, chained.getRuns().size());
+        Assertions.assertArrayEquals(loaded.getInputShapes(), chained.getInputShapes());
+        NDArray x = manager.randomNormal(new Shape(2, 48));
+        double db =
+                Sqnr.decibels(
+                        BlockFixtures.run(plain, manager, x).toFloatArray(),
+                        BlockFixtures.run(chained, manager, x).toFloatArray());
+        Assertions.assertTrue(db >= MIN_SQNR_DB, db + " dB");
+    }
+
     private static List<QuantizedLinear> links(SequentialBlock b) {
         List<QuantizedLinear> links = new ArrayList<>();
         for (Block k : b.getChildren().values()) {
