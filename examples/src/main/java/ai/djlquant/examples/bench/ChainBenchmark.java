@@ -36,8 +36,9 @@ import java.util.Locale;
  * option differs. The config is the defaults with every layer STATIC (chains link static layers
  * only; the AUTO rule picks DYNAMIC for the MLP's middle Linear on this host, which leaves no
  * chain), or with {@code --auto} the defaults as they are. Timing: {@link SideBySideTimer}, three pairs
- * (fp32 vs unchained, fp32 vs chained, unchained vs chained, the last the direct ratio), batch 1
- * and 32 of test images.
+ * (fp32 vs unchained, fp32 vs chained, unchained vs chained), batch 1 and 32 of test images; each
+ * ratio is from its own pair's alternating rounds ({@code int8/chain}, the chain's gain, from the
+ * third), the fp32 column is the mean of the first two pairs' fp32 times.
  *
  * <pre>
  * nice -n 10 mvn -B -q verify -DskipTests -Prun \
@@ -87,7 +88,7 @@ public final class ChainBenchmark {
         List<Image> calibration = CalibrationImages.load(calibrationDir);
         ModelEvaluator.torchThreads(); // loads the engine
         JniUtils.setNumThreads(threads); // the int8 blocks pass the same count to oneDNN
-        System.out.println("# host: " + HostProfile.current(threads).toLine());
+        System.out.println("# " + HostProfile.current(threads).toLine());
         SideBySideTimer timer = SideBySideTimer.forBenchmarks(quick ? 5 : 9, quick ? 100 : 300);
         ModelEvaluator accuracy =
                 ModelEvaluator.builder()
@@ -130,9 +131,9 @@ public final class ChainBenchmark {
                         top1Chained * 100,
                         (top1Chained - top1Plain) * 100);
                 System.out.printf(
-                        "%-5s %5s %7s %10s %12s %12s %10s %10s%n",
+                        "%-5s %5s %7s %10s %12s %12s %10s %11s %10s%n",
                         "model", "batch", "threads", "fp32_us", "int8_us", "chained_us",
-                        "fp32/int8", "int8/chain");
+                        "fp32/int8", "fp32/chain", "int8/chain");
                 for (int batch : new int[] {1, 32}) {
                     try (NDManager manager = fp32.getNDManager().newSubManager()) {
                         NDList x =
@@ -146,7 +147,7 @@ public final class ChainBenchmark {
                                 timer.compare(plain.getBlock(), chained.getBlock(), x, manager);
                         System.out.printf(
                                 Locale.ROOT,
-                                "%-5s %5d %7d %10.1f %12.1f %12.1f %9.2fx %9.2fx%n",
+                                "%-5s %5d %7d %10.1f %12.1f %12.1f %9.2fx %10.2fx %9.2fx%n",
                                 name,
                                 batch,
                                 threads,
@@ -154,6 +155,7 @@ public final class ChainBenchmark {
                                 a.int8Micros(),
                                 b.int8Micros(),
                                 a.fp32Micros() / a.int8Micros(),
+                                b.fp32Micros() / b.int8Micros(),
                                 c.fp32Micros() / c.int8Micros());
                     }
                 }
