@@ -33,8 +33,8 @@ import java.util.List;
 
 /**
  * The int8 chains option ({@link QuantizationConfig.Builder#optInt8Chains}): chains form over the
- * static layers of a SequentialBlock (a dynamic or fp32 layer breaks one; a parent of another type
- * is left alone), the report lists them, the chained model's outputs match the unchained one's
+ * int8 layers of a SequentialBlock (an fp32 layer breaks one, a dynamic layer can only head one; a
+ * parent of another type is left alone), the report lists them, the chained model's outputs match the unchained one's
  * (SQNR >= 35 dB; identical on this host), and a formation that fails changes nothing.
  */
 class Int8ChainsTest {
@@ -106,6 +106,20 @@ class Int8ChainsTest {
                             TestConfigs.builder()
                                     .optDefaultMode(QuantizationMode.STATIC)
                                     .optMode("04Linear", QuantizationMode.DYNAMIC)
+                                    .optInt8Chains(true));
+            // a dynamic layer cannot read bytes (02 -> 04 breaks) but heads a chain (04 -> 06)
+            assertEquals(
+                    List.of("int8 chain (uint8 between its layers): 04Linear -> 06Linear."),
+                    chainNotes(r));
+        }
+        try (Model m = TestModels.model(mlp(), INPUT)) {
+            QuantizationReport r =
+                    quantize(
+                            m,
+                            TestConfigs.builder()
+                                    .optDefaultMode(QuantizationMode.STATIC)
+                                    .optMode("06Linear", QuantizationMode.DYNAMIC)
+                                    .optMode("04Linear", QuantizationMode.FP32)
                                     .optInt8Chains(true));
             assertEquals(List.of(), chainNotes(r));
             assertTrue(!(m.getBlock() instanceof ChainedSequentialBlock));

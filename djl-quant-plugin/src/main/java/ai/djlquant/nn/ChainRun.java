@@ -4,8 +4,8 @@ import ai.djlquant.annotations.Internal;
 
 /**
  * Where an int8 chain sits among the children of a {@link ai.djl.nn.SequentialBlock}: the children
- * {@code from} (a static {@link QuantizedLinear}, the chain's head) to {@code to - 1} (its tail,
- * another), with only static QuantizedLinears and pass-throughs between.
+ * {@code from} (a {@link QuantizedLinear}, the chain's head) to {@code to - 1} (its tail, a
+ * static one), with only static QuantizedLinears and pass-throughs between.
  *
  * @param from the index of the chain's first child
  * @param to the index after its last child

@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link SequentialBlock} whose runs of static int8 Linear layers ({@link ChainRun}) run as int8
+ * A {@link SequentialBlock} whose runs of int8 Linear layers ({@link ChainRun}) run as int8
  * chains: uint8 between the layers, requantized in each producer's epilogue on its consumer's
  * static grid (see {@link Int8Chain}); every other child runs as in the block it replaces.
  *
@@ -75,7 +75,7 @@ public final class ChainedSequentialBlock extends SequentialBlock {
             List<QuantizedLinear> links = new ArrayList<>();
             for (int i = r.from(); i < r.to(); i++) {
                 Block b = blocks[i];
-                if (isLink(b)) {
+                if (i == r.from() ? isHead(b) : isLink(b)) {
                     links.add((QuantizedLinear) b);
                 } else if (!isPassThrough(b) || i == r.from() || i == r.to() - 1) {
                     throw new IllegalArgumentException(
@@ -83,8 +83,9 @@ public final class ChainedSequentialBlock extends SequentialBlock {
                                     + kids.keyAt(i)
                                     + " ("
                                     + b.getClass().getSimpleName()
-                                    + ") cannot be in an int8 chain: only static QuantizedLinear"
-                                    + " layers, with pass-throughs between them, are.");
+                                    + ") cannot be in an int8 chain: only QuantizedLinear layers,"
+                                    + " static after the first, with pass-throughs between them,"
+                                    + " are.");
                 }
             }
             chainAt[r.from()] = new Int8Chain(links);
@@ -95,10 +96,12 @@ public final class ChainedSequentialBlock extends SequentialBlock {
     }
 
     /**
-     * Finds the runs a block's children form: maximal runs of at least two static {@link
-     * QuantizedLinear} children with only pass-throughs (the identities that took the place of a
-     * folded BatchNorm or a fused ReLU) between them. Anything else (a dynamic or float layer, a
-     * ReLU left unfused, a reshape) ends a run.
+     * Finds the runs a block's children form: maximal runs of at least two {@link
+     * QuantizedLinear} children, every one after the first static (the first quantizes float32
+     * input, so it may be dynamic; each later one reads bytes on its static grid), with only
+     * pass-throughs (the identities that took the place of a folded BatchNorm or a fused ReLU)
+     * between them. Anything else (a dynamic layer after the first, a float layer, a ReLU left
+     * unfused, a reshape) ends a run; a dynamic layer may start the next one.
      *
      * @param block the block
      * @return the runs, in order (empty if none, or if the block returns intermediate outputs)
@@ -111,7 +114,7 @@ public final class ChainedSequentialBlock extends SequentialBlock {
         List<Block> kids = block.getChildren().values();
         int i = 0;
         while (i < kids.size()) {
-            if (!isLink(kids.get(i))) {
+            if (!isHead(kids.get(i))) {
                 i++;
                 continue;
             }
@@ -142,6 +145,12 @@ public final class ChainedSequentialBlock extends SequentialBlock {
         return runs;
     }
 
+    /** A chain's first layer quantizes float32 itself: static or dynamic. */
+    private static boolean isHead(Block b) {
+        return b instanceof QuantizedLinear;
+    }
+
+    /** A later layer reads uint8 on its grid, which must be known before the call: static. */
     private static boolean isLink(Block b) {
         return b instanceof QuantizedLinear q && !q.isDynamic();
     }

@@ -112,14 +112,40 @@ class Int8ChainTest {
     }
 
     @Test
-    void aDynamicOrFloatLayerOrAnUnfusedReluEndsARun() {
+    void aDynamicHeadChainsAsItsLayersRunOneByOne() {
+        for (int m : new int[] {1, 32}) {
+            SequentialBlock plain =
+                    int8Mlp(new long[] {64, 48, 32, 10}, FusedActivation.RELU, 8, true);
+            ChainedSequentialBlock chained =
+                    new ChainedSequentialBlock(plain, ChainedSequentialBlock.findRuns(plain));
+            NDArray x = manager.randomNormal(new Shape(m, 64));
+            double db =
+                    Sqnr.decibels(
+                            BlockFixtures.run(plain, manager, x).toFloatArray(),
+                            BlockFixtures.run(chained, manager, x).toFloatArray());
+            Assertions.assertTrue(db >= MIN_SQNR_DB, "M=" + m + ": " + db + " dB");
+            if (Int8Backends.get().isNative()) {
+                Int8Chain run = new Int8Chain(links(plain).subList(1, 3)); // dynamic, static
+                NDArray mid = BlockFixtures.run(plain.getChildren().valueAt(0), manager, x);
+                Assertions.assertNotNull(
+                        run.forward(new ParameterStore(manager, false), new NDList(mid)));
+            }
+        }
+    }
+
+    @Test
+    void aDynamicLinkOrAFloatLayerOrAnUnfusedReluEndsARun() {
+        // Q(static) id Q(dynamic) id Q(static): the dynamic layer ends the first run and heads
+        // the next (it quantizes float32 itself; only a layer reading bytes must be static)
         SequentialBlock dyn = int8Mlp(new long[] {32, 24, 16, 8}, FusedActivation.RELU, 8, true);
-        Assertions.assertEquals(List.of(), ChainedSequentialBlock.findRuns(dyn));
+        Assertions.assertEquals(List.of(new ChainRun(2, 5)), ChainedSequentialBlock.findRuns(dyn));
 
         SequentialBlock four =
                 int8Mlp(new long[] {32, 24, 16, 12, 8}, FusedActivation.RELU, 8, true);
-        // Q(static) id Q(dynamic) id Q id Q: the last two form a run
-        Assertions.assertEquals(List.of(new ChainRun(4, 7)), ChainedSequentialBlock.findRuns(four));
+        Assertions.assertEquals(List.of(new ChainRun(2, 7)), ChainedSequentialBlock.findRuns(four));
+        Assertions.assertThrows(
+                IllegalArgumentException.class,
+                () -> new ChainedSequentialBlock(four, List.of(new ChainRun(0, 7))));
 
         List<Block> kids = new ArrayList<>(
                 int8Mlp(new long[] {32, 24, 16}, FusedActivation.NONE, 8, false)
