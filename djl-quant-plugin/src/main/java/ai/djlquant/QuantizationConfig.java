@@ -641,10 +641,10 @@ public final class QuantizationConfig {
         }
 
         /**
-         * Sets whether runs of static int8 Linear layers among a SequentialBlock's children (with
-         * only folded BatchNorms' and fused ReLUs' pass-throughs between) run as int8 chains: each
-         * layer writes uint8 on the next one's input grid instead of float32 that the next one
-         * quantizes again (default false). Formed last, after every other step; the report lists
+         * Sets whether runs of int8 Linear layers among a SequentialBlock's children (static after
+         * the first; only folded BatchNorms' and fused ReLUs' pass-throughs between) run as int8
+         * chains: each layer writes uint8 on the next one's input grid instead of float32 that
+         * the next one quantizes again (default false). Formed last, after every other step; the report lists
          * each chain formed. Saved models and exported artifacts do not record chains: loaded,
          * they run the same layers unchained, with the same arithmetic.
          *

@@ -41,7 +41,7 @@ import java.util.Objects;
  *   <li>measure ({@link WholeModelCheck}): the int8 model's outputs against the fp32 outputs
  *       kept during calibration ({@link ReferenceRecorder}), on a few calibration batches;
  *   <li>chain ({@link Chaining}, with {@link QuantizationConfig.Builder#optInt8Chains}): runs of
- *       static int8 Linear layers in a SequentialBlock run as int8 chains (uint8 between them);
+ *       int8 Linear layers (static after the first) in a SequentialBlock run as int8 chains (uint8 between them);
  *   <li>report ({@link Reporting}): one row per layer, the totals and notes.
  * </ol>
  *
