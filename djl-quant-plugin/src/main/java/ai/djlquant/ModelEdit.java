@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -76,6 +77,29 @@ final class ModelEdit {
     /** Makes replacements, calling {@code after} after each one. */
     void apply(BlockTree tree, List<Replacement> replacements, Consumer<Replacement> after) {
         rewriter.apply(tree, replacements, log, after);
+    }
+
+    /**
+     * Makes replacements in turn, each one chosen on the tree the ones before it left (a block
+     * whose descendants were replaced first); if any fails, takes back those this call made, so
+     * that the tree is as it was, and throws. Kept, they are undone with the rest by {@link
+     * #rollback}.
+     *
+     * @param steps each returns the replacement to make on the current tree
+     * @throws IllegalArgumentException if a replacement cannot be made (nothing changed)
+     */
+    void applyAllOrNone(List<Function<BlockTree, Replacement>> steps) {
+        RewriteLog group = new RewriteLog();
+        try {
+            for (Function<BlockTree, Replacement> step : steps) {
+                BlockTree tree = currentTree();
+                rewriter.apply(tree, List.of(step.apply(tree)), group);
+            }
+        } catch (RuntimeException e) {
+            group.rollback();
+            throw e;
+        }
+        log.record(group::rollback);
     }
 
     /**

@@ -81,6 +81,7 @@ public final class QuantizationConfig {
     private final double autoFloorDb;
     private final boolean foldBatchNorm;
     private final boolean fuseRelu;
+    private final boolean int8Chains;
     private final boolean crossLayerEqualization;
     private final double smoothQuantAlpha;
     private final boolean biasCorrection;
@@ -109,6 +110,7 @@ public final class QuantizationConfig {
         autoFloorDb = b.autoFloorDb;
         foldBatchNorm = b.foldBatchNorm;
         fuseRelu = b.fuseRelu;
+        int8Chains = b.int8Chains;
         crossLayerEqualization = b.crossLayerEqualization;
         smoothQuantAlpha = b.smoothQuantAlpha;
         biasCorrection = b.biasCorrection;
@@ -235,6 +237,15 @@ public final class QuantizationConfig {
      */
     public boolean isFuseRelu() {
         return fuseRelu;
+    }
+
+    /**
+     * Returns whether runs of static int8 layers are converted into int8 chains.
+     *
+     * @return whether to form chains
+     */
+    public boolean isInt8Chains() {
+        return int8Chains;
     }
 
     /**
@@ -412,6 +423,7 @@ public final class QuantizationConfig {
                 + ", servingBatchSizes="
                 + (servingBatchSizes.isEmpty() ? "1 and calibration's" : servingBatchSizes)
                 + (accuracyGoal == null ? "" : ", " + accuracyGoal)
+                + (int8Chains ? ", int8Chains" : "")
                 + ")";
     }
 
@@ -428,6 +440,7 @@ public final class QuantizationConfig {
         private double autoFloorDb = ModeChooser.DEFAULT_FLOOR_DB;
         private boolean foldBatchNorm = true;
         private boolean fuseRelu = true;
+        private boolean int8Chains;
         private boolean crossLayerEqualization;
         private double smoothQuantAlpha = Double.NaN;
         private boolean biasCorrection;
@@ -624,6 +637,22 @@ public final class QuantizationConfig {
          */
         public Builder optFuseRelu(boolean fuse) {
             this.fuseRelu = fuse;
+            return this;
+        }
+
+        /**
+         * Sets whether runs of int8 Linear layers among a SequentialBlock's children (static after
+         * the first; only folded BatchNorms' and fused ReLUs' pass-throughs between) run as int8
+         * chains: each layer writes uint8 on the next one's input grid instead of float32 that
+         * the next one quantizes again (default false). Formed last, after every other step; the report lists
+         * each chain formed. Saved models and exported artifacts do not record chains: loaded,
+         * they run the same layers unchained, with the same arithmetic.
+         *
+         * @param chains whether to form chains
+         * @return this builder
+         */
+        public Builder optInt8Chains(boolean chains) {
+            this.int8Chains = chains;
             return this;
         }
 

@@ -40,6 +40,8 @@ import java.util.Objects;
  *   <li>convert ({@link Conversion}): the observers give way to the chosen blocks;
  *   <li>measure ({@link WholeModelCheck}): the int8 model's outputs against the fp32 outputs
  *       kept during calibration ({@link ReferenceRecorder}), on a few calibration batches;
+ *   <li>chain ({@link Chaining}, with {@link QuantizationConfig.Builder#optInt8Chains}): runs of
+ *       int8 Linear layers (static after the first) in a SequentialBlock run as int8 chains (uint8 between them);
  *   <li>report ({@link Reporting}): one row per layer, the totals and notes.
  * </ol>
  *
@@ -118,9 +120,12 @@ public final class Quantizer {
         }
         ModelEdit edit = new ModelEdit(model);
         Attempt done;
+        Chaining.Result chains;
         try {
             done = attempt(edit, model, data, config, all, tree, candidates, samples, chooser,
                     activationBits, hooks, fp32Metric, true);
+            // last: the layer swaps of the steps before replace blocks a chain would hold
+            chains = config.isInt8Chains() ? Chaining.form(edit) : Chaining.Result.off();
         } catch (RuntimeException | Error e) {
             edit.rollback(e);
             throw e;
@@ -145,7 +150,8 @@ public final class Quantizer {
                         done.speed(),
                         done.goalResult(),
                         done.planNote(),
-                        recovery);
+                        recovery,
+                        chains);
         QuantizationReport report =
                 Reporting.report(inputs, (System.nanoTime() - start) / 1e9, done.decideNanos() / 1e9);
         if (config.isReleaseFloatWeights()) {

@@ -63,7 +63,8 @@ final class Reporting {
             QuantizationReport.Speed speed,
             QuantizationReport.GoalResult goal,
             String planCheck,
-            List<QuantizationReport.Recovery> recovery) {}
+            List<QuantizationReport.Recovery> recovery,
+            Chaining.Result chains) {}
 
     private Reporting() {}
 
@@ -353,7 +354,19 @@ d.decision().chosenSqnr();
                                 + " places; all of them now use one block.");
             }
         }
-        if (in.edit().model().getBlock() != in.edit().originalRoot()) {
+        for (String chain : in.chains().chains()) {
+            notes.add("int8 chain (uint8 between its layers): " + chain + ".");
+        }
+        if (in.chains().note() != null) {
+            notes.add(in.chains().note());
+        }
+        if (in.edit().model().getBlock() instanceof ai.djlquant.nn.ChainedSequentialBlock
+                && in.edit().originalRoot() instanceof ai.djl.nn.SequentialBlock) {
+            notes.add(
+                    "the root SequentialBlock was replaced by its chained version"
+                            + " (model.setBlock); predictors made before quantization run its"
+                            + " int8 layers unchained.");
+        } else if (in.edit().model().getBlock() != in.edit().originalRoot()) {
             notes.add(
                     "the root block itself was replaced (model.setBlock); predictors made"
                             + " before quantization still run the float block.");

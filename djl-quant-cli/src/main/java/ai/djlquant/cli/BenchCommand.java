@@ -128,6 +128,14 @@ final class BenchCommand implements Callable<Integer> {
 
     @CommandLine.Mixin TensorInputs tensors;
 
+    @Option(
+            names = "--int8-chains",
+            description =
+                    "Quantize in memory with int8 chains (QuantizationConfig.optInt8Chains):"
+                            + " uint8 between consecutive int8 Linear layers. Artifacts do not"
+                            + " record chains, so this needs no --artifact.")
+    boolean int8Chains;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
     Path json;
 
@@ -187,6 +195,11 @@ final class BenchCommand implements Callable<Integer> {
                             + " is an artifact; give the float model, and the"
                             + " artifact with --artifact.");
         }
+        if (int8Chains && artifact != null) {
+            throw bad(
+                    "--int8-chains quantizes in memory; an --artifact loads without chains:"
+                            + " give one or the other.");
+        }
         ModelRef int8Ref = artifact == null ? null : ModelRef.resolve(spec, "--artifact", artifact);
         if (int8Ref != null && !int8Ref.isArtifact()) {
             throw bad("--artifact " + artifact + " is not an artifact (no quantization.json).");
@@ -208,7 +221,8 @@ final class BenchCommand implements Callable<Integer> {
                             "quantizing %s in memory with %d samples of those inputs%n",
                             floatRef.displayName(), samples);
                     List<NDList> cal = tensors.calibration(inputs, samples, 32);
-                    printCounts(out, quantize(int8, CalibrationData.fromBatches(cal), samples));
+                    printCounts(
+                            out, quantize(int8, CalibrationData.fromBatches(cal), samples, int8Chains));
                 }
                 time(out, floatRef, fp32, int8, (m, b) -> tensors.batch(m, b, 7));
             }
@@ -238,7 +252,8 @@ final class BenchCommand implements Callable<Integer> {
                         quantize(
                                 int8,
                                 CalibrationData.fromInputs(cali, int8.getTranslator(), 32),
-                                cali.size()));
+                                cali.size(),
+                                int8Chains));
             }
             time(
                     out,
@@ -252,9 +267,15 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static QuantizationReport quantize(Model model, CalibrationData data, int samples) {
+    private static QuantizationReport quantize(
+            Model model, CalibrationData data, int samples, boolean chains) {
         return Quantizer.quantize(
-                model, data, QuantizationConfig.builder().optCalibrationSamples(samples).build());
+                model,
+                data,
+                QuantizationConfig.builder()
+                        .optCalibrationSamples(samples)
+                        .optInt8Chains(chains)
+                        .build());
     }
 
     private static void printCounts(PrintWriter out, QuantizationReport r) {
@@ -263,6 +284,11 @@ final class BenchCommand implements Callable<Integer> {
                 r.count(QuantizationMode.STATIC),
                 r.count(QuantizationMode.DYNAMIC),
                 r.count(QuantizationMode.FP32));
+        for (String note : r.getNotes()) {
+            if (note.startsWith("int8 chain")) {
+                out.println(note);
+            }
+        }
     }
 
     /** Times both models at every thread count and batch size and prints the rows. */

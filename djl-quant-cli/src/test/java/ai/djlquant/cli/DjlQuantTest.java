@@ -501,6 +501,36 @@ class DjlQuantTest {
     }
 
     @Test
+    void benchQuantizesInMemoryWithInt8Chains() {
+        Result r =
+                run(
+                        "bench",
+                        "--model",
+                        "mlp",
+                        "--samples",
+                        "32",
+                        "--int8-chains",
+                        "--batch-sizes",
+                        "2",
+                        "--round-ms",
+                        "5",
+                        "--rounds",
+                        "1");
+        assertEquals(0, r.code, r.toString());
+        assertTrue(r.out.contains("int8 chain (uint8 between its layers): "), r.out);
+        Result both =
+                run(
+                        "bench",
+                        "--model",
+                        "mlp",
+                        "--int8-chains",
+                        "--artifact",
+                        artifact.toString());
+        assertEquals(DjlQuant.BAD_ARGUMENTS, both.code, both.toString());
+        assertTrue(both.err.contains("--int8-chains"), both.err);
+    }
+
+    @Test
     void benchBadArguments() {
         Result r = run("bench", "--model", "mlp", "--batch-sizes", "0");
         assertEquals(DjlQuant.BAD_ARGUMENTS, r.code, r.toString());

@@ -3,11 +3,13 @@ package ai.djlquant.artifact;
 import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
 import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djlquant.kind.LayerKind;
 import ai.djlquant.kind.LayerKinds;
 import ai.djlquant.kind.LayerStructure;
 import ai.djlquant.kind.StructureFields;
+import ai.djlquant.nn.ChainedSequentialBlock;
 import ai.djlquant.nn.WeightOnlyBlock;
 import ai.djlquant.plan.QuantizationMode;
 import com.google.gson.JsonElement;
@@ -80,6 +82,11 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure, Quantiz
         }
         if (block instanceof LambdaBlock l) {
             return "LambdaBlock(" + l.getName() + ")";
+        }
+        if (block instanceof ChainedSequentialBlock) {
+            // the same children and saved bytes as the SequentialBlock it replaced: the artifact
+            // records that block, and the loader runs its int8 layers unchained
+            return SequentialBlock.class.getName();
         }
         return block.getClass().getName();
     }

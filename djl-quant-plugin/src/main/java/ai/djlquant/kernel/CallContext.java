@@ -50,6 +50,8 @@ final class CallContext {
     private final memory userDst;
     private final memory scale;
     private final memory zeroPoint;
+    private final memory outScale; // the uint8 output grid's scale and zero point, or null
+    private final memory outZeroPoint;
     private final memory min;
     private final memory max;
     private final memory foldedBias;
@@ -98,6 +100,16 @@ final class CallContext {
         userDst = p.userDstMd == null ? null : new memory(p.userDstMd, layer.rt.engine(), none);
         scale = layer.newMemory(new long[] {1}, memory.data_type.f32, memory.format_tag.a);
         zeroPoint = layer.newMemory(new long[] {1}, memory.data_type.s32, memory.format_tag.a);
+        if (p.outGrid != null) {
+            outScale = layer.newMemory(new long[] {1}, memory.data_type.f32, memory.format_tag.a);
+            outZeroPoint =
+                    layer.newMemory(new long[] {1}, memory.data_type.s32, memory.format_tag.a);
+            new FloatPointer(outScale.get_data_handle()).put(0, p.outGrid.getScale());
+            new IntPointer(outZeroPoint.get_data_handle()).put(0, p.outGrid.getZeroPoint());
+        } else {
+            outScale = null;
+            outZeroPoint = null;
+        }
         scaleView = new FloatPointer(scale.get_data_handle());
         zeroPointView = new IntPointer(zeroPoint.get_data_handle());
         if (p.minimum != null) {
@@ -139,15 +151,21 @@ final class CallContext {
         if (p.quantize != null) {
             quantizeArgs.put(DNNL_ARG_FROM, clipped != null ? clipped : userSrc);
             quantizeArgs.put(DNNL_ARG_TO, quantized != null ? quantized : srcWrite);
-            quantizeArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST, scale);
-            quantizeArgs.put(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST, zeroPoint);
+            if (!p.inputU8) {
+                quantizeArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST, scale);
+                quantizeArgs.put(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST, zeroPoint);
+            }
         }
-        mainArgs.put(DNNL_ARG_SRC, src);
+        mainArgs.put(DNNL_ARG_SRC, p.srcDirect ? userSrc : src);
         mainArgs.put(DNNL_ARG_WEIGHTS, p.weights);
         mainArgs.put(DNNL_ARG_DST, dst);
         mainArgs.put(DNNL_ARG_BIAS, foldedBias);
         mainArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC, scale);
         mainArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS, layer.weightScalesMem);
+        if (outScale != null) {
+            mainArgs.put(DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST, outScale);
+            mainArgs.put(DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST, outZeroPoint);
+        }
         if (p.toUserDst != null) {
             outArgs.put(DNNL_ARG_FROM, dst);
             outArgs.put(DNNL_ARG_TO, userDst);
@@ -220,7 +238,9 @@ final class CallContext {
         } else {
             s = act.getScale();
             z = act.getZeroPoint();
-            graph.clip.execute(stream, clipArgs);
+            if (graph.clip != null) { // none for uint8 input, already on the grid
+                graph.clip.execute(stream, clipArgs);
+            }
         }
         if (graph.padded && z != lastZeroPoint) {
             // the border reads as the zero point, i.e. as 0.0; the inside is overwritten below
@@ -267,6 +287,8 @@ final class CallContext {
                     userDst,
                     scale,
                     zeroPoint,
+                    outScale,
+                    outZeroPoint,
                     min,
                     max,
                     foldedBias

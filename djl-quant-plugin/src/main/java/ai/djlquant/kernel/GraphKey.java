@@ -17,6 +17,10 @@ import java.util.List;
  * @param inputNhwc whether a convolution's input memory is channels-last
  * @param outputNhwc whether a convolution writes channels-last memory
  * @param threads the caller's thread count
+ * @param inputU8 whether the input is uint8 already on the static grid
+ * @param outScale the scale of the uint8 output grid (0 for float32 output)
+ * @param outZeroPoint the zero point of the uint8 output grid
+ * @param outQmax the largest integer of the uint8 output grid (0 for float32 output)
  */
 record GraphKey(
         List<Long> shape,
@@ -26,19 +30,35 @@ record GraphKey(
         int qmax,
         boolean inputNhwc,
         boolean outputNhwc,
-        int threads) {
+        int threads,
+        boolean inputU8,
+        float outScale,
+        int outZeroPoint,
+        int outQmax) {
 
     GraphKey {
         shape = List.copyOf(shape);
     }
 
-    /** Returns the key of a call. */
+    /** Returns the key of a float32-to-float32 call. */
     static GraphKey of(
             long[] shape,
             ActivationQuantization act,
             boolean inputNhwc,
             boolean outputNhwc,
             int threads) {
+        return of(shape, act, inputNhwc, outputNhwc, threads, false, null);
+    }
+
+    /** Returns the key of a call, uint8 on either side (a null output grid: float32 output). */
+    static GraphKey of(
+            long[] shape,
+            ActivationQuantization act,
+            boolean inputNhwc,
+            boolean outputNhwc,
+            int threads,
+            boolean inputU8,
+            ActivationQuantization outGrid) {
         boolean fixed = !act.isDynamic();
         return new GraphKey(
                 Arrays.stream(shape).boxed().toList(),
@@ -48,12 +68,31 @@ record GraphKey(
                 act.getQmax(),
                 inputNhwc,
                 outputNhwc,
-                threads);
+                threads,
+                inputU8,
+                outGrid == null ? 0f : outGrid.getScale(),
+                outGrid == null ? 0 : outGrid.getZeroPoint(),
+                outGrid == null ? 0 : outGrid.getQmax());
     }
 
     /** Whether a call has this key, without building one (the hot path of repeated calls). */
     boolean matches(long[] s, ActivationQuantization act, boolean inNhwc, boolean outNhwc, int t) {
+        return matches(s, act, inNhwc, outNhwc, t, false, null);
+    }
+
+    /** Whether a call, uint8 on either side, has this key. */
+    boolean matches(
+            long[] s,
+            ActivationQuantization act,
+            boolean inNhwc,
+            boolean outNhwc,
+            int t,
+            boolean inU8,
+            ActivationQuantization outGrid) {
         if (inNhwc != inputNhwc || outNhwc != outputNhwc || t != threads || !sameShape(s)) {
+            return false;
+        }
+        if (inU8 != inputU8 || !sameOutput(outGrid)) {
             return false;
         }
         if (act.isDynamic()) {
@@ -63,6 +102,20 @@ record GraphKey(
                 && Float.compare(scale, act.getScale()) == 0
                 && zeroPoint == act.getZeroPoint()
                 && qmax == act.getQmax();
+    }
+
+    /** Whether the output grid is this key's (null: float32 output). */
+    boolean outputU8() {
+        return outQmax > 0;
+    }
+
+    private boolean sameOutput(ActivationQuantization g) {
+        if (g == null) {
+            return outQmax == 0;
+        }
+        return Float.compare(outScale, g.getScale()) == 0
+                && outZeroPoint == g.getZeroPoint()
+                && outQmax == g.getQmax();
     }
 
     private boolean sameShape(long[] s) {

@@ -58,13 +58,57 @@ public interface Int8Kernel extends AutoCloseable {
      * @param threads the number of threads the native library should use, or 0 for its default
      * @throws IllegalArgumentException if the shape does not fit or a buffer is too small
      */
-    void forward(
+    default void forward(
             ByteBuffer input,
             long[] inputShape,
             boolean inputChannelsLast,
             ActivationQuantization activation,
             ByteBuffer output,
             boolean outputChannelsLast,
+            int threads) {
+        forward(
+                input,
+                inputShape,
+                inputChannelsLast,
+                false,
+                activation,
+                output,
+                outputChannelsLast,
+                null,
+                threads);
+    }
+
+    /**
+     * Runs the layer with either side in uint8 on a static grid, the link of an int8 chain.
+     *
+     * <p>A quantized input ({@code inputQuantized}) is one byte per value, already on the static
+     * grid {@code activation} names (its bits at most the backend's activation bits): no quantize
+     * step runs. An output grid ({@code outputGrid}, static) makes the layer write one byte per
+     * value, {@code clamp(rint(act(y) * (1 / s_out) + zp_out), 0, qmax_out)} in float32 ({@link
+     * ActivationQuantization#quantize}), where {@code act(y)} is the float32 value the layer would
+     * otherwise write; see {@link ReferenceKernel} for the operation order.
+     *
+     * @param input the input: float32 in native byte order, or uint8 when {@code inputQuantized}
+     * @param inputShape the input shape
+     * @param inputChannelsLast whether a convolution's input memory is channels-last
+     * @param inputQuantized whether the input is uint8 on the grid of {@code activation}
+     * @param activation how the input is quantized, static when {@code inputQuantized}
+     * @param output where the output goes: float32, or uint8 when {@code outputGrid} is given
+     * @param outputChannelsLast whether a convolution writes channels-last memory
+     * @param outputGrid the static grid the output is requantized to, or null for float32
+     * @param threads the number of threads the native library should use, or 0 for its default
+     * @throws IllegalArgumentException if the shape does not fit, a buffer is too small, or a grid
+     *     is dynamic where it must be static or wider than the backend runs
+     */
+    void forward(
+            ByteBuffer input,
+            long[] inputShape,
+            boolean inputChannelsLast,
+            boolean inputQuantized,
+            ActivationQuantization activation,
+            ByteBuffer output,
+            boolean outputChannelsLast,
+            ActivationQuantization outputGrid,
             int threads);
 
     /**

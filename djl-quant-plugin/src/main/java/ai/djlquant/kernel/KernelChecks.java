@@ -63,4 +63,30 @@ final class KernelChecks {
                             + " needed.");
         }
     }
+
+    /**
+     * Checks the grids of a chained call: a quantized input needs a static grid of at most {@code
+     * maxBits} (its bytes cannot be narrowed), an output grid must be static.
+     */
+    static void checkGrids(
+            boolean inputQuantized,
+            ActivationQuantization activation,
+            ActivationQuantization outputGrid,
+            int maxBits) {
+        if (inputQuantized && activation.isDynamic()) {
+            throw new IllegalArgumentException(
+                    "a uint8 input needs the static grid it is on, not dynamic quantization.");
+        }
+        if (inputQuantized && activation.getBits() > maxBits) {
+            throw new IllegalArgumentException(
+                    "a uint8 input on a "
+                            + activation.getBits()
+                            + "-bit grid cannot run on a backend of "
+                            + maxBits
+                            + "-bit activations.");
+        }
+        if (outputGrid != null && outputGrid.isDynamic()) {
+            throw new IllegalArgumentException("a uint8 output needs a static grid.");
+        }
+    }
 }

@@ -58,18 +58,30 @@ final class OneDnnKernel implements Int8Kernel {
             ByteBuffer input,
             long[] inputShape,
             boolean inputChannelsLast,
+            boolean inputQuantized,
             ActivationQuantization activation,
             ByteBuffer output,
             boolean outputChannelsLast,
+            ActivationQuantization outputGrid,
             int threads) {
         if (layer.geometry == null && (inputChannelsLast || outputChannelsLast)) {
             throw new IllegalArgumentException("a Linear layer has no channels-last layout.");
         }
-        ActivationQuantization act = activation.narrowTo(maxBits);
+        KernelChecks.checkGrids(inputQuantized, activation, outputGrid, maxBits);
+        ActivationQuantization act = inputQuantized ? activation : activation.narrowTo(maxBits);
         PrimitiveGraph graph =
-                graph(inputShape, act, inputChannelsLast, outputChannelsLast, threads);
-        KernelChecks.checkCapacity(input, graph.inputCount, Float.BYTES, "input");
-        KernelChecks.checkCapacity(output, graph.outputCount, Float.BYTES, "output");
+                graph(
+                        inputShape,
+                        act,
+                        inputChannelsLast,
+                        outputChannelsLast,
+                        threads,
+                        inputQuantized,
+                        outputGrid);
+        KernelChecks.checkCapacity(
+                input, graph.inputCount, inputQuantized ? 1 : Float.BYTES, "input");
+        KernelChecks.checkCapacity(
+                output, graph.outputCount, outputGrid != null ? 1 : Float.BYTES, "output");
         layer.rt.useThreads(graph.threads);
         CallContext ctx = graph.acquire();
         try {
@@ -85,7 +97,7 @@ final class OneDnnKernel implements Int8Kernel {
     /** {@inheritDoc} */
     @Override
     public String describe(long[] inputShape) {
-        return graph(inputShape, ActivationQuantization.dynamic(maxBits), false, false, 0)
+        return graph(inputShape, ActivationQuantization.dynamic(maxBits), false, false, 0, false, null)
                 .description;
     }
 
@@ -108,16 +120,19 @@ final class OneDnnKernel implements Int8Kernel {
             ActivationQuantization act,
             boolean inNhwc,
             boolean outNhwc,
-            int threads) {
+            int threads,
+            boolean inU8,
+            ActivationQuantization outGrid) {
         PrimitiveGraph last = lastGraph;
-        if (last != null && last.key.matches(inputShape, act, inNhwc, outNhwc, threads)) {
+        if (last != null
+                && last.key.matches(inputShape, act, inNhwc, outNhwc, threads, inU8, outGrid)) {
             return last;
         }
         if (closed) {
             throw new IllegalStateException("the int8 kernel has been closed.");
         }
         outputShape(inputShape); // validates with a clear message before any native call
-        GraphKey key = GraphKey.of(inputShape, act, inNhwc, outNhwc, threads);
+        GraphKey key = GraphKey.of(inputShape, act, inNhwc, outNhwc, threads, inU8, outGrid);
         PrimitiveGraph graph = graphs.get(key);
         if (graph == null) {
             synchronized (this) {

@@ -1,6 +1,7 @@
 package ai.djlquant.kernel;
 
 import ai.djlquant.quant.FusedActivation;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 
@@ -122,8 +123,12 @@ final class OneDnnLayer implements AutoCloseable {
      * picks ({@code any}), with {@link #mainAttr}.
      */
     primitive_desc_base mainDescriptor(
-            boolean conv, memory.desc convSrcMd, memory.desc dstMd, long[] convPad) {
-        primitive_attr attr = mainAttr();
+            boolean conv,
+            memory.desc convSrcMd,
+            memory.desc dstMd,
+            long[] convPad,
+            ActivationQuantization outGrid) {
+        primitive_attr attr = mainAttr(outGrid);
         memory.desc anyWeights =
                 conv
                         ? new memory.desc(weightDims(), memory.data_type.s8, memory.format_tag.any)
@@ -164,25 +169,68 @@ final class OneDnnLayer implements AutoCloseable {
     /**
      * Returns attributes for the int8 primitive: runtime source scale, per-channel weight scales
      * (dim 0 of oihw / {@code [N, K]}, dims 0 and 1 of goihw) and the fused activation (ReLU as
-     * eltwise_relu, ReLU6 as eltwise_clip [0, 6]).
+     * eltwise_relu, ReLU6 as eltwise_clip [0, 6]); with a uint8 output grid also the runtime dst
+     * scale and zero point, which oneDNN applies after the post-ops as {@code rint(y * (1 / s_out)
+     * + zp_out)} saturated to [0, 255], and for a grid narrower than 255 a clip post-op at {@link
+     * #gridTop} so the saturation lands on qmax.
+     *
+     * @param outGrid the uint8 output grid, or null for float32 output
      */
-    primitive_attr mainAttr() {
+    primitive_attr mainAttr(ActivationQuantization outGrid) {
         primitive_attr attr = newAttr();
         attr.set_scales_mask(DNNL_ARG_SRC, 0);
         boolean grouped = geometry != null && geometry.getGroups() > 1;
         attr.set_scales_mask(DNNL_ARG_WEIGHTS, grouped ? 3 : 1);
+        post_ops po = new post_ops();
+        boolean any = false;
         if (activation == FusedActivation.RELU) {
-            post_ops po = new post_ops();
             po.append_eltwise(algorithm.eltwise_relu, 0f, 0f);
-            attr.set_post_ops(po);
+            any = true;
         } else if (activation == FusedActivation.RELU6) {
             // clip (v1): alpha where s <= alpha, beta where s > beta, else s; so -0 and the
             // negatives give +0 as Math.max(s, 0f) does, and the reference is matched bit for bit
-            post_ops po = new post_ops();
             po.append_eltwise(algorithm.eltwise_clip, activation.lower(), activation.upper());
+            any = true;
+        }
+        if (outGrid != null) {
+            attr.set_scales_mask(DNNL_ARG_DST, 0);
+            attr.set_zero_points_mask(DNNL_ARG_DST, 0);
+            if (outGrid.getQmax() < 255) {
+                po.append_eltwise(algorithm.eltwise_clip, -Float.MAX_VALUE, gridTop(outGrid));
+                any = true;
+            }
+        }
+        if (any) {
             attr.set_post_ops(po);
         }
         return attr;
+    }
+
+    /**
+     * Returns a float32 {@code t} that requantizes to qmax, {@code rint(t * (1 / s) + zp) == qmax},
+     * found from {@code (qmax - zp) * s} by single ulps. Clipping at {@code t} before
+     * the dst scale then equals clamping at qmax after it: requantization is monotonic, every
+     * value above {@code t} goes to at least qmax, and none at or below it goes above.
+     *
+     * @param g the output grid
+     * @return the clip's upper bound
+     */
+    static float gridTop(ActivationQuantization g) {
+        float s = g.getScale();
+        int zp = g.getZeroPoint();
+        int qmax = g.getQmax();
+        float t = (qmax - zp) * s;
+        while (requantized(t, s, zp) > qmax) {
+            t = Math.nextDown(t);
+        }
+        while (requantized(t, s, zp) < qmax) {
+            t = Math.nextUp(t);
+        }
+        return t;
+    }
+
+    private static float requantized(float v, float s, int zp) {
+        return (float) Math.rint(v * (1f / s) + zp);
     }
 
     /**

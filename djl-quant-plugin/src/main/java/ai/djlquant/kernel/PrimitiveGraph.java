@@ -42,6 +42,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   <li>{@code toUserDst}: the NHWC result reordered into the caller's NCHW buffer.
  * </ol>
  *
+ * <p>In an int8 chain ({@link GraphKey#inputU8}, {@link GraphKey#outputU8}): a uint8 input on the
+ * static grid has no clip or quantize step: a Linear reads the caller's bytes directly, a
+ * convolution after a u8 reorder into the primitive's layout (and border); a uint8 output grid makes {@code main} write u8 with the runtime dst scale and zero point
+ * after its post-ops (see {@link OneDnnLayer#mainAttr}), and {@code toUserDst} reorders bytes.
+ *
  * <p>A Linear input of at most {@code ai.djlquant.kernel.javaQuantize} values (1024 by default) has
  * no clip, reductions or quantize reorder: {@link CallContext} quantizes it in Java with {@link
  * ActivationQuantization#quantize}, the reorder's formula (at batch 1 the two or three primitive
@@ -68,6 +73,9 @@ final class PrimitiveGraph {
     final boolean conv; // a convolution, or a Linear of at most smallM rows as a 1x1 one
     final boolean nchw; // a convolution whose caller's input is NCHW (oneDNN runs NHWC)
     final boolean javaQuantize; // small Linear input: quantized in Java straight into src
+    final boolean inputU8; // the input is uint8 on the static grid: copied, not quantized
+    final boolean srcDirect; // uint8 Linear input: the primitive reads the caller's bytes
+    final ActivationQuantization outGrid; // the uint8 output grid, or null for float32 output
     final long inputCount;
     final long outputCount;
     // oneDNN fixes a primitive's thread count when it is created (OpenMP's setting then), so
@@ -115,10 +123,18 @@ final class PrimitiveGraph {
         outputCount = KernelChecks.count(out);
         threads =
                 outputCount * layer.perChannel < TINY_WORK && key.threads() > 1 ? 1 : key.threads();
-        javaQuantize = layer.geometry == null && inputCount <= JAVA_QUANTIZE;
+        inputU8 = key.inputU8();
+        outGrid =
+                key.outputU8()
+                        ? ActivationQuantization.fixed(
+                                key.outScale(), key.outZeroPoint(), bitsOf(key.outQmax()))
+                        : null;
+        javaQuantize = !inputU8 && layer.geometry == null && inputCount <= JAVA_QUANTIZE;
+        // a Linear's u8 source is the caller's row-major [M, K] bytes as they are: no copy
+        srcDirect = inputU8 && layer.geometry == null;
         layer.rt.useThreads(threads);
-        memory.data_type userSrcType = memory.data_type.f32;
-        memory.data_type dstType = memory.data_type.f32;
+        memory.data_type userSrcType = inputU8 ? memory.data_type.u8 : memory.data_type.f32;
+        memory.data_type dstType = outGrid != null ? memory.data_type.u8 : memory.data_type.f32;
         long[] srcDims;
         long[] dstDims;
         if (layer.geometry == null) {
@@ -178,10 +194,12 @@ final class PrimitiveGraph {
             convPad = pad;
         }
         // min / max ignore the order, so any dense layout is a flat [1, count] array
-        flatMd = new memory.desc(new long[] {1, inputCount}, userSrcType, memory.format_tag.ab);
+        flatMd =
+                new memory.desc(
+                        new long[] {1, inputCount}, memory.data_type.f32, memory.format_tag.ab);
         oneMd = new memory.desc(new long[] {1, 1}, memory.data_type.f32, memory.format_tag.ab);
 
-        primitive_desc_base mainPd = layer.mainDescriptor(conv, convSrcMd, dstMd, convPad);
+        primitive_desc_base mainPd = layer.mainDescriptor(conv, convSrcMd, dstMd, convPad, outGrid);
         main =
                 conv
                         ? new convolution_forward((convolution_forward.primitive_desc) mainPd)
@@ -196,10 +214,17 @@ final class PrimitiveGraph {
         primitive_desc_base quantizePd = null;
         primitive_desc_base transposePd = null;
         quantizedMd =
-                nchw ? new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nchw) : null;
+                nchw && !inputU8
+                        ? new memory.desc(srcDims, memory.data_type.u8, memory.format_tag.nchw)
+                        : null;
         // javaQuantize: no primitive before the int8 one, CallContext.run quantizes with
         // ActivationQuantization.quantize, the reorder's formula (KernelFloatPathTest checks both)
-        if (!javaQuantize) {
+        if (srcDirect) {
+            quantizePd = null;
+        } else if (inputU8) {
+            // already on the grid: a plain u8 copy into the primitive's layout (and border)
+            quantizePd = reorderOf(userSrcMd, srcWriteMd, OneDnnLayer.newAttr());
+        } else if (!javaQuantize) {
             if (dynamic && inputCount > 1) {
                 minPd = reduce(algorithm.reduction_min);
                 maxPd = reduce(algorithm.reduction_max);
@@ -321,6 +346,10 @@ final class PrimitiveGraph {
             return shape.clone();
         }
         return new long[] {shape[0], shape[1], 1, shape[2]}; // 1-D as H = 1
+    }
+
+    private static int bitsOf(int qmax) {
+        return 32 - Integer.numberOfLeadingZeros(qmax);
     }
 
     static long[] spatial(long[] v, long fill) {

@@ -9,6 +9,24 @@ import java.nio.FloatBuffer;
 /**
  * Scalar Java kernel for Linear and convolution (a Linear layer is a 1x1 convolution over M rows).
  * Written for clarity, not speed: the oneDNN kernels are held to its integers bit for bit.
+ *
+ * <p>Integer semantics, with input grid {@code (s, zp, qmax)}, per-channel weight scales {@code
+ * ws[c]}, int8 weights {@code w[c]}, bias {@code b[c]}, all arithmetic float32 rounded after each
+ * operation unless said otherwise:
+ *
+ * <ul>
+ *   <li>{@code q = clamp(rint(x * (1 / s) + zp), 0, qmax)} for float input; a uint8 input is
+ *       {@code q} as given;
+ *   <li>{@code acc = sum((q - zp) * w[c])}, exact int32 over the taps inside the input;
+ *   <li>{@code y = act((s * ws[c]) * float(acc + zp * sum(w[c])) + (b[c] - ((s * ws[c]) * zp) *
+ *       sum(w[c])))}: the order of oneDNN's epilogue, which multiplies the int32 {@code sum(q *
+ *       w[c])} by the combined scale and adds the bias with the zero point folded in; {@code act}
+ *       is {@link FusedActivation#apply};
+ *   <li>float32 output: {@code y}; uint8 output on grid {@code (s_out, zp_out, qmax_out)}: {@code
+ *       u8 = clamp(rint(y * (1 / s_out) + zp_out), 0, qmax_out)}, the multiply by the reciprocal
+ *       and the add of the zero point in float32 before rounding (ties to even), as oneDNN's dst
+ *       scale and dst zero point do after the post-ops.
+ * </ul>
  */
 final class ReferenceKernel implements Int8Kernel {
 
@@ -19,6 +37,7 @@ final class ReferenceKernel implements Int8Kernel {
     private final FusedActivation activation;
     private final int outChannels;
     private final int perChannel;
+    private final int[] channelSums;
 
     ReferenceKernel(ConvGeometry geometry, Int8Weights weights, FusedActivation activation) {
         this.geometry = geometry;
@@ -28,6 +47,7 @@ final class ReferenceKernel implements Int8Kernel {
         this.activation = activation;
         this.outChannels = weights.outputChannels();
         this.perChannel = weights.valuesPerChannel();
+        this.channelSums = weights.channelSums();
     }
 
     /** {@inheritDoc} */
@@ -45,49 +65,80 @@ final class ReferenceKernel implements Int8Kernel {
             ByteBuffer input,
             long[] inputShape,
             boolean inputChannelsLast,
+            boolean inputQuantized,
             ActivationQuantization quantization,
             ByteBuffer output,
             boolean outputChannelsLast,
+            ActivationQuantization outputGrid,
             int threads) {
         long[] outShape = outputShape(inputShape);
         if (geometry == null && (inputChannelsLast || outputChannelsLast)) {
             throw new IllegalArgumentException("a Linear layer has no channels-last layout.");
         }
+        KernelChecks.checkGrids(inputQuantized, quantization, outputGrid, 8);
         int n = Math.toIntExact(KernelChecks.count(inputShape));
-        KernelChecks.checkCapacity(input, n, Float.BYTES, "input");
-        KernelChecks.checkCapacity(output, KernelChecks.count(outShape), Float.BYTES, "output");
-        float[] x = new float[n];
-        input.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().get(x);
-        if (inputChannelsLast) {
-            x = Layouts.toChannelsFirst(x, inputShape);
-        }
+        KernelChecks.checkCapacity(input, n, inputQuantized ? 1 : Float.BYTES, "input");
+        KernelChecks.checkCapacity(
+                output, KernelChecks.count(outShape), outputGrid != null ? 1 : Float.BYTES, "output");
         int qmax = quantization.getQmax();
         float scale = quantization.getScale();
         int zp = quantization.getZeroPoint();
-        if (quantization.isDynamic()) {
-            float min = Float.POSITIVE_INFINITY;
-            float max = Float.NEGATIVE_INFINITY;
-            for (float v : x) {
-                min = Math.min(min, v);
-                max = Math.max(max, v);
-            }
-            scale = ActivationQuantization.dynamicScale(min, max, qmax);
-            zp = ActivationQuantization.dynamicZeroPoint(min, scale, qmax);
-        }
         int[] q = new int[n];
-        for (int i = 0; i < n; i++) {
-            q[i] = ActivationQuantization.quantize(x[i], scale, zp, qmax);
+        if (inputQuantized) {
+            ByteBuffer in = input.duplicate();
+            float[] bytes = new float[n]; // 0..255 are exact floats: one transposition helper
+            for (int i = 0; i < n; i++) {
+                bytes[i] = Byte.toUnsignedInt(in.get());
+            }
+            if (inputChannelsLast) {
+                bytes = Layouts.toChannelsFirst(bytes, inputShape);
+            }
+            for (int i = 0; i < n; i++) {
+                q[i] = (int) bytes[i];
+            }
+        } else {
+            float[] x = new float[n];
+            input.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().get(x);
+            if (inputChannelsLast) {
+                x = Layouts.toChannelsFirst(x, inputShape);
+            }
+            if (quantization.isDynamic()) {
+                float min = Float.POSITIVE_INFINITY;
+                float max = Float.NEGATIVE_INFINITY;
+                for (float v : x) {
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                }
+                scale = ActivationQuantization.dynamicScale(min, max, qmax);
+                zp = ActivationQuantization.dynamicZeroPoint(min, scale, qmax);
+            }
+            for (int i = 0; i < n; i++) {
+                q[i] = ActivationQuantization.quantize(x[i], scale, zp, qmax);
+            }
         }
         int[] acc = accumulate(q, inputShape, zp);
         float[] y = new float[acc.length];
         int inner = innerSize(outShape);
         for (int i = 0; i < acc.length; i++) {
             int c = (i / inner) % outChannels;
-            float v = scale * wScales[c] * acc[i] + bias[c];
+            float combined = scale * wScales[c];
+            // oneDNN's order: the int32 sum(q * w) times the combined scale, plus the folded bias
+            float folded = bias[c] - combined * zp * (float) channelSums[c];
+            float v = combined * (float) (acc[i] + zp * channelSums[c]) + folded;
             y[i] = activation.apply(v); // the float semantics of FusedActivation
         }
         if (outputChannelsLast) {
             y = Layouts.toChannelsLast(y, outShape);
+        }
+        if (outputGrid != null) {
+            ByteBuffer out = output.duplicate();
+            float so = outputGrid.getScale();
+            int zo = outputGrid.getZeroPoint();
+            int qo = outputGrid.getQmax();
+            for (float v : y) {
+                out.put((byte) ActivationQuantization.quantize(v, so, zo, qo));
+            }
+            return;
         }
         FloatBuffer out = output.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
         out.put(y);

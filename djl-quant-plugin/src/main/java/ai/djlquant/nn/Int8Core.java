@@ -210,8 +210,38 @@ final class Int8Core {
         return view;
     }
 
+    /** The activation quantization as configured (static or dynamic, not narrowed). */
+    ActivationQuantization activation() {
+        return activation;
+    }
+
+    /**
+     * The static grid the kernel runs this block's input on: the activation parameters narrowed to
+     * the backend's activation bits, as the kernel narrows them for float input; so a producer that
+     * writes uint8 on this grid hands the kernel the bytes it would have quantized itself.
+     */
+    ActivationQuantization kernelGrid() {
+        return activation.narrowTo(Int8Backends.get().getActivationBits());
+    }
+
+    /**
+     * The native kernel of a chained call on {@code device}, or null where this block would run
+     * its float fallback (no native backend, not the CPU) and so cannot be a link of a chain.
+     */
+    Int8Kernel chainKernel(
+            ParameterStore store, Device device, Parameter weight, Parameter bias) {
+        if (activation == null
+                || !Int8Backends.get().isNative()
+                || !Device.Type.CPU.equals(device.getDeviceType())) {
+            return null;
+        }
+        NDArray w = store.getValue(weight, device, false);
+        NDArray b = bias == null ? null : store.getValue(bias, device, false);
+        return w == null ? null : kernelFor(w, b);
+    }
+
     /** The engine's intra-op thread count, so oneDNN runs as many threads as PyTorch does. */
-    private static int engineThreads(NDManager manager) {
+    static int engineThreads(NDManager manager) {
         if ("PyTorch".equals(manager.getEngine().getEngineName())) {
             return JniUtils.getNumThreads();
         }

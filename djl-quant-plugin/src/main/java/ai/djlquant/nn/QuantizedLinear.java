@@ -102,6 +102,21 @@ public class QuantizedLinear extends Linear implements QuantizedBlock {
         return core.fusedActivation();
     }
 
+    /** The shared int8 part, for a chain that runs this block as one of its links. */
+    Int8Core core() {
+        return core;
+    }
+
+    /** The INT8 weight parameter. */
+    Parameter weightParameter() {
+        return int8Weight;
+    }
+
+    /** The bias parameter, or null. */
+    Parameter biasParameter() {
+        return floatBias;
+    }
+
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(

@@ -1,0 +1,108 @@
+package ai.djlquant;
+
+import ai.djl.nn.Block;
+import ai.djl.nn.SequentialBlock;
+import ai.djlquant.nn.ChainRun;
+import ai.djlquant.nn.ChainedSequentialBlock;
+import ai.djlquant.transform.BlockNode;
+import ai.djlquant.transform.BlockTree;
+import ai.djlquant.transform.Replacement;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The int8 chains step ({@link QuantizationConfig.Builder#optInt8Chains}), after every other: each
+ * {@link SequentialBlock} of the converted tree whose children hold runs of int8 Linear
+ * layers ({@link ChainedSequentialBlock#findRuns}) is replaced by a {@link ChainedSequentialBlock}
+ * with the same children. A block of any other type is left alone, so a chain never crosses a
+ * parent that is not a SequentialBlock.
+ *
+ * <p>Innermost blocks first, so that an outer block takes the chained inner one as its child; all
+ * or nothing: if one replacement cannot be made (a field or container that cannot take the new
+ * block), those made are taken back, the model runs unchained, and the report says why.
+ */
+final class Chaining {
+
+    private Chaining() {}
+
+    /**
+     * What the step did.
+     *
+     * @param chains one line per chain formed: the paths of its layers
+     * @param note why no chain was formed although some could be, or null
+     */
+    record Result(List<String> chains, String note) {
+
+        static Result off() {
+            return new Result(List.of(), null);
+        }
+    }
+
+    /**
+     * Forms the chains of the edit's current tree.
+     *
+     * @param edit the edit (the replacements go through its log)
+     * @return the chains formed
+     */
+    static Result form(ModelEdit edit) {
+        BlockTree tree = edit.currentTree();
+        Map<Block, Boolean> seen = new IdentityHashMap<>();
+        List<SequentialBlock> targets = new ArrayList<>();
+        List<List<String>> perTarget = new ArrayList<>();
+        List<BlockNode> nodes = new ArrayList<>(tree.getNodes());
+        Collections.reverse(nodes); // pre-order reversed: descendants before their ancestors
+        for (BlockNode n : nodes) {
+            if (!(n.getBlock() instanceof SequentialBlock s)
+                    || s instanceof ChainedSequentialBlock
+                    || seen.put(s, Boolean.TRUE) != null) {
+                continue;
+            }
+            List<ChainRun> runs = ChainedSequentialBlock.findRuns(s);
+            if (runs.isEmpty()) {
+                continue;
+            }
+            targets.add(s);
+            List<String> lines = new ArrayList<>();
+            perTarget.add(lines);
+            for (ChainRun r : runs) {
+                List<String> paths = new ArrayList<>();
+                for (int i = r.from(); i < r.to(); i++) {
+                    BlockNode child = n.getChildren().get(i);
+                    if (child.getBlock() instanceof ai.djlquant.nn.QuantizedBlock) {
+                        paths.add(child.displayPath());
+                    }
+                }
+                lines.add(String.join(" -> ", paths));
+            }
+        }
+        if (targets.isEmpty()) {
+            return Result.off();
+        }
+        List<String> lines = new ArrayList<>();
+        for (int i = perTarget.size() - 1; i >= 0; i--) {
+            lines.addAll(perTarget.get(i)); // in the model's order
+        }
+        List<Function<BlockTree, Replacement>> steps = new ArrayList<>();
+        for (SequentialBlock s : targets) {
+            steps.add(
+                    t ->
+                            new Replacement(
+                                    s,
+                                    new ChainedSequentialBlock(
+                                            s, ChainedSequentialBlock.findRuns(s))));
+        }
+        try {
+            edit.applyAllOrNone(steps);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return new Result(
+                    List.of(),
+                    "int8 chains not formed (the model runs unchained): " + e.getMessage());
+        }
+        return new Result(List.copyOf(lines), null);
+    }
+}

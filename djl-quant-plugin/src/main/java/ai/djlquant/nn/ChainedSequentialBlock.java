@@ -1,0 +1,185 @@
+package ai.djlquant.nn;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Block;
+import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import ai.djlquant.annotations.Internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@link SequentialBlock} whose runs of int8 Linear layers ({@link ChainRun}) run as int8
+ * chains: uint8 between the layers, requantized in each producer's epilogue on its consumer's
+ * static grid (see {@link Int8Chain}); every other child runs as in the block it replaces.
+ *
+ * <p>It holds the same children under the same keys as the block it replaces and saves exactly
+ * what a SequentialBlock saves, so a saved model or an exported artifact loads as the plain
+ * SequentialBlock and runs the layers unchained (the same arithmetic; the artifact does not record
+ * chains). Training runs the children one by one.
+ */
+@Internal
+public final class ChainedSequentialBlock extends SequentialBlock {
+
+    private static final String IDENTITY = "identity";
+
+    private final List<ChainRun> runs;
+    private final Block[] blocks;
+    private final Int8Chain[] chainAt; // by child index: the chain that starts there, or null
+    private final int[] endAt;
+
+    /**
+     * Wraps the children of a SequentialBlock, running the given runs as chains.
+     *
+     * @param original the block to take the children (and keys, input shapes) from
+     * @param runs the runs, in order, not overlapping
+     * @throws IllegalArgumentException if a run does not fit the rules of {@link #findRuns} or
+     *     the block returns intermediate outputs
+     */
+    public ChainedSequentialBlock(SequentialBlock original, List<ChainRun> runs) {
+        if (original.isReturnIntermediate()) {
+            throw new IllegalArgumentException(
+                    "a SequentialBlock that returns its intermediate outputs cannot be chained.");
+        }
+        PairList<String, Block> kids = original.getChildren();
+        for (int i = 0; i < kids.size(); i++) {
+            children.add(kids.keyAt(i), kids.valueAt(i));
+        }
+        try {
+            inputShapes = original.getInputShapes();
+            outputDataTypes = original.getOutputDataTypes();
+        } catch (IllegalStateException e) {
+            // not initialised: neither is this block, loading or initialize fills both alike
+            inputShapes = null;
+            outputDataTypes = null;
+        }
+        try {
+            inputNames = new ArrayList<>(original.describeInput().keys());
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            // none, or none that fit the shapes (a block whose shapes were loaded, not
+            // initialised, has shapes and no names): keep the empty list it has too
+        }
+        blocks = kids.values().toArray(new Block[0]);
+        chainAt = new Int8Chain[blocks.length];
+        endAt = new int[blocks.length];
+        int after = 0;
+        for (ChainRun r : runs) {
+            if (r.from() < after || r.to() > blocks.length) {
+                throw new IllegalArgumentException(
+                        "int8 chain " + r + " overlaps another or lies outside the "
+                                + blocks.length + " children.");
+            }
+            List<QuantizedLinear> links = new ArrayList<>();
+            for (int i = r.from(); i < r.to(); i++) {
+                Block b = blocks[i];
+                if (i == r.from() ? isHead(b) : isLink(b)) {
+                    links.add((QuantizedLinear) b);
+                } else if (!isPassThrough(b) || i == r.from() || i == r.to() - 1) {
+                    throw new IllegalArgumentException(
+                            "child "
+                                    + kids.keyAt(i)
+                                    + " ("
+                                    + b.getClass().getSimpleName()
+                                    + ") cannot be in an int8 chain: only QuantizedLinear layers,"
+                                    + " static after the first, with pass-throughs between them,"
+                                    + " are.");
+                }
+            }
+            chainAt[r.from()] = new Int8Chain(links);
+            endAt[r.from()] = r.to();
+            after = r.to();
+        }
+        this.runs = List.copyOf(runs);
+    }
+
+    /**
+     * Finds the runs a block's children form: maximal runs of at least two {@link
+     * QuantizedLinear} children, every one after the first static (the first quantizes float32
+     * input, so it may be dynamic; each later one reads bytes on its static grid), with only
+     * pass-throughs (the identities that took the place of a folded BatchNorm or a fused ReLU)
+     * between them. Anything else (a dynamic layer after the first, a float layer, a ReLU left
+     * unfused, a reshape) ends a run; a dynamic layer may start the next one.
+     *
+     * @param block the block
+     * @return the runs, in order (empty if none, or if the block returns intermediate outputs)
+     */
+    public static List<ChainRun> findRuns(SequentialBlock block) {
+        List<ChainRun> found = new ArrayList<>();
+        if (block.isReturnIntermediate()) {
+            return found;
+        }
+        List<Block> kids = block.getChildren().values();
+        int i = 0;
+        while (i < kids.size()) {
+            if (!isHead(kids.get(i))) {
+                i++;
+                continue;
+            }
+            int links = 1;
+            int lastLink = i;
+            int j = i + 1;
+            while (j < kids.size() && (isLink(kids.get(j)) || isPassThrough(kids.get(j)))) {
+                if (isLink(kids.get(j))) {
+                    links++;
+                    lastLink = j;
+                }
+                j++;
+            }
+            if (links >= 2) {
+                found.add(new ChainRun(i, lastLink + 1));
+            }
+            i = lastLink + 1;
+        }
+        return found;
+    }
+
+    /**
+     * Returns the runs that run as chains.
+     *
+     * @return the runs, in order
+     */
+    public List<ChainRun> getRuns() {
+        return runs;
+    }
+
+    /** A chain's first layer quantizes float32 itself: static or dynamic. */
+    private static boolean isHead(Block b) {
+        return b instanceof QuantizedLinear;
+    }
+
+    /** A later layer reads uint8 on its grid, which must be known before the call: static. */
+    private static boolean isLink(Block b) {
+        return b instanceof QuantizedLinear q && !q.isDynamic();
+    }
+
+    private static boolean isPassThrough(Block b) {
+        return b instanceof LambdaBlock l && IDENTITY.equals(l.getName());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore parameterStore,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
+        if (training) {
+            return super.forwardInternal(parameterStore, inputs, true, params);
+        }
+        NDList current = inputs;
+        int i = 0;
+        while (i < blocks.length) {
+            NDList chained = chainAt[i] == null ? null : chainAt[i].forward(parameterStore, current);
+            if (chained != null) {
+                current = chained;
+                i = endAt[i];
+            } else {
+                current = blocks[i++].forward(parameterStore, current, false, params);
+            }
+        }
+        return current;
+    }
+}

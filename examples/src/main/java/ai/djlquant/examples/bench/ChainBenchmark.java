@@ -1,0 +1,176 @@
+package ai.djlquant.examples.bench;
+
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.training.dataset.Dataset;
+import ai.djlquant.CalibrationData;
+import ai.djlquant.HostProfile;
+import ai.djlquant.QuantizationConfig;
+import ai.djlquant.QuantizationReport;
+import ai.djlquant.Quantizer;
+import ai.djlquant.SideBySideTimer;
+import ai.djlquant.examples.data.FashionMnist;
+import ai.djlquant.examples.data.IdxDataset;
+import ai.djlquant.examples.eval.ModelEvaluator;
+import ai.djlquant.examples.models.ReferenceModel;
+import ai.djlquant.examples.quantize.CalibrationImages;
+import ai.djlquant.plan.QuantizationMode;
+import ai.djlquant.plan.SpeedComparison;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Int8 chains on the reference models: fp32, int8 unchained and int8 chained ({@code
+ * QuantizationConfig.Builder#optInt8Chains}) side by side in one process with the same threads,
+ * and the top-1 of the two int8 models on the committed test split.
+ *
+ * <p>Both int8 models are quantized with the same config on the same calibration images; only the
+ * option differs. The config is the defaults with every layer STATIC (chains link static layers
+ * only; the AUTO rule picks DYNAMIC for the MLP's middle Linear on this host, which leaves no
+ * chain), or with {@code --auto} the defaults as they are. Timing: {@link SideBySideTimer}, three pairs
+ * (fp32 vs unchained, fp32 vs chained, unchained vs chained), batch 1 and 32 of test images; each
+ * ratio is from its own pair's alternating rounds ({@code int8/chain}, the chain's gain, from the
+ * third), the fp32 column is the mean of the first two pairs' fp32 times.
+ *
+ * <pre>
+ * nice -n 10 mvn -B -q verify -DskipTests -Prun \
+ *     -Drun.main=ai.djlquant.examples.bench.ChainBenchmark \
+ *     -Drun.args="--threads 1"
+ * </pre>
+ *
+ * Options: {@code --models mlp,cnn}, {@code --threads 1}, {@code --quick}, {@code --auto}, {@code --models-dir
+ * examples/models}, {@code --test calibration-data/test}, {@code --calibration
+ * calibration-data/calibration}.
+ */
+public final class ChainBenchmark {
+
+    private ChainBenchmark() {}
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param args see the class documentation
+     * @throws Exception if a model or the data cannot be loaded
+     */
+    public static void main(String[] args) throws Exception {
+        List<String> models = Arrays.asList("mlp", "cnn");
+        int threads = 1;
+        boolean quick = false;
+        boolean auto = false;
+        Path modelsDir = Paths.get("examples/models");
+        Path testDir = Paths.get("calibration-data/test");
+        Path calibrationDir = Paths.get("calibration-data/calibration");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--models" -> models = Arrays.asList(args[++i].split(","));
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--quick" -> quick = true;
+                case "--auto" -> auto = true;
+                case "--models-dir" -> modelsDir = Paths.get(args[++i]);
+                case "--test" -> testDir = Paths.get(args[++i]);
+                case "--calibration" -> calibrationDir = Paths.get(args[++i]);
+                default ->
+                        throw new IllegalArgumentException(
+                                "unknown option " + args[i] + " (see the class documentation)");
+            }
+        }
+        IdxDataset test =
+                IdxDataset.builder().setDirectory(testDir).optUsage(Dataset.Usage.TEST).build();
+        test.prepare();
+        List<Image> calibration = CalibrationImages.load(calibrationDir);
+        ModelEvaluator.torchThreads(); // loads the engine
+        JniUtils.setNumThreads(threads); // the int8 blocks pass the same count to oneDNN
+        System.out.println("# " + HostProfile.current(threads).toLine());
+        SideBySideTimer timer = SideBySideTimer.forBenchmarks(quick ? 5 : 9, quick ? 100 : 300);
+        ModelEvaluator accuracy =
+                ModelEvaluator.builder()
+                        .setTestSet(test)
+                        .setTranslator(FashionMnist.newTranslator())
+                        .optMeasureLatency(false)
+                        .build();
+        System.out.println("# config: " + config(auto, true) + " (unchained: the same without it)");
+        for (String name : models) {
+            ReferenceModel m = ReferenceModel.of(name);
+            try (ZooModel<Image, Classifications> fp32 = m.load(modelsDir);
+                    ZooModel<Image, Classifications> plain = m.load(modelsDir);
+                    ZooModel<Image, Classifications> chained = m.load(modelsDir)) {
+                quantize(plain, calibration, config(auto, false));
+                QuantizationReport r = quantize(chained, calibration, config(auto, true));
+                StringBuilder modes = new StringBuilder();
+                for (ai.djlquant.LayerReport l : r.getLayers()) {
+                    modes.append(' ').append(l.getPath()).append('=').append(l.getMode());
+                }
+                System.out.println("# " + name + " layers:" + modes);
+                boolean any = false;
+                for (String note : r.getNotes()) {
+                    if (note.startsWith("int8 chain")) {
+                        System.out.println("# " + name + ": " + note);
+                        any = true;
+                    }
+                }
+                if (!any) {
+                    System.out.println("# " + name + ": no int8 chain formed");
+                }
+                double top1Plain = accuracy.evaluate(name + " int8", plain).getTop1();
+                double top1Chained = accuracy.evaluate(name + " int8 chained", chained).getTop1();
+                System.out.printf(
+                        Locale.ROOT,
+                        "# %s top-1 on %d test images: int8 %.2f%%, int8 chained %.2f%% (%+.2f"
+                                + " points)%n",
+                        name,
+                        test.size(),
+                        top1Plain * 100,
+                        top1Chained * 100,
+                        (top1Chained - top1Plain) * 100);
+                System.out.printf(
+                        "%-5s %5s %7s %10s %12s %12s %10s %11s %10s%n",
+                        "model", "batch", "threads", "fp32_us", "int8_us", "chained_us",
+                        "fp32/int8", "fp32/chain", "int8/chain");
+                for (int batch : new int[] {1, 32}) {
+                    try (NDManager manager = fp32.getNDManager().newSubManager()) {
+                        NDList x =
+                                FashionMnist.newPipeline()
+                                        .transform(new NDList(test.rawImages(manager, 0, batch)));
+                        SpeedComparison a =
+                                timer.compare(fp32.getBlock(), plain.getBlock(), x, manager);
+                        SpeedComparison b =
+                                timer.compare(fp32.getBlock(), chained.getBlock(), x, manager);
+                        SpeedComparison c =
+                                timer.compare(plain.getBlock(), chained.getBlock(), x, manager);
+                        System.out.printf(
+                                Locale.ROOT,
+                                "%-5s %5d %7d %10.1f %12.1f %12.1f %9.2fx %10.2fx %9.2fx%n",
+                                name,
+                                batch,
+                                threads,
+                                (a.fp32Micros() + b.fp32Micros()) / 2,
+                                a.int8Micros(),
+                                b.int8Micros(),
+                                a.fp32Micros() / a.int8Micros(),
+                                b.fp32Micros() / b.int8Micros(),
+                                c.fp32Micros() / c.int8Micros());
+                    }
+                }
+            }
+        }
+    }
+
+    private static QuantizationConfig config(boolean auto, boolean chains) {
+        QuantizationConfig.Builder b = QuantizationConfig.builder().optInt8Chains(chains);
+        return auto ? b.build() : b.optDefaultMode(QuantizationMode.STATIC).build();
+    }
+
+    private static QuantizationReport quantize(
+            ZooModel<Image, Classifications> model, List<Image> calibration, QuantizationConfig c) {
+        return Quantizer.quantize(
+                model, CalibrationData.fromInputs(calibration, FashionMnist.newTranslator(), 32), c);
+    }
+}
