@@ -51,6 +51,19 @@ record DecidedLayer(
                 null);
     }
 
+    /** This layer with what the speed rule turned down set again (after {@link #with}). */
+    DecidedLayer withTurnedDown(TurnedDown down) {
+        return new DecidedLayer(
+                observed,
+                decision,
+                activationParams,
+                finalBlock,
+                statistics,
+                measuredSamples,
+                screen,
+                down);
+    }
+
     /** The mode the layer runs in now. */
     QuantizationMode mode() {
         return decision.mode();

@@ -715,7 +715,9 @@ public final class QuantizationConfig {
          * y_fp32)} is measured on the layer's kept calibration inputs (the int8 block without its
          * fused activation) and subtracted from the bias ({@code b'_c = b_c - shift_c}; a layer
          * without bias gains one); the corrected block is kept where its SQNR on those inputs is
-         * not lower. Dynamic blocks are not corrected.
+         * not lower. Then the whole model is measured with and without the kept corrections, and
+         * where it measures higher without them they are all taken back (layers' corrections can
+         * add up to a worse model). Dynamic blocks are not corrected.
          *
          * @param correct whether to correct
          * @return this builder

@@ -288,6 +288,10 @@ public final class Quantizer {
                 uncorrected =
                         BiasCorrectionCheck.measure(
                                 edit, model, decided, decision.biasCorrections(), referenceOutputs, kept, whole);
+                if (uncorrected != null) {
+                    decided = uncorrected.layers();
+                    whole = uncorrected.whole();
+                }
                 if (goal != null) {
                     GoalSearch.Outcome outcome =
                             GoalSearch.run(

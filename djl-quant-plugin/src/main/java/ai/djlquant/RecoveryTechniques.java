@@ -162,8 +162,24 @@ record RecoveryTechniques(boolean equalize, double smoothAlpha, boolean biasCorr
                             applied,
                             shiftBefore / n,
                             shiftAfter / n);
-            double wb = steps.check() == null ? last.wholeDb() : steps.check().wholeBeforeDb();
-            double wa = steps.check() == null ? last.wholeDb() : steps.check().wholeAfterDb();
+            BiasCorrectionCheck.Result check = steps.check();
+            double wb = check == null ? last.wholeDb() : check.wholeBeforeDb();
+            double wa = check == null ? last.wholeDb() : check.wholeAfterDb();
+            if (check != null && check.reverted()) {
+                note +=
+                        String.format(
+                                java.util.Locale.ROOT,
+                                "; reverted: the whole model measured %.2f dB corrected, %.2f dB"
+                                        + " without, so every layer keeps its uncorrected block",
+                                wa,
+                                wb);
+                wa = wb;
+                List<QuantizationReport.LayerChange> kept = new ArrayList<>();
+                for (QuantizationReport.LayerChange c : layers) {
+                    kept.add(new QuantizationReport.LayerChange(c.path(), c.beforeDb(), c.beforeDb()));
+                }
+                layers = kept;
+            }
             out.add(new QuantizationReport.Recovery("bias correction", note, wb, wa, layers));
         }
         return out;
