@@ -1,18 +1,13 @@
 package ai.djlquant;
 
-import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
-import ai.djlquant.nn.ChainRun;
 import ai.djlquant.nn.ChainedSequentialBlock;
-import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockTree;
+import ai.djlquant.transform.ChainTargets;
 import ai.djlquant.transform.Replacement;
 
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -50,51 +45,14 @@ final class Chaining {
      * @return the chains formed
      */
     static Result form(ModelEdit edit) {
-        BlockTree tree = edit.currentTree();
-        Map<Block, Boolean> seen = new IdentityHashMap<>();
-        List<SequentialBlock> targets = new ArrayList<>();
-        List<List<String>> perTarget = new ArrayList<>();
-        List<BlockNode> nodes = new ArrayList<>(tree.getNodes());
-        Collections.reverse(nodes); // pre-order reversed: descendants before their ancestors
-        for (BlockNode n : nodes) {
-            if (!(n.getBlock() instanceof SequentialBlock s)
-                    || s instanceof ChainedSequentialBlock
-                    || seen.put(s, Boolean.TRUE) != null) {
-                continue;
-            }
-            List<ChainRun> runs = ChainedSequentialBlock.findRuns(s);
-            if (runs.isEmpty()) {
-                continue;
-            }
-            targets.add(s);
-            List<String> lines = new ArrayList<>();
-            perTarget.add(lines);
-            for (ChainRun r : runs) {
-                List<String> paths = new ArrayList<>();
-                for (int i = r.from(); i < r.to(); i++) {
-                    BlockNode child = n.getChildren().get(i);
-                    if (child.getBlock() instanceof ai.djlquant.nn.QuantizedBlock) {
-                        paths.add(child.displayPath());
-                    }
-                }
-                lines.add(String.join(" -> ", paths));
-            }
-        }
+        List<ChainTargets.Target> targets = ChainTargets.find(edit.currentTree());
         if (targets.isEmpty()) {
             return Result.off();
         }
-        List<String> lines = new ArrayList<>();
-        for (int i = perTarget.size() - 1; i >= 0; i--) {
-            lines.addAll(perTarget.get(i)); // in the model's order
-        }
+        List<String> lines = ChainTargets.names(targets);
         List<Function<BlockTree, Replacement>> steps = new ArrayList<>();
-        for (SequentialBlock s : targets) {
-            steps.add(
-                    t ->
-                            new Replacement(
-                                    s,
-                                    new ChainedSequentialBlock(
-                                            s, ChainedSequentialBlock.findRuns(s))));
+        for (ChainTargets.Target t : targets) {
+            steps.add(tree -> t.replacement());
         }
         try {
             edit.applyAllOrNone(steps);

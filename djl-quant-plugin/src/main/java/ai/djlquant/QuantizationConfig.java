@@ -645,8 +645,9 @@ public final class QuantizationConfig {
          * the first; only folded BatchNorms' and fused ReLUs' pass-throughs between) run as int8
          * chains: each layer writes uint8 on the next one's input grid instead of float32 that
          * the next one quantizes again (default false). Formed last, after every other step; the report lists
-         * each chain formed. Saved models and exported artifacts do not record chains: loaded,
-         * they run the same layers unchained, with the same arithmetic.
+         * each chain formed. An exported artifact names its chains and loads with them formed
+         * again; a model saved with {@code Model.save} runs the same layers unchained, with the
+         * same arithmetic.
          *
          * @param chains whether to form chains
          * @return this builder

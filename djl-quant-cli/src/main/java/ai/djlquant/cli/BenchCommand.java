@@ -132,8 +132,8 @@ final class BenchCommand implements Callable<Integer> {
             names = "--int8-chains",
             description =
                     "Quantize in memory with int8 chains (QuantizationConfig.optInt8Chains):"
-                            + " uint8 between consecutive int8 Linear layers. Artifacts do not"
-                            + " record chains, so this needs no --artifact.")
+                            + " uint8 between consecutive int8 Linear layers. An --artifact"
+                            + " runs the chains it was exported with, so not with --artifact.")
     boolean int8Chains;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
@@ -197,8 +197,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (int8Chains && artifact != null) {
             throw bad(
-                    "--int8-chains quantizes in memory; an --artifact loads without chains:"
-                            + " give one or the other.");
+                    "--int8-chains quantizes in memory; an --artifact runs the chains it was"
+                            + " exported with: give one or the other.");
         }
         ModelRef int8Ref = artifact == null ? null : ModelRef.resolve(spec, "--artifact", artifact);
         if (int8Ref != null && !int8Ref.isArtifact()) {

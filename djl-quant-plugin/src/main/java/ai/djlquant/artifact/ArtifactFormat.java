@@ -67,6 +67,13 @@ public final class ArtifactFormat {
         static final String LAYERS = "layers";
         static final String REWRITES = "rewrites";
         static final String ARCHITECTURE = "architecture";
+
+        /**
+         * Optional (absent: none): the names of the int8 chains the exported model ran ({@code
+         * ai.djlquant.transform.ChainTargets}), which the loader forms again and checks. A reader
+         * that ignores it runs the same layers unchained, so the format version stays 2.
+         */
+        static final String INT8_CHAINS = "int8Chains";
         static final String PARAMETERS = "parameters";
         static final String REPORT = "report";
         static final String FILES = "files";

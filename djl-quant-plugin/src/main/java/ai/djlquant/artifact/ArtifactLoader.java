@@ -5,10 +5,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.BlockFactory;
 import ai.djlquant.transform.BlockNode;
+import ai.djlquant.transform.BlockRewriter;
 import ai.djlquant.transform.BlockTree;
+import ai.djlquant.transform.ChainTargets;
+import ai.djlquant.transform.RewriteLog;
 
 import java.nio.file.Path;
 import java.security.PublicKey;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -172,12 +176,46 @@ public final class ArtifactLoader {
                     dir.resolve(m.getParametersFile()), m.getModelName(), root, params, name);
             checkLoaded(root, m, m.getParametersFile());
             LoadedValues.check(root, m.getParametersFile());
-            return root;
+            return formChains(model, root, m.int8Chains());
         } catch (ArtifactException | RuntimeException | Error e) {
             params.close();
             model.setBlock(null);
             throw e;
         }
+    }
+
+    /**
+     * Forms again the int8 chains the exported model ran, once its layers are loaded, and checks
+     * that they are the ones the manifest names (the same layers, the same runs).
+     */
+    private static Block formChains(Model model, Block root, List<String> recorded)
+            throws ArtifactException {
+        if (recorded.isEmpty()) {
+            return root;
+        }
+        List<ChainTargets.Target> targets = ChainTargets.find(BlockTree.walk(root));
+        List<String> found = ChainTargets.names(targets);
+        if (!found.equals(recorded)) {
+            throw new ArtifactException(
+                    ArtifactFormat.MANIFEST_FILE
+                            + " records the int8 chains "
+                            + recorded
+                            + ", but the loaded layers form "
+                            + (found.isEmpty() ? "none" : found.toString())
+                            + ".");
+        }
+        BlockRewriter rewriter = new BlockRewriter(model);
+        RewriteLog log = new RewriteLog();
+        try {
+            for (ChainTargets.Target t : targets) { // innermost first
+                rewriter.apply(BlockTree.walk(model.getBlock()), List.of(t.replacement()), log);
+            }
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            log.rollback();
+            throw new ArtifactException(
+                    "the int8 chains " + recorded + " cannot be formed: " + e.getMessage(), e);
+        }
+        return model.getBlock();
     }
 
     /** Everything the parameter file gave must be what the manifest recorded. */

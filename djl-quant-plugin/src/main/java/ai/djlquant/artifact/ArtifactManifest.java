@@ -59,6 +59,7 @@ public final class ArtifactManifest {
     private final List<LayerRecord> layers = new ArrayList<>();
     private final Map<String, String> architecture;
     private final Map<String, String> parameters;
+    private final List<String> int8Chains = new ArrayList<>();
 
     /**
      * Reads the fields of a manifest whose format and version {@link ManifestReader} has checked.
@@ -95,6 +96,18 @@ public final class ArtifactManifest {
         }
         architecture = Json.strings(json, Manifest.ARCHITECTURE, w);
         parameters = Json.strings(json, Manifest.PARAMETERS, w);
+        JsonElement chains = json.get(Manifest.INT8_CHAINS);
+        if (chains != null && !chains.isJsonNull()) {
+            if (!chains.isJsonArray()) {
+                throw invalid(Manifest.INT8_CHAINS, "is not a JSON array of chain names");
+            }
+            for (JsonElement c : chains.getAsJsonArray()) {
+                if (!c.isJsonPrimitive() || !c.getAsJsonPrimitive().isString()) {
+                    throw invalid(Manifest.INT8_CHAINS, "holds " + c + ", not a chain name");
+                }
+                int8Chains.add(c.getAsString());
+            }
+        }
         files =
                 ArtifactFiles.fromJson(
                         Json.object(json, Manifest.FILES, w), field(Manifest.FILES));
@@ -340,6 +353,11 @@ public final class ArtifactManifest {
      */
     public String toJson() {
         return GSON.toJson(json);
+    }
+
+    /** The names of the int8 chains the exported model ran, in the model's order; empty: none. */
+    List<String> int8Chains() {
+        return Collections.unmodifiableList(int8Chains);
     }
 
     /** The rewrites, in pre-order. */

@@ -85,7 +85,7 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure, Quantiz
         }
         if (block instanceof ChainedSequentialBlock) {
             // the same children and saved bytes as the SequentialBlock it replaced: the artifact
-            // records that block, and the loader runs its int8 layers unchained
+            // records that block; the manifest names the chains, which the loader forms again
             return SequentialBlock.class.getName();
         }
         return block.getClass().getName();

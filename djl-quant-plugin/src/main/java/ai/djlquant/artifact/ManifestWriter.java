@@ -9,6 +9,7 @@ import ai.djlquant.artifact.ArtifactFormat.Manifest;
 import ai.djlquant.artifact.ArtifactFormat.WeightBytes;
 import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockTree;
+import ai.djlquant.transform.ChainTargets;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -106,6 +107,12 @@ final class ManifestWriter {
         }
         m.add(Manifest.REWRITES, rw);
         m.add(Manifest.ARCHITECTURE, strings(TreeRewrites.architecture(quantized)));
+        List<String> chains = ChainTargets.formed(quantized);
+        if (!chains.isEmpty()) {
+            JsonArray names = new JsonArray();
+            chains.forEach(names::add);
+            m.add(Manifest.INT8_CHAINS, names);
+        }
         m.add(Manifest.PARAMETERS, strings(ParamsFile.describeParameters(root)));
         m.add(Manifest.REPORT, report == null ? null : JsonParser.parseString(report.toJson()));
         m.add(Manifest.FILES, ArtifactFiles.toJson(ArtifactFiles.checksums(dir)));

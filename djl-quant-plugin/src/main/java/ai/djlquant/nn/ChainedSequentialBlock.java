@@ -17,9 +17,9 @@ import java.util.List;
  * static grid (see {@link Int8Chain}); every other child runs as in the block it replaces.
  *
  * <p>It holds the same children under the same keys as the block it replaces and saves exactly
- * what a SequentialBlock saves, so a saved model or an exported artifact loads as the plain
- * SequentialBlock and runs the layers unchained (the same arithmetic; the artifact does not record
- * chains). Training runs the children one by one.
+ * what a SequentialBlock saves, so a saved model loads as the plain SequentialBlock and runs the
+ * layers unchained (the same arithmetic); an exported artifact names its chains and the loader
+ * forms them again. Training runs the children one by one.
  */
 @Internal
 public final class ChainedSequentialBlock extends SequentialBlock {

@@ -1,0 +1,118 @@
+package ai.djlquant.transform;
+
+import ai.djl.nn.Block;
+import ai.djl.nn.SequentialBlock;
+import ai.djlquant.annotations.Internal;
+import ai.djlquant.nn.ChainRun;
+import ai.djlquant.nn.ChainedSequentialBlock;
+import ai.djlquant.nn.QuantizedBlock;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where int8 chains form in a tree, and how they are named: the quantizer forms them
+ * ({@code Chaining}), the artifact records their names and the loader forms them again and checks
+ * it found the same ones.
+ *
+ * <p>A chain's name is the display paths of its int8 layers, joined by {@code " -> "}. Targets come
+ * innermost first (a SequentialBlock's chained replacement takes an already chained inner block as
+ * its child); {@link #names} lists them in the model's order.
+ */
+@Internal
+public final class ChainTargets {
+
+    /**
+     * One SequentialBlock that holds chains.
+     *
+     * @param block the block to replace by a {@link ChainedSequentialBlock}
+     * @param runs its runs
+     * @param names the name of each run's chain
+     */
+    public record Target(SequentialBlock block, List<ChainRun> runs, List<String> names) {
+
+        /**
+         * The replacement that chains this block.
+         *
+         * @return the replacement
+         */
+        public Replacement replacement() {
+            return new Replacement(block, new ChainedSequentialBlock(block, runs));
+        }
+    }
+
+    private ChainTargets() {}
+
+    /**
+     * Finds the SequentialBlocks of an unchained tree that hold runs of int8 layers ({@link
+     * ChainedSequentialBlock#findRuns}).
+     *
+     * @param tree the tree
+     * @return the targets, innermost first
+     */
+    public static List<Target> find(BlockTree tree) {
+        return collect(tree, false);
+    }
+
+    /**
+     * The names of the chains a tree runs now (its {@link ChainedSequentialBlock}s), in the
+     * model's order.
+     *
+     * @param tree the tree
+     * @return the names
+     */
+    public static List<String> formed(BlockTree tree) {
+        return names(collect(tree, true));
+    }
+
+    /**
+     * The names of the targets' chains, in the model's order.
+     *
+     * @param targets targets as {@link #find} returns them
+     * @return the names
+     */
+    public static List<String> names(List<Target> targets) {
+        List<String> out = new ArrayList<>();
+        for (int i = targets.size() - 1; i >= 0; i--) {
+            out.addAll(targets.get(i).names());
+        }
+        return List.copyOf(out);
+    }
+
+    private static List<Target> collect(BlockTree tree, boolean chained) {
+        Map<Block, Boolean> seen = new IdentityHashMap<>();
+        List<Target> targets = new ArrayList<>();
+        List<BlockNode> nodes = new ArrayList<>(tree.getNodes());
+        Collections.reverse(nodes); // pre-order reversed: descendants before their ancestors
+        for (BlockNode n : nodes) {
+            if (!(n.getBlock() instanceof SequentialBlock s)
+                    || (s instanceof ChainedSequentialBlock) != chained
+                    || seen.put(s, Boolean.TRUE) != null) {
+                continue;
+            }
+            List<ChainRun> runs =
+                    chained
+                            ? ((ChainedSequentialBlock) s).getRuns()
+                            : ChainedSequentialBlock.findRuns(s);
+            if (runs.isEmpty()) {
+                continue;
+            }
+            List<String> names = new ArrayList<>();
+            for (ChainRun r : runs) {
+                List<String> paths = new ArrayList<>();
+                for (int i = r.from(); i < r.to(); i++) {
+                    BlockNode child = n.getChildren().get(i);
+                    if (child.getBlock() instanceof QuantizedBlock) {
+                        paths.add(child.displayPath());
+                    }
+                }
+                names.add(String.join(" -> ", paths));
+            }
+            targets.add(new Target(s, runs, List.copyOf(names)));
+        }
+        return targets;
+    }
+}
