@@ -97,7 +97,7 @@ final class Int8Chain {
                 throw new IllegalArgumentException(links[i] + ": " + e.getMessage(), e);
             }
             if (i < n - 1) {
-                largest = Math.max(largest, count(shapes[i + 1]));
+                largest = Math.max(largest, new Shape(shapes[i + 1]).size());
             }
         }
         int threads = Int8Core.engineThreads(x.getManager());
@@ -127,14 +127,6 @@ final class Int8Chain {
             pool.offer(s);
         }
         return new NDList(out);
-    }
-
-    private static long count(long[] shape) {
-        long c = 1;
-        for (long d : shape) {
-            c *= d;
-        }
-        return c;
     }
 
     /** Two byte buffers one call writes in turn: link i's output is link i + 1's input. */

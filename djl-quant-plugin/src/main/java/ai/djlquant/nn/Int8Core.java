@@ -168,8 +168,7 @@ final class Int8Core {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(blockType + ": " + e.getMessage(), e);
         }
-        if (!Int8Backends.get().isNative()
-                || !Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
+        if (!runsNatively(x.getDevice())) {
             return fallback(x, weight, bias, floatOp);
         }
         int threads = engineThreads(x.getManager());
@@ -230,14 +229,17 @@ final class Int8Core {
      */
     Int8Kernel chainKernel(
             ParameterStore store, Device device, Parameter weight, Parameter bias) {
-        if (activation == null
-                || !Int8Backends.get().isNative()
-                || !Device.Type.CPU.equals(device.getDeviceType())) {
+        if (activation == null || !runsNatively(device)) {
             return null;
         }
         NDArray w = store.getValue(weight, device, false);
         NDArray b = bias == null ? null : store.getValue(bias, device, false);
         return w == null ? null : kernelFor(w, b);
+    }
+
+    /** Whether a call on {@code device} runs the native kernel (else the float fallback). */
+    private static boolean runsNatively(Device device) {
+        return Int8Backends.get().isNative() && Device.Type.CPU.equals(device.getDeviceType());
     }
 
     /** The engine's intra-op thread count, so oneDNN runs as many threads as PyTorch does. */
