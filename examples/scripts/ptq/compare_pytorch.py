@@ -387,6 +387,11 @@ class Vit(nn.Module):
 
 ARCHITECTURES = {"cnn": Cnn, "resnet": ResNet, "mlp": Mlp, "mobilenet": MobileNet, "vit": Vit}
 
+# The Linear that computes each model's logits. PyTorch's static int8 model quantizes its output
+# too (quint8 on a grid fixed by calibration, here 0.2-0.4 apart), so 1-2% of the test images
+# end with their top two logits equal, and argmax gives such a tie to the lower class index.
+HEADS = {"cnn": "fc2", "resnet": "fc", "mlp": "fc3", "mobilenet": "fc", "vit": "fc.m"}
+
 
 def quantizable_parts(model):
     """Where a static qconfig goes: the whole model for the CNNs and the MLP (stubs at its ends),
@@ -404,6 +409,27 @@ def top1(model, x, y):
             out = model(x[i:i + EVAL_BATCH])
             correct += int((out.argmax(1) == y[i:i + EVAL_BATCH]).sum())
     return correct / len(x)
+
+
+def float_logits_top1(model, name, x, y):
+    """Top-1 of a converted model whose head returns float logits, as ours does: the head's own
+    int8 inputs and weights, dequantized, times each other plus the bias, without the output's
+    quint8 grid (and so without the ties it makes). Returns (top-1, images with tied top-2)."""
+    head = model.get_submodule(HEADS[name])
+
+    def float_head(module, inputs, output):
+        return F.linear(inputs[0].dequantize(), module.weight().dequantize(), module.bias())
+
+    ties = 0
+    with torch.no_grad():
+        for i in range(0, len(x), EVAL_BATCH):
+            top2 = model(x[i:i + EVAL_BATCH]).topk(2, 1).values
+            ties += int((top2[:, 0] == top2[:, 1]).sum())
+    handle = head.register_forward_hook(float_head)
+    try:
+        return top1(model, x, y), ties
+    finally:
+        handle.remove()
 
 
 def logits(model, x):
@@ -538,22 +564,26 @@ def main():
                "ours_size_sdf": "%d/%d/%d" % (ours["size_static"], ours["size_dynamic"],
                                               ours["size_fp32"]),
                "ours_variants": ours.get("variants", {}),
-               "torch": {}}
+               "torch": {}, "torch_float_logits": {}}
         for engine in engines:
             for label, qc in qconfigs(engine):
                 t0 = time.time()
                 try:
-                    acc = top1(static_ptq(model, name, npz, engine, qc, calib), test_x, test_y)
+                    converted = static_ptq(model, name, npz, engine, qc, calib)
+                    acc = top1(converted, test_x, test_y)
+                    float_acc, ties = float_logits_top1(converted, name, test_x, test_y)
                 except Exception as e:  # an engine without an op: say which, keep going
                     print("  %s %s static: failed: %s" % (engine, label, str(e).splitlines()[0]))
                     acc = None
                 row["torch"]["%s %s" % (engine, label)] = acc
                 if acc is not None:
-                    print("  %-8s %-15s static  %.4f  (%.0f s)"
-                          % (engine, label, acc, time.time() - t0))
+                    row["torch_float_logits"]["%s %s" % (engine, label)] = float_acc
+                    print("  %-8s %-15s static  %.4f  float logits %.4f  (%d ties, %.0f s)"
+                          % (engine, label, acc, float_acc, ties, time.time() - t0))
             if name in ("mlp", "vit"):
                 acc = top1(dynamic_ptq(name, npz, engine), test_x, test_y)
                 row["torch"]["%s dynamic" % engine] = acc
+                row["torch_float_logits"]["%s dynamic" % engine] = acc  # float logits already
                 print("  %-8s %-15s dynamic %.4f" % (engine, "quantize_dynamic", acc))
         rows.append(row)
 
@@ -562,26 +592,32 @@ def main():
     for r in rows:
         configs += [c for c in r["torch"] if c not in configs]
     print("| model | ours fp32 | torch fp32 | ours int8 default (S/D/F) | ours int8 SIZE (S/D/F) | "
-          + " | ".join("torch %s" % c for c in configs) + " | torch best | ours best |")
-    print("|" + "---|" * (7 + len(configs)))
+          + " | ".join("torch %s" % c for c in configs)
+          + " | torch best | torch best, float logits | ours best |")
+    print("|" + "---|" * (8 + len(configs)))
     for r in rows:
         done = {c: a for c, a in r["torch"].items() if a is not None}
         best = max(done.items(), key=lambda kv: kv[1]) if done else None
+        floats = r["torch_float_logits"]
+        best_float = max(floats.items(), key=lambda kv: kv[1]) if floats else None
         cells = ["%.2f" % (100 * r["torch"][c]) if r["torch"].get(c) is not None else "-"
                  for c in configs]
         ours_rows = {"default": r["ours_int8"], "SIZE": r["ours_size_int8"]}
         ours_rows.update({"SIZE " + k: v for k, v in r["ours_variants"].items()})
         ours_best = max(ours_rows.items(), key=lambda kv: kv[1])
-        print("| `%s` | %.2f | %.2f | %.2f (%s) | %.2f (%s) | %s | %s | %.2f (%s) |" % (
+        print("| `%s` | %.2f | %.2f | %.2f (%s) | %.2f (%s) | %s | %s | %s | %.2f (%s) |" % (
             r["model"], 100 * r["ours_fp32"], 100 * r["torch_fp32"], 100 * r["ours_int8"],
             r["ours_sdf"], 100 * r["ours_size_int8"], r["ours_size_sdf"], " | ".join(cells),
             "%.2f (%s)" % (100 * best[1], best[0]) if best else "-",
+            "%.2f (%s)" % (100 * best_float[1], best_float[0]) if best_float else "-",
             100 * ours_best[1], ours_best[0]))
     print("top-1 in %; S/D/F: our static / dynamic / fp32 layers (default: objective BALANCED,"
           " which keeps a layer fp32 where this host times it slower; SIZE: every layer int8);"
           " torch: engine activations/weights, * the engine's default qconfig, rr reduce_range,"
           " otherwise reduce_range=False; dynamic: quantize_dynamic on every Linear; best: the"
-          " highest torch row, chosen on the test split; ours best: the highest of our default,"
+          " highest torch row, chosen on the test split; float logits: the same rows with the head's"
+          " output left float as ours is (no quint8 logit grid, whose ties argmax gives to the"
+          " lower class index); ours best: the highest of our default,"
           " SIZE and (with ExportForPyTorch --variants) SIZE under the same observer/weight"
           " variants, chosen the same way")
     if args.json:

@@ -14,9 +14,9 @@ import java.util.Map;
 /**
  * Bias correction's "before", after the measure step, and its whole-model gate: the same model
  * with every corrected int8 block swapped back for its uncorrected one (a trial of the undo log),
- * its whole-model SQNR on the same kept batches. The plan is the one made with correction (a
- * layer's mode is not decided again), so this measures what the correction itself does to the
- * model's output.
+ * its whole-model SQNR on the same kept batches. The decide step chooses each layer's mode on its
+ * uncorrected SQNR, so both models have the plan the layer would get without correction, and this
+ * measures what the correction itself does to the model's output.
  *
  * <p>Each correction is kept by its own layer's SQNR, but the layers' corrections add up: on some
  * models (measured: the reference CNN, post-norm transformer encoders) the whole model's SQNR

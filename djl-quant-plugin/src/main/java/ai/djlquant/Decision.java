@@ -165,10 +165,10 @@ final class Decision {
         Block weightOnlyBlock = null;
         long rows;
         try {
+            BiasCorrection.Outcome bc = null;
             if (biasCorrection && staticBlock != null && !batches.isEmpty()) {
-                BiasCorrection.Outcome bc =
-                        BiasCorrection.correct(
-                                edit, layer, activation, perTensor, staticBlock, batches, samples);
+                bc = BiasCorrection.correct(
+                        edit, layer, activation, perTensor, staticBlock, batches, samples);
                 staticBlock = bc.block();
                 biasCorrections.put(layer.path(), bc);
                 hooks.reached("bias correction " + layer.candidate().path());
@@ -178,8 +178,12 @@ final class Decision {
             if (m.unmeasured() != null) {
                 unmeasured = m.unmeasured();
             }
+            // the mode is chosen on the uncorrected SQNR, so bias correction refines the plan
+            // the layer would get without it and never changes it (the whole-model gate then
+            // compares like with like: the same plan, corrected or not)
+            double staticDb = bc != null ? bc.beforeDb() : m.staticDb();
             ModeRules.Choice choice = layer.candidate().choice();
-            byAccuracy = chooser.decide(choice, m.staticDb(), m.dynamicDb(), unmeasured);
+            byAccuracy = chooser.decide(choice, staticDb, m.dynamicDb(), unmeasured);
             // static turned down for speed may give way to dynamic if that is accurate enough
             QuantizationMode alternative =
                     byAccuracy.mode() == QuantizationMode.STATIC

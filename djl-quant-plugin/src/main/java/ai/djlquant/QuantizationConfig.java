@@ -443,7 +443,7 @@ public final class QuantizationConfig {
         private boolean int8Chains;
         private boolean crossLayerEqualization;
         private double smoothQuantAlpha = Double.NaN;
-        private boolean biasCorrection;
+        private boolean biasCorrection = true;
         private long planSampleBytes = DEFAULT_PLAN_SAMPLE_BYTES;
         private int planMaxSamples = DEFAULT_PLAN_MAX_SAMPLES;
         private long seed = 42;
@@ -711,14 +711,16 @@ public final class QuantizationConfig {
         }
 
         /**
-         * Sets whether bias correction runs (default false). For each layer with a static int8
+         * Sets whether bias correction runs (default true). For each layer with a static int8
          * block, the mean output error per output channel {@code shift_c = mean(y_int8 -
          * y_fp32)} is measured on the layer's kept calibration inputs (the int8 block without its
          * fused activation) and subtracted from the bias ({@code b'_c = b_c - shift_c}; a layer
          * without bias gains one); the corrected block is kept where its SQNR on those inputs is
-         * not lower. Then the whole model is measured with and without the kept corrections, and
-         * where it measures higher without them they are all taken back (layers' corrections can
-         * add up to a worse model). Dynamic blocks are not corrected.
+         * not lower. Each layer's mode is chosen on its uncorrected SQNR, so correction never
+         * changes the plan, only the static blocks in it. Then the whole model is measured with
+         * and without the kept corrections, and where it measures higher without them they are
+         * all taken back (layers' corrections can add up to a worse model). Dynamic blocks are
+         * not corrected.
          *
          * @param correct whether to correct
          * @return this builder

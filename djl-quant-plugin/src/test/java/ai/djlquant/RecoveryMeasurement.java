@@ -59,9 +59,7 @@ class RecoveryMeasurement {
                     if (k == 2 || k == 4) {
                         b.optSmoothQuant(0.5);
                     }
-                    if (k == 3 || k == 4) {
-                        b.optBiasCorrection(true);
-                    }
+                    b.optBiasCorrection(k == 3 || k == 4); // on by default: off in the other rows
                     try (Model model = c.model().get()) {
                         QuantizationReport r =
                                 Quantizer.quantize(model, CalibrationData.fromBatches(batches), b.build());

@@ -295,6 +295,54 @@ class RecoveryTest {
     }
 
     @Test
+    void biasCorrectionNeverChangesTheLayersMode() {
+        // the known mean shift again, under AUTO with the floor set between the uncorrected and
+        // the corrected static SQNR (dynamic rounds as the uncorrected static does): judged on
+        // the corrected SQNR the layer would turn static; the plan must be the one made without
+        // correction (fp32, both int8 choices under the floor), correction or not
+        Block block = new SequentialBlock().add(Linear.builder().setUnits(8).optBias(false).build());
+        try (Model model = TestModels.model(block, new Shape(1, 64))) {
+            NDManager m = model.getNDManager();
+            NDArray w = block.getChildren().get(0).getValue().getParameters().get("weight").getArray();
+            w.muli(m.linspace(0.05f, 3f, 8).reshape(8, 1));
+            m.getEngine().setRandomSeed(3);
+            List<NDList> cal = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                cal.add(new NDList(m.randomNormal(4f, 1f, new Shape(32, 64), DataType.FLOAT32)));
+            }
+            float[] weight = w.toFloatArray();
+            QuantizationReport corrected = quantizeMeanShift(weight, cal, true, 0);
+            QuantizationReport.LayerChange change = corrected.getRecovery().get(0).layers().get(0);
+            double dynamicDb = corrected.getLayers().get(0).getDynamicSqnrDb();
+            assertTrue(change.afterDb() > change.beforeDb() + 2, change.toString());
+            assertTrue(dynamicDb < change.afterDb() - 2, "dynamic " + dynamicDb + ", " + change);
+            double floor = (Math.max(change.beforeDb(), dynamicDb) + change.afterDb()) / 2;
+            QuantizationReport off = quantizeMeanShift(weight, cal, false, floor);
+            QuantizationReport on = quantizeMeanShift(weight, cal, true, floor);
+            assertEquals(ai.djlquant.plan.QuantizationMode.FP32, off.getLayers().get(0).getMode());
+            assertEquals(off.getLayers().get(0).getMode(), on.getLayers().get(0).getMode());
+        }
+    }
+
+    private static QuantizationReport quantizeMeanShift(
+            float[] weight, List<NDList> cal, boolean correct, double floorDb) {
+        try (Model copy = TestModels.model(
+                new SequentialBlock().add(Linear.builder().setUnits(8).optBias(false).build()),
+                new Shape(1, 64))) {
+            copy.getBlock().getChildren().get(0).getValue().getParameters().get("weight")
+                    .getArray().set(weight);
+            return Quantizer.quantize(
+                    copy,
+                    CalibrationData.fromBatches(cal),
+                    TestConfigs.builder()
+                            .optWeightGranularity(ai.djlquant.quant.Granularity.PER_TENSOR)
+                            .optAutoFloor(floorDb)
+                            .optBiasCorrection(correct)
+                            .build());
+        }
+    }
+
+    @Test
     void biasCorrectionThatLowersTheWholeModelIsTakenBack() {
         // DJL's post-norm encoders: each layer's correction raises its own SQNR, yet together
         // they lower the whole model's (measured 21.78 -> 21.63 dB before the gate); the gate

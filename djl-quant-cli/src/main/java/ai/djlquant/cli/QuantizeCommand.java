@@ -166,6 +166,13 @@ final class QuantizeCommand implements Callable<Integer> {
     boolean noFuse;
 
     @Option(
+            names = "--no-bias-correction",
+            description =
+                    "Do not correct the static int8 layers' mean output shift in their biases"
+                            + " (on by default; taken back where the whole model measures lower).")
+    boolean noBiasCorrection;
+
+    @Option(
             names = "--evaluate",
             description = "Measure fp32 and int8 top-1 on --test and record them in the artifact.")
     boolean evaluate;
@@ -353,6 +360,7 @@ final class QuantizeCommand implements Callable<Integer> {
                         .optWeightGranularity(granularity())
                         .optFoldBatchNorm(!noFold)
                         .optFuseRelu(!noFuse)
+                        .optBiasCorrection(!noBiasCorrection)
                         .optObjective(objective());
         if (servingBatchSizes != null) {
             b.optServingBatchSizes(servingBatchSizes);

@@ -95,7 +95,9 @@ public final class Reweighting {
         out.setInitializer((m, shape, type) -> fits(w, shape), "weight");
         out.setInitializer((m, shape, type) -> fits(b, shape), "bias");
         out.initialize(manager, DataType.FLOAT32, inputShapes(layer));
-        out.freezeParameters(true);
+        // freezing sets requiresGradient on the shared weight array: keep the layer's own state
+        // (the flag alone changed a transformer's fp32 output bits: QuantizerFailureTest)
+        out.freezeParameters(!layer.getDirectParameters().get("weight").requiresGradient());
         return out;
     }
 

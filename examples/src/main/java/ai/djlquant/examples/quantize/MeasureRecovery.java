@@ -36,20 +36,34 @@ public final class MeasureRecovery {
     /**
      * Runs the measurement.
      *
-     * @param args models directory, test split, calibration images, then {@code --models a,b}
+     * @param args models directory, test split, calibration images, then {@code --models a,b} and
+     *     {@code --techniques} (a comma-separated subset of the five rows, e.g. {@code
+     *     "none,bias-correction"}, a hyphen or underscore for each space)
      * @throws Exception if a model or the data cannot be loaded
      */
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
             System.err.println(
-                    "usage: MeasureRecovery <models-dir> <test-idx-dir> <calibration-dir> [--models cnn,resnet,mlp]");
+                    "usage: MeasureRecovery <models-dir> <test-idx-dir> <calibration-dir> [--models cnn,resnet,mlp]"
+                            + " [--techniques none,CLE,SmoothQuant,bias-correction,all-three]");
             System.exit(2);
         }
         Path modelsDir = Paths.get(args[0]);
         List<String> names = Arrays.asList("cnn", "resnet", "mlp");
+        String[] techniques = {"none", "CLE", "SmoothQuant", "bias correction", "all three"};
+        List<String> chosen = Arrays.asList(techniques);
         for (int i = 3; i < args.length; i++) {
             if (args[i].equals("--models")) {
                 names = Arrays.asList(args[++i].split(","));
+            } else if (args[i].equals("--techniques")) {
+                // "bias-correction" or "all_three" where a shell argument cannot hold a space
+                chosen = Arrays.asList(args[++i].replace('-', ' ').replace('_', ' ').split(","));
+                for (String t : chosen) {
+                    if (!Arrays.asList(techniques).contains(t)) {
+                        throw new IllegalArgumentException(
+                                "unknown technique '" + t + "', expected some of " + Arrays.toString(techniques));
+                    }
+                }
             } else {
                 throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -60,11 +74,15 @@ public final class MeasureRecovery {
         List<Image> calibration = CalibrationImages.load(Paths.get(args[2]));
         System.out.println("# host: " + HostProfile.current().toLine());
         System.out.println("# load: " + Files.readString(Paths.get("/proc/loadavg")).trim());
-        String[] techniques = {"default", "CLE", "SmoothQuant", "bias correction", "all three"};
-        System.out.printf("%-10s %-16s %9s %9s %9s%n", "model", "technique", "whole dB", "fp32 top1", "int8 top1");
+        System.out.printf(
+                "%-10s %-16s %9s %9s %9s %11s%n",
+                "model", "technique", "whole dB", "fp32 top1", "int8 top1", "quantize s");
         for (String name : names) {
             ReferenceModel m = ReferenceModel.of(name);
             for (int k = 0; k < techniques.length; k++) {
+                if (!chosen.contains(techniques[k])) {
+                    continue;
+                }
                 QuantizationConfig.Builder b =
                         QuantizationConfig.builder().optObjective(Objective.SIZE).optTimeModel(false);
                 if (k == 1 || k == 4) {
@@ -73,19 +91,18 @@ public final class MeasureRecovery {
                 if (k == 2 || k == 4) {
                     b.optSmoothQuant(0.5);
                 }
-                if (k == 3 || k == 4) {
-                    b.optBiasCorrection(true);
-                }
+                b.optBiasCorrection(k == 3 || k == 4); // on by default: off in the other rows
                 QuantizeReferenceModels.Result r =
                         QuantizeReferenceModels.run(m, modelsDir, test, calibration, null, k == 0, b.build());
                 System.out.printf(
                         Locale.ROOT,
-                        "%-10s %-16s %9.2f %8.2f%% %8.2f%%%n",
+                        "%-10s %-16s %9.2f %8.2f%% %8.2f%% %11.1f%n",
                         name,
                         techniques[k],
                         r.report.getWholeModelSqnrDb(),
                         r.fp32Top1 * 100,
-                        r.int8Top1 * 100);
+                        r.int8Top1 * 100,
+                        r.report.getTiming().totalSeconds());
                 for (QuantizationReport.Recovery t : r.report.getRecovery()) {
                     System.out.printf(
                             Locale.ROOT,
