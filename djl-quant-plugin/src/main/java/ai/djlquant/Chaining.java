@@ -12,7 +12,7 @@ import java.util.function.Function;
 
 /**
  * The int8 chains step ({@link QuantizationConfig.Builder#optInt8Chains}), after every other: each
- * {@link SequentialBlock} of the converted tree whose children hold runs of int8 Linear
+ * {@link SequentialBlock} of the converted tree whose children hold runs of int8 Linear or Conv2d
  * layers ({@link ChainedSequentialBlock#findRuns}) is replaced by a {@link ChainedSequentialBlock}
  * with the same children. A block of any other type is left alone, so a chain never crosses a
  * parent that is not a SequentialBlock.

@@ -641,9 +641,11 @@ public final class QuantizationConfig {
         }
 
         /**
-         * Sets whether runs of int8 Linear layers among a SequentialBlock's children (static after
-         * the first; only folded BatchNorms' and fused ReLUs' pass-throughs between) run as int8
-         * chains: each layer writes uint8 on the next one's input grid instead of float32 that
+         * Sets whether runs of int8 Linear layers, or of int8 Conv2d layers, among a
+         * SequentialBlock's children (static after the first; a child may also be a
+         * SequentialBlock left holding one such layer, as {@code Seq(conv, bn, relu6)} is after
+         * folding and fusion; only folded BatchNorms' and fused ReLUs' pass-throughs between) run
+         * as int8 chains: each layer writes uint8 on the next one's input grid instead of float32 that
          * the next one quantizes again (default false). Formed last, after every other step; the report lists
          * each chain formed. An exported artifact names its chains and loads with them formed
          * again; a model saved with {@code Model.save} runs the same layers unchained, with the

@@ -12,9 +12,12 @@ import ai.djlquant.transform.RewriteLog;
 
 import java.nio.file.Path;
 import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Loads a quantized model artifact, checking everything before anything is used.
@@ -193,7 +196,16 @@ public final class ArtifactLoader {
         if (recorded.isEmpty()) {
             return root;
         }
-        List<ChainTargets.Target> targets = ChainTargets.find(BlockTree.walk(root));
+        // only the recorded chains: an artifact written before a kind of chain existed loads with
+        // the chains it ran, though its layers may form more now
+        Set<String> wanted = new HashSet<>(recorded);
+        List<ChainTargets.Target> targets = new ArrayList<>();
+        for (ChainTargets.Target t : ChainTargets.find(BlockTree.walk(root))) {
+            ChainTargets.Target kept = t.only(wanted);
+            if (kept != null) {
+                targets.add(kept);
+            }
+        }
         List<String> found = ChainTargets.names(targets);
         if (!found.equals(recorded)) {
             throw new ArtifactException(
@@ -201,7 +213,7 @@ public final class ArtifactLoader {
                             + " records the int8 chains "
                             + recorded
                             + ", but the loaded layers form "
-                            + (found.isEmpty() ? "none" : found.toString())
+                            + (found.isEmpty() ? "none of them" : "only " + found)
                             + ".");
         }
         BlockRewriter rewriter = new BlockRewriter(model);

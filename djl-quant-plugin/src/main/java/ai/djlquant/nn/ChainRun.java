@@ -4,8 +4,10 @@ import ai.djlquant.annotations.Internal;
 
 /**
  * Where an int8 chain sits among the children of a {@link ai.djl.nn.SequentialBlock}: the children
- * {@code from} (a {@link QuantizedLinear}, the chain's head) to {@code to - 1} (its tail, a
- * static one), with only static QuantizedLinears and pass-throughs between.
+ * {@code from} (the chain's head: a {@link QuantizedLinear} or {@link QuantizedConv2d}, or a
+ * single-layer wrapper of one) to {@code to - 1} (its tail, a static link of the same kind), with
+ * only static links of that kind and pass-throughs between ({@link
+ * ChainedSequentialBlock#findRuns}).
  *
  * @param from the index of the chain's first child
  * @param to the index after its last child

@@ -12,9 +12,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link SequentialBlock} whose runs of int8 Linear layers ({@link ChainRun}) run as int8
- * chains: uint8 between the layers, requantized in each producer's epilogue on its consumer's
- * static grid (see {@link Int8Chain}); every other child runs as in the block it replaces.
+ * A {@link SequentialBlock} whose runs of int8 layers ({@link ChainRun}) run as int8 chains:
+ * uint8 between the layers, requantized in each producer's epilogue on its consumer's static grid
+ * (see {@link Int8Chain}); every other child runs as in the block it replaces.
+ *
+ * <p>A chain's link is a child that is a {@link QuantizedLinear} or a {@link QuantizedConv2d}, or
+ * a single-layer wrapper: a plain SequentialBlock whose children are exactly one such layer (or
+ * one such wrapper) plus pass-throughs, which is what folding a BatchNorm and fusing a ReLU leave
+ * of {@code Seq(conv, bn, relu6)}. Running the wrapper's one layer is running the wrapper, since
+ * its pass-throughs are identities. A chain stays within this block's children; its links are all
+ * Linear or all Conv2d.
  *
  * <p>It holds the same children under the same keys as the block it replaces and saves exactly
  * what a SequentialBlock saves, so a saved model loads as the plain SequentialBlock and runs the
@@ -72,20 +79,22 @@ public final class ChainedSequentialBlock extends SequentialBlock {
                         "int8 chain " + r + " overlaps another or lies outside the "
                                 + blocks.length + " children.");
             }
-            List<QuantizedLinear> links = new ArrayList<>();
+            List<Block> links = new ArrayList<>();
             for (int i = r.from(); i < r.to(); i++) {
                 Block b = blocks[i];
-                if (i == r.from() ? isHead(b) : isLink(b)) {
-                    links.add((QuantizedLinear) b);
+                Block layer = layerOf(b);
+                if (i == r.from() ? layer != null : isLink(layer, links.get(0))) {
+                    links.add(layer);
                 } else if (!isPassThrough(b) || i == r.from() || i == r.to() - 1) {
                     throw new IllegalArgumentException(
                             "child "
                                     + kids.keyAt(i)
                                     + " ("
                                     + b.getClass().getSimpleName()
-                                    + ") cannot be in an int8 chain: only QuantizedLinear layers,"
-                                    + " static after the first, with pass-throughs between them,"
-                                    + " are.");
+                                    + ") cannot be in an int8 chain: only QuantizedLinear or"
+                                    + " QuantizedConv2d layers (or single-layer SequentialBlocks"
+                                    + " of one), all of one kind, static after the first, with"
+                                    + " pass-throughs between them, are.");
                 }
             }
             chainAt[r.from()] = new Int8Chain(links);
@@ -96,12 +105,15 @@ public final class ChainedSequentialBlock extends SequentialBlock {
     }
 
     /**
-     * Finds the runs a block's children form: maximal runs of at least two {@link
-     * QuantizedLinear} children, every one after the first static (the first quantizes float32
-     * input, so it may be dynamic; each later one reads bytes on its static grid), with only
-     * pass-throughs (the identities that took the place of a folded BatchNorm or a fused ReLU)
-     * between them. Anything else (a dynamic layer after the first, a float layer, a ReLU left
-     * unfused, a reshape) ends a run; a dynamic layer may start the next one.
+     * Finds the runs a block's children form: maximal runs of at least two links (a {@link
+     * QuantizedLinear} or {@link QuantizedConv2d} child, or a single-layer wrapper of one, see
+     * {@link #layerOf}), all of the head's kind (Linear or Conv2d), every one after the first
+     * static (the first quantizes float32 input, so it may be dynamic; each later one reads bytes
+     * on its static grid), with only pass-throughs (the identities that took the place of a folded
+     * BatchNorm or a fused ReLU) between them. Anything else (a dynamic layer after the first, a
+     * float layer, a layer of the other kind, a ReLU left unfused, a pooling, a reshape, a wrapper
+     * holding two layers or anything but pass-throughs beside its layer) ends a run; a dynamic
+     * layer or one of the other kind may start the next one.
      *
      * @param block the block
      * @return the runs, in order (empty if none, or if the block returns intermediate outputs)
@@ -114,17 +126,21 @@ public final class ChainedSequentialBlock extends SequentialBlock {
         List<Block> kids = block.getChildren().values();
         int i = 0;
         while (i < kids.size()) {
-            if (!isHead(kids.get(i))) {
+            Block head = layerOf(kids.get(i));
+            if (head == null) {
                 i++;
                 continue;
             }
             int links = 1;
             int lastLink = i;
             int j = i + 1;
-            while (j < kids.size() && (isLink(kids.get(j)) || isPassThrough(kids.get(j)))) {
-                if (isLink(kids.get(j))) {
+            while (j < kids.size()) {
+                Block k = kids.get(j);
+                if (isLink(layerOf(k), head)) {
                     links++;
                     lastLink = j;
+                } else if (!isPassThrough(k)) {
+                    break;
                 }
                 j++;
             }
@@ -137,6 +153,41 @@ public final class ChainedSequentialBlock extends SequentialBlock {
     }
 
     /**
+     * The int8 layer a child runs as a chain link: the child itself if it is a {@link
+     * QuantizedLinear} or a {@link QuantizedConv2d}; for a single-layer wrapper (a SequentialBlock
+     * of exactly that class, not returning intermediate outputs, whose children are one such layer
+     * or wrapper plus pass-throughs), that layer; else null.
+     *
+     * @param child the child
+     * @return the layer, or null if the child is not a link
+     */
+    public static Block layerOf(Block child) {
+        if (child instanceof QuantizedLinear || child instanceof QuantizedConv2d) {
+            return child;
+        }
+        // exactly the class: a subclass may run its children otherwise than one after another
+        if (child == null
+                || child.getClass() != SequentialBlock.class
+                || ((SequentialBlock) child).isReturnIntermediate()) {
+            return null;
+        }
+        Block layer = null;
+        for (Block k : child.getChildren().values()) {
+            if (isPassThrough(k)) {
+                continue;
+            }
+            if (layer != null) {
+                return null; // two layers (or a layer and anything else)
+            }
+            layer = layerOf(k);
+            if (layer == null) {
+                return null;
+            }
+        }
+        return layer;
+    }
+
+    /**
      * Returns the runs that run as chains.
      *
      * @return the runs, in order
@@ -145,14 +196,18 @@ public final class ChainedSequentialBlock extends SequentialBlock {
         return runs;
     }
 
-    /** A chain's first layer quantizes float32 itself: static or dynamic. */
-    private static boolean isHead(Block b) {
-        return b instanceof QuantizedLinear;
-    }
-
-    /** A later layer reads uint8 on its grid, which must be known before the call: static. */
-    private static boolean isLink(Block b) {
-        return b instanceof QuantizedLinear q && !q.isDynamic();
+    /**
+     * A later layer reads uint8 on its grid, which must be known before the call: static, and of
+     * the head's kind (the bytes between Linear layers and between convolutions differ in layout).
+     */
+    private static boolean isLink(Block layer, Block head) {
+        if (layer instanceof QuantizedLinear q) {
+            return head instanceof QuantizedLinear && !q.isDynamic();
+        }
+        if (layer instanceof QuantizedConv2d q) {
+            return head instanceof QuantizedConv2d && !q.isDynamic();
+        }
+        return false;
     }
 
     private static boolean isPassThrough(Block b) {

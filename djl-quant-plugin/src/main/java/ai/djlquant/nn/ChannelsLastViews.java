@@ -44,14 +44,56 @@ final class ChannelsLastViews {
         if (rank < 3 || isContiguous(x)) {
             return false; // contiguous NCHW (or both layouts are the same bytes): read it as is
         }
-        int[] toNhwc = new int[rank];
-        toNhwc[rank - 1] = 1;
-        for (int i = 2; i < rank; i++) {
-            toNhwc[i - 1] = i;
-        }
-        try (NDArray nhwc = x.transpose(toNhwc)) { // a view: PyTorch permutes strides only
+        try (NDArray nhwc = x.transpose(toNhwc(rank))) { // a view: PyTorch permutes strides only
             return isContiguous(nhwc);
         }
+    }
+
+    /**
+     * The axis order that permutes {@code [N, C, (H,) W]} to {@code [N, (H,) W, C]}.
+     *
+     * @param rank the rank, 3 or 4
+     * @return the permutation
+     */
+    static int[] toNhwc(int rank) {
+        int[] p = new int[rank];
+        p[rank - 1] = 1;
+        for (int i = 2; i < rank; i++) {
+            p[i - 1] = i;
+        }
+        return p;
+    }
+
+    /**
+     * The axis order that permutes {@code [N, (H,) W, C]} back to {@code [N, C, (H,) W]}.
+     *
+     * @param rank the rank, 3 or 4
+     * @return the permutation
+     */
+    static int[] toNchw(int rank) {
+        int[] p = new int[rank];
+        p[1] = rank - 1;
+        for (int i = 2; i < rank; i++) {
+            p[i] = i - 1;
+        }
+        return p;
+    }
+
+    /**
+     * The channels-last shape of a logical {@code [N, C, (H,) W]} shape.
+     *
+     * @param nchw the logical shape
+     * @return {@code [N, (H,) W, C]}
+     */
+    static long[] nhwcShape(long[] nchw) {
+        int rank = nchw.length;
+        long[] s = new long[rank];
+        s[0] = nchw[0];
+        s[rank - 1] = nchw[1];
+        for (int i = 2; i < rank; i++) {
+            s[i - 1] = nchw[i];
+        }
+        return s;
     }
 
     private static boolean isContiguous(NDArray x) {

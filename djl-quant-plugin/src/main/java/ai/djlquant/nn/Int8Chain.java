@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djlquant.kernel.ActivationQuantization;
 import ai.djlquant.kernel.Int8Kernel;
@@ -14,11 +16,12 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * Runs int8 Linear layers back to back with uint8 between them (the first static or dynamic, every
- * later one static, since it reads bytes on its grid): link {@code i} writes its
- * output as uint8 on link {@code i + 1}'s input grid, requantized in the int8 primitive's epilogue
- * (after the bias and the fused activation), and link {@code i + 1} reads those bytes as its
- * quantized input. Only the head quantizes float32, only the tail writes float32.
+ * Runs int8 layers back to back with uint8 between them, all Linear or all Conv2d (the first
+ * static or dynamic, every later one static, since it reads bytes on its grid): link {@code i}
+ * writes its output as uint8 on link {@code i + 1}'s input grid, requantized in the int8
+ * primitive's epilogue (after the bias and the fused activation), and link {@code i + 1} reads
+ * those bytes as its quantized input. Only the head quantizes float32, only the tail writes
+ * float32.
  *
  * <p>With {@code g[i]} the grid link {@code i}'s kernel runs its input on ({@link
  * Int8Core#kernelGrid}: the static parameters narrowed to the backend's activation bits) and
@@ -32,8 +35,16 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * the same formula ({@code ReferenceKernel}'s semantics) on the same float32 {@code y[i]}, which
  * the unchained path stores in between and the chained one keeps in a register: oneDNN computes
  * {@code y[i]} in the same order for a float32 and a uint8 destination on the hosts measured, and
- * the chained output then equals the unchained one bit for bit ({@code Int8ChainTest} asserts
- * SQNR >= 35 dB and measured identical outputs).
+ * the chained output then equals the unchained one bit for bit ({@code ConvChainTest} asserts it
+ * for convolutions; {@code Int8ChainTest} asserts SQNR >= 35 dB for Linear layers, measured
+ * identical).
+ *
+ * <p>Convolutions keep the layout the int8 convolutions run in, channels-last (NHWC), from end to
+ * end: the head reads a float32 input that is a channels-last view ({@link ChannelsLastViews}) as
+ * its NHWC memory (an NCHW tensor as it is), the bytes between links are NHWC on both sides (no
+ * reorder), and the tail writes float32 NHWC and returns it as the NCHW-shaped view the unchained
+ * tail returns. A chain never mixes Linear and convolution links: a Linear on a 4-D tensor works on
+ * its last axis, which the NHWC bytes do not hold contiguously.
  *
  * <p>The intermediate bytes live in two direct buffers borrowed per call from a pool (as {@code
  * kernel.CallContext} borrows its native memory), so concurrent predictors each use their own and
@@ -43,22 +54,54 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  */
 final class Int8Chain {
 
-    private final QuantizedLinear[] links;
+    private final Block[] links;
+    private final Int8Core[] cores;
+    private final Parameter[] weights;
+    private final Parameter[] biases;
+    private final boolean convolution;
     private final ConcurrentLinkedQueue<Scratch> pool = new ConcurrentLinkedQueue<>();
 
-    Int8Chain(List<QuantizedLinear> links) {
+    /**
+     * @param links the layers, each a {@link QuantizedLinear} or each a {@link QuantizedConv2d}
+     */
+    Int8Chain(List<? extends Block> links) {
         if (links.size() < 2) {
             throw new IllegalArgumentException(
                     "an int8 chain needs at least two layers, got " + links.size() + ".");
         }
-        for (QuantizedLinear l : links.subList(1, links.size())) {
-            if (l.isDynamic()) {
+        int n = links.size();
+        this.links = links.toArray(new Block[0]);
+        cores = new Int8Core[n];
+        weights = new Parameter[n];
+        biases = new Parameter[n];
+        convolution = links.get(0) instanceof QuantizedConv2d;
+        for (int i = 0; i < n; i++) {
+            Block b = links.get(i);
+            if (b instanceof QuantizedLinear q && !convolution) {
+                cores[i] = q.core();
+                weights[i] = q.weightParameter();
+                biases[i] = q.biasParameter();
+            } else if (b instanceof QuantizedConv2d q && convolution) {
+                cores[i] = q.core();
+                weights[i] = q.weightParameter();
+                biases[i] = q.biasParameter();
+            } else {
                 throw new IllegalArgumentException(
-                        "a dynamic " + l + " cannot be a link of an int8 chain: its input grid"
+                        "link "
+                                + i
+                                + " ("
+                                + b
+                                + ") cannot be in an int8 chain of "
+                                + (convolution ? "QuantizedConv2d" : "QuantizedLinear")
+                                + " layers: a chain's links are all QuantizedLinear or all"
+                                + " QuantizedConv2d.");
+            }
+            if (i > 0 && cores[i].isDynamic()) {
+                throw new IllegalArgumentException(
+                        "a dynamic " + b + " cannot be a link of an int8 chain: its input grid"
                                 + " is not known before the call.");
             }
         }
-        this.links = links.toArray(new QuantizedLinear[0]);
     }
 
     /** Returns the number of layers. */
@@ -81,8 +124,7 @@ final class Int8Chain {
         int n = links.length;
         Int8Kernel[] kernels = new Int8Kernel[n];
         for (int i = 0; i < n; i++) {
-            QuantizedLinear l = links[i];
-            kernels[i] = l.core().chainKernel(store, device, l.weightParameter(), l.biasParameter());
+            kernels[i] = cores[i].chainKernel(store, device, weights[i], biases[i]);
             if (kernels[i] == null) {
                 return null;
             }
@@ -101,22 +143,33 @@ final class Int8Chain {
             }
         }
         int threads = Int8Core.engineThreads(x.getManager());
-        NDArray out = x.getManager().create(new Shape(shapes[n]), DataType.FLOAT32);
+        long[] outShape = shapes[n];
+        int rank = outShape.length;
+        // a convolution tail writes NHWC, returned as the NCHW-shaped view (see Int8Core.forward)
+        NDArray out =
+                x.getManager()
+                        .create(
+                                new Shape(convolution ? ChannelsLastViews.nhwcShape(outShape) : outShape),
+                                DataType.FLOAT32);
+        boolean inNhwc = convolution && ChannelsLastViews.isChannelsLast(x);
+        NDArray nhwcIn = inNhwc ? x.transpose(ChannelsLastViews.toNhwc(rank)) : null;
         Scratch s = pool.poll();
         if (s == null) {
             s = new Scratch();
         }
         try {
-            ByteBuffer in = x.toByteBuffer(true);
-            ActivationQuantization grid = links[0].core().activation();
+            ByteBuffer in = (inNhwc ? nhwcIn : x).toByteBuffer(true);
+            boolean inLast = inNhwc;
+            ActivationQuantization grid = cores[0].activation();
             boolean quantized = false;
             for (int i = 0; i < n; i++) {
                 boolean tail = i == n - 1;
-                ActivationQuantization outGrid = tail ? null : links[i + 1].core().kernelGrid();
+                ActivationQuantization outGrid = tail ? null : cores[i + 1].kernelGrid();
                 ByteBuffer dst = tail ? out.toByteBuffer(true) : s.buffer(i & 1, largest);
                 kernels[i].forward(
-                        in, shapes[i], false, quantized, grid, dst, false, outGrid, threads);
+                        in, shapes[i], inLast, quantized, grid, dst, convolution, outGrid, threads);
                 in = dst;
+                inLast = convolution;
                 grid = outGrid;
                 quantized = true;
             }
@@ -125,8 +178,16 @@ final class Int8Chain {
             throw e;
         } finally {
             pool.offer(s);
+            if (nhwcIn != null) {
+                nhwcIn.close();
+            }
         }
-        return new NDList(out);
+        if (!convolution) {
+            return new NDList(out);
+        }
+        NDArray view = out.transpose(ChannelsLastViews.toNchw(rank));
+        out.close(); // the view holds the storage
+        return new NDList(view);
     }
 
     /** Two byte buffers one call writes in turn: link i's output is link i + 1's input. */

@@ -183,18 +183,9 @@ final class Int8Core {
         // and return it permuted to the NCHW shape (a view, as PyTorch's channels_last); read
         // such a view (its strides say so, see ChannelsLastViews) as the NHWC memory it is
         int rank = outShape.length;
-        int[] toNchw = new int[rank];
-        int[] toNhwc = new int[rank];
-        long[] nhwc = new long[rank];
-        toNchw[1] = rank - 1;
-        toNhwc[rank - 1] = 1;
-        nhwc[0] = outShape[0];
-        nhwc[rank - 1] = outShape[1];
-        for (int i = 2; i < rank; i++) {
-            toNchw[i] = i - 1;
-            toNhwc[i - 1] = i;
-            nhwc[i - 1] = outShape[i];
-        }
+        int[] toNchw = ChannelsLastViews.toNchw(rank);
+        int[] toNhwc = ChannelsLastViews.toNhwc(rank);
+        long[] nhwc = ChannelsLastViews.nhwcShape(outShape);
         boolean inNhwc = ChannelsLastViews.isChannelsLast(x);
         NDArray nhwcIn = inNhwc ? x.transpose(toNhwc) : null; // contiguous: no copy
         ByteBuffer in = (inNhwc ? nhwcIn : x).toByteBuffer(true);

@@ -92,6 +92,21 @@ public class QuantizedConv2d extends Conv2d implements QuantizedBlock {
         return parts.core.fusedActivation();
     }
 
+    /** The shared int8 part, for a chain that runs this block as one of its links. */
+    Int8Core core() {
+        return parts.core;
+    }
+
+    /** The INT8 weight parameter. */
+    Parameter weightParameter() {
+        return weight;
+    }
+
+    /** The bias parameter, or null. */
+    Parameter biasParameter() {
+        return bias;
+    }
+
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(

@@ -5,9 +5,9 @@ import ai.djl.nn.SequentialBlock;
 import ai.djlquant.annotations.Internal;
 import ai.djlquant.nn.ChainRun;
 import ai.djlquant.nn.ChainedSequentialBlock;
-import ai.djlquant.nn.QuantizedBlock;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -18,7 +18,8 @@ import java.util.Map;
  * ({@code Chaining}), the artifact records their names and the loader forms them again and checks
  * it found the same ones.
  *
- * <p>A chain's name is the display paths of its int8 layers, joined by {@code " -> "}. Targets come
+ * <p>A chain's name is the display paths of its int8 layers (the layer inside a link's
+ * single-layer wrapper, not the wrapper), joined by {@code " -> "}. Targets come
  * innermost first (a SequentialBlock's chained replacement takes an already chained inner block as
  * its child); {@link #names} lists them in the model's order.
  */
@@ -41,6 +42,28 @@ public final class ChainTargets {
          */
         public Replacement replacement() {
             return new Replacement(block, new ChainedSequentialBlock(block, runs));
+        }
+
+        /**
+         * This target narrowed to the chains named in {@code wanted}: the loader forms only the
+         * chains an artifact records, so that one exported before a kind of chain existed (which
+         * its layers can form now) loads with the chains it ran.
+         *
+         * @param wanted the names to keep
+         * @return the narrowed target, or null if it keeps no chain
+         */
+        public Target only(Collection<String> wanted) {
+            List<ChainRun> keptRuns = new ArrayList<>();
+            List<String> keptNames = new ArrayList<>();
+            for (int i = 0; i < runs.size(); i++) {
+                if (wanted.contains(names.get(i))) {
+                    keptRuns.add(runs.get(i));
+                    keptNames.add(names.get(i));
+                }
+            }
+            return keptRuns.isEmpty()
+                    ? null
+                    : new Target(block, List.copyOf(keptRuns), List.copyOf(keptNames));
         }
     }
 
@@ -82,6 +105,20 @@ public final class ChainTargets {
         return List.copyOf(out);
     }
 
+    /** The node of {@code layer} in the subtree at {@code n} (a link's wrapper holds it). */
+    private static BlockNode nodeOf(BlockNode n, Block layer) {
+        if (n.getBlock() == layer) {
+            return n;
+        }
+        for (BlockNode c : n.getChildren()) {
+            BlockNode found = nodeOf(c, layer);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
+    }
+
     private static List<Target> collect(BlockTree tree, boolean chained) {
         Map<Block, Boolean> seen = new IdentityHashMap<>();
         List<Target> targets = new ArrayList<>();
@@ -105,8 +142,10 @@ public final class ChainTargets {
                 List<String> paths = new ArrayList<>();
                 for (int i = r.from(); i < r.to(); i++) {
                     BlockNode child = n.getChildren().get(i);
-                    if (child.getBlock() instanceof QuantizedBlock) {
-                        paths.add(child.displayPath());
+                    Block layer = ChainedSequentialBlock.layerOf(child.getBlock());
+                    BlockNode node = layer == null ? null : nodeOf(child, layer);
+                    if (node != null) {
+                        paths.add(node.displayPath());
                     }
                 }
                 names.add(String.join(" -> ", paths));

@@ -143,6 +143,61 @@ final class TestNets {
         }
     }
 
+    /**
+     * MobileNetV2's shape in small: a conv-BN-ReLU6 stem, an inverted residual of stride 2 (its
+     * main branch alone), one of stride 1 with the input added back, a 1x1 conv-BN-ReLU6 head,
+     * global average pooling and a Linear; every conv-BN-ReLU6 a nested SequentialBlock.
+     */
+    public static final class InvertedResidualNet implements BlockFactory {
+        private static final long serialVersionUID = 1L;
+
+        /** {@inheritDoc} */
+        @Override
+        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
+            ParallelBlock residual =
+                    new ParallelBlock(
+                            l ->
+                                    new NDList(
+                                            l.get(0)
+                                                    .singletonOrThrow()
+                                                    .add(l.get(1).singletonOrThrow())),
+                            Arrays.asList(invertedMain(12, 72, 12, 1), Blocks.identityBlock()));
+            return new SequentialBlock()
+                    .add(convBnRelu6(8, 3, 1, 1))
+                    .add(invertedMain(8, 48, 12, 2))
+                    .add(residual)
+                    .add(convBnRelu6(32, 1, 1, 1))
+                    .add(ai.djl.nn.pooling.Pool.globalAvgPool2dBlock())
+                    .add(Linear.builder().setUnits(10).build());
+        }
+
+        private static SequentialBlock invertedMain(int in, int hidden, int out, int stride) {
+            return new SequentialBlock()
+                    .add(convBnRelu6(hidden, 1, 1, 1))
+                    .add(convBnRelu6(hidden, 3, stride, hidden))
+                    .add(grouped(out, 1, 1, 1))
+                    .add(BatchNorm.builder().build());
+        }
+
+        private static SequentialBlock convBnRelu6(int c, int kernel, int stride, int groups) {
+            return new SequentialBlock()
+                    .add(grouped(c, kernel, stride, groups))
+                    .add(BatchNorm.builder().build())
+                    .add(Activation.relu6Block());
+        }
+
+        private static Conv2d grouped(int c, int kernel, int stride, int groups) {
+            return Conv2d.builder()
+                    .setKernelShape(new Shape(kernel, kernel))
+                    .optStride(new Shape(stride, stride))
+                    .optPadding(new Shape(kernel / 2, kernel / 2))
+                    .optGroups(groups)
+                    .setFilters(c)
+                    .optBias(false)
+                    .build();
+        }
+    }
+
     /** An MLP: another architecture altogether. */
     public static final class Mlp implements BlockFactory {
         private static final long serialVersionUID = 1L;

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Blocks;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djlquant.kernel.Int8Backends;
@@ -24,7 +25,8 @@ import java.util.List;
  * An int8 chain where oneDNN is not available (its own JVM with {@code
  * -Dai.djlquant.kernel.backend=reference}, as {@link QuantizedBlocksFallbackTest}): the chain
  * declines (its forward returns null) and the chained block runs the layers one by one, so its
- * output equals the plain block's bit for bit.
+ * output equals the plain block's bit for bit: Linear chains and convolution chains through
+ * single-layer wrappers.
  */
 class Int8ChainFallbackTest {
 
@@ -66,6 +68,39 @@ class Int8ChainFallbackTest {
                 new ChainedSequentialBlock(plain, ChainedSequentialBlock.findRuns(plain));
         Assertions.assertEquals(1, chained.getRuns().size());
         NDArray x = manager.randomNormal(new Shape(5, 32));
+        Assertions.assertNull(
+                new Int8Chain(links).forward(new ParameterStore(manager, false), new NDList(x)));
+        Assertions.assertArrayEquals(
+                BlockFixtures.run(plain, manager, x).toFloatArray(),
+                BlockFixtures.run(chained, manager, x).toFloatArray());
+    }
+
+    @Test
+    void withoutANativeBackendAConvolutionChainRunsTheLayersOneByOne() {
+        Assertions.assertFalse(Int8Backends.get().isNative());
+        // Seq(Seq(conv1x1, id), Seq(depthwise 3x3 stride 2, id), conv1x1): an inverted residual
+        SequentialBlock plain = new SequentialBlock();
+        List<QuantizedConv2d> links = new ArrayList<>();
+        NDArray calib = manager.randomNormal(new Shape(8, 4, 10, 10));
+        int[][] convs = {{4, 12, 1, 1, 1, 0, 1}, {12, 12, 12, 3, 2, 1, 1}, {12, 4, 1, 1, 1, 0, 1}};
+        for (int i = 0; i < convs.length; i++) {
+            FusedActivation act = i < 2 ? FusedActivation.RELU6 : FusedActivation.NONE;
+            Conv2d f = BlockFixtures.conv2d(manager, convs[i], true);
+            QuantizedConv2d q =
+                    QuantizedConv2d.builder()
+                            .setFloatBlock(f)
+                            .optActivationParams(BlockFixtures.calibrate(calib))
+                            .optFusedActivation(act)
+                            .build();
+            links.add(q);
+            plain.add(i < 2 ? new SequentialBlock().add(q).add(Blocks.identityBlock()) : q);
+            calib = act.apply(BlockFixtures.run(f, manager, calib));
+        }
+        plain.initialize(manager, DataType.FLOAT32, new Shape(1, 4, 10, 10));
+        ChainedSequentialBlock chained =
+                new ChainedSequentialBlock(plain, ChainedSequentialBlock.findRuns(plain));
+        Assertions.assertEquals(List.of(new ChainRun(0, 3)), chained.getRuns());
+        NDArray x = manager.randomNormal(new Shape(3, 4, 10, 10));
         Assertions.assertNull(
                 new Int8Chain(links).forward(new ParameterStore(manager, false), new NDList(x)));
         Assertions.assertArrayEquals(

@@ -46,7 +46,11 @@ import java.util.Locale;
  *     -Drun.args="--threads 1"
  * </pre>
  *
- * Options: {@code --models mlp,cnn}, {@code --threads 1}, {@code --quick}, {@code --auto}, {@code --models-dir
+ * <p>The MobileNet's chains are its inverted residuals' main branches (1x1 expansion, depthwise
+ * 3x3, 1x1 projection, uint8 NHWC between them); its stem, head and residual adds stay
+ * float32 at the chains' edges.
+ *
+ * <p>Options: {@code --models mlp,cnn,mobilenet} (the default), {@code --threads 1}, {@code --quick}, {@code --auto}, {@code --models-dir
  * examples/models}, {@code --test calibration-data/test}, {@code --calibration
  * calibration-data/calibration}.
  */
@@ -61,7 +65,7 @@ public final class ChainBenchmark {
      * @throws Exception if a model or the data cannot be loaded
      */
     public static void main(String[] args) throws Exception {
-        List<String> models = Arrays.asList("mlp", "cnn");
+        List<String> models = Arrays.asList("mlp", "cnn", "mobilenet");
         int threads = 1;
         boolean quick = false;
         boolean auto = false;
@@ -131,7 +135,7 @@ public final class ChainBenchmark {
                         top1Chained * 100,
                         (top1Chained - top1Plain) * 100);
                 System.out.printf(
-                        "%-5s %5s %7s %10s %12s %12s %10s %11s %10s%n",
+                        "%-9s %5s %7s %10s %12s %12s %10s %11s %10s%n",
                         "model", "batch", "threads", "fp32_us", "int8_us", "chained_us",
                         "fp32/int8", "fp32/chain", "int8/chain");
                 for (int batch : new int[] {1, 32}) {
@@ -147,7 +151,7 @@ public final class ChainBenchmark {
                                 timer.compare(plain.getBlock(), chained.getBlock(), x, manager);
                         System.out.printf(
                                 Locale.ROOT,
-                                "%-5s %5d %7d %10.1f %12.1f %12.1f %9.2fx %10.2fx %9.2fx%n",
+                                "%-9s %5d %7d %10.1f %12.1f %12.1f %9.2fx %10.2fx %9.2fx%n",
                                 name,
                                 batch,
                                 threads,
