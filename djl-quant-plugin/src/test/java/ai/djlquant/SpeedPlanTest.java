@@ -58,7 +58,11 @@ class SpeedPlanTest {
                 l.getSpeeds().forEach(SpeedPlanTest::assertPositive);
                 if (l.getMode() == QuantizationMode.FP32) {
                     assertTrue(l.getReason().startsWith("AUTO (BALANCED): "), l.toString());
-                    assertTrue(l.getReason().contains("slower than fp32 at batch"), l.toString());
+                    // which of SpeedRule's two reasons depends on this host's timing noise
+                    assertTrue(
+                            l.getReason().contains("slower than fp32 at batch")
+                                    || l.getReason().contains("not measurably faster than fp32"),
+                            l.toString());
                 }
             }
             if (r.count(QuantizationMode.FP32) < 2) {
