@@ -244,14 +244,8 @@ class RecoveryTest {
         // shift (W_q - W) E[x] of known sign per channel; correction must remove most of it
         Block block = new SequentialBlock().add(Linear.builder().setUnits(8).optBias(false).build());
         try (Model model = TestModels.model(block, new Shape(1, 64))) {
-            NDManager m = model.getNDManager();
+            List<NDList> cal = meanShiftCase(model, block);
             NDArray w = block.getChildren().get(0).getValue().getParameters().get("weight").getArray();
-            w.muli(m.linspace(0.05f, 3f, 8).reshape(8, 1)); // one scale: small rows round coarsely
-            m.getEngine().setRandomSeed(3);
-            List<NDList> cal = new java.util.ArrayList<>();
-            for (int i = 0; i < 4; i++) {
-                cal.add(new NDList(m.randomNormal(4f, 1f, new Shape(32, 64), DataType.FLOAT32)));
-            }
             NDArray all = ai.djl.ndarray.NDArrays.concat(new NDList(cal.stream().map(NDList::head).toList()));
             NDArray fp32 = TestModels.run(model, all);
             double[] shift = new double[2];
@@ -302,15 +296,10 @@ class RecoveryTest {
         // correction (fp32, both int8 choices under the floor), correction or not
         Block block = new SequentialBlock().add(Linear.builder().setUnits(8).optBias(false).build());
         try (Model model = TestModels.model(block, new Shape(1, 64))) {
-            NDManager m = model.getNDManager();
-            NDArray w = block.getChildren().get(0).getValue().getParameters().get("weight").getArray();
-            w.muli(m.linspace(0.05f, 3f, 8).reshape(8, 1));
-            m.getEngine().setRandomSeed(3);
-            List<NDList> cal = new java.util.ArrayList<>();
-            for (int i = 0; i < 4; i++) {
-                cal.add(new NDList(m.randomNormal(4f, 1f, new Shape(32, 64), DataType.FLOAT32)));
-            }
-            float[] weight = w.toFloatArray();
+            List<NDList> cal = meanShiftCase(model, block);
+            float[] weight =
+                    block.getChildren().get(0).getValue().getParameters().get("weight").getArray()
+                            .toFloatArray();
             QuantizationReport corrected = quantizeMeanShift(weight, cal, true, 0);
             QuantizationReport.LayerChange change = corrected.getRecovery().get(0).layers().get(0);
             double dynamicDb = corrected.getLayers().get(0).getDynamicSqnrDb();
@@ -322,6 +311,22 @@ class RecoveryTest {
             assertEquals(ai.djlquant.plan.QuantizationMode.FP32, off.getLayers().get(0).getMode());
             assertEquals(off.getLayers().get(0).getMode(), on.getLayers().get(0).getMode());
         }
+    }
+
+    /**
+     * Scales the Linear's weight rows from 0.05 to 3 (one per-tensor scale: the small rows round
+     * coarsely) and returns four calibration batches of inputs with mean 4.
+     */
+    private static List<NDList> meanShiftCase(Model model, Block block) {
+        NDManager m = model.getNDManager();
+        NDArray w = block.getChildren().get(0).getValue().getParameters().get("weight").getArray();
+        w.muli(m.linspace(0.05f, 3f, 8).reshape(8, 1));
+        m.getEngine().setRandomSeed(3);
+        List<NDList> cal = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            cal.add(new NDList(m.randomNormal(4f, 1f, new Shape(32, 64), DataType.FLOAT32)));
+        }
+        return cal;
     }
 
     private static QuantizationReport quantizeMeanShift(

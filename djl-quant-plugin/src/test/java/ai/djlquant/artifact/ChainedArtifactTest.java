@@ -23,7 +23,6 @@ import ai.djlquant.transform.BlockTree;
 import ai.djlquant.transform.ChainTargets;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -31,12 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * A model quantized with int8 chains exports with the chains' names in {@code quantization.json}
@@ -142,22 +138,10 @@ class ChainedArtifactTest {
 
     /** A flat copy of the artifact's files with its manifest edited. */
     private static Path copy(Consumer<JsonObject> edit) throws IOException {
-        Path dir = tmp.resolve("copy" + (++copies));
-        Files.createDirectories(dir);
-        try (Stream<Path> s = Files.list(ArtifactLoader.filesDirectory(artifact))) {
-            for (Path p : (Iterable<Path>) s::iterator) {
-                Files.copy(p, dir.resolve(p.getFileName()));
-            }
-        }
-        Path f = dir.resolve("quantization.json");
-        JsonObject o = manifest(dir);
-        edit.accept(o);
-        Files.writeString(f, ArtifactManifest.GSON.toJson(o), StandardCharsets.UTF_8);
-        return dir;
+        return TestNets.copyWithManifest(artifact, tmp.resolve("copy" + (++copies)), edit);
     }
 
     private static JsonObject manifest(Path filesDir) throws IOException {
-        return JsonParser.parseString(Files.readString(filesDir.resolve("quantization.json")))
-                .getAsJsonObject();
+        return TestNets.manifest(filesDir);
     }
 }

@@ -24,12 +24,19 @@ import ai.djlquant.QuantizationReport;
 import ai.djlquant.Quantizer;
 import ai.djlquant.TestConfigs;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Block factories of small networks (the user's own architectures, as far as the artifact knows),
@@ -313,5 +320,41 @@ final class TestNets {
                             .forward(new ParameterStore(scope, false), new NDList(in), false);
             return out.singletonOrThrow().toFloatArray();
         }
+    }
+
+    /**
+     * Copies an artifact's files flat into a new directory and edits the copy's manifest.
+     *
+     * @param artifact the artifact directory
+     * @param dir the directory to create
+     * @param edit what to do to the manifest
+     * @return {@code dir}
+     * @throws IOException if a file cannot be copied or written
+     */
+    static Path copyWithManifest(Path artifact, Path dir, Consumer<JsonObject> edit)
+            throws IOException {
+        Files.createDirectories(dir);
+        try (Stream<Path> s = Files.list(ArtifactLoader.filesDirectory(artifact))) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                Files.copy(p, dir.resolve(p.getFileName()));
+            }
+        }
+        JsonObject o = manifest(dir);
+        edit.accept(o);
+        Files.writeString(
+                dir.resolve("quantization.json"), ArtifactManifest.GSON.toJson(o), StandardCharsets.UTF_8);
+        return dir;
+    }
+
+    /**
+     * Reads a files directory's manifest as JSON.
+     *
+     * @param filesDir the directory holding quantization.json
+     * @return the manifest
+     * @throws IOException if it cannot be read
+     */
+    static JsonObject manifest(Path filesDir) throws IOException {
+        return JsonParser.parseString(Files.readString(filesDir.resolve("quantization.json")))
+                .getAsJsonObject();
     }
 }
