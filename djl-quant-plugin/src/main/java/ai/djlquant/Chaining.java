@@ -2,13 +2,11 @@ package ai.djlquant;
 
 import ai.djl.nn.SequentialBlock;
 import ai.djlquant.nn.ChainedSequentialBlock;
-import ai.djlquant.transform.BlockTree;
 import ai.djlquant.transform.ChainTargets;
 import ai.djlquant.transform.Replacement;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 
 /**
  * The int8 chains step ({@link QuantizationConfig.Builder#optInt8Chains}), after every other: each
@@ -50,9 +48,9 @@ final class Chaining {
             return Result.off();
         }
         List<String> lines = ChainTargets.names(targets);
-        List<Function<BlockTree, Replacement>> steps = new ArrayList<>();
+        List<Replacement> steps = new ArrayList<>();
         for (ChainTargets.Target t : targets) {
-            steps.add(tree -> t.replacement());
+            steps.add(t.replacement());
         }
         try {
             edit.applyAllOrNone(steps);

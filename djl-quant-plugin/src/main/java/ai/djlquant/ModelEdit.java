@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -80,26 +79,14 @@ final class ModelEdit {
     }
 
     /**
-     * Makes replacements in turn, each one chosen on the tree the ones before it left (a block
-     * whose descendants were replaced first); if any fails, takes back those this call made, so
-     * that the tree is as it was, and throws. Kept, they are undone with the rest by {@link
-     * #rollback}.
+     * Makes replacements in turn, all or none ({@link BlockRewriter#applyInTurn}); kept, they are
+     * undone with the rest by {@link #rollback}.
      *
-     * @param steps each returns the replacement to make on the current tree
+     * @param replacements the replacements, in the order to make them
      * @throws IllegalArgumentException if a replacement cannot be made (nothing changed)
      */
-    void applyAllOrNone(List<Function<BlockTree, Replacement>> steps) {
-        RewriteLog group = new RewriteLog();
-        try {
-            for (Function<BlockTree, Replacement> step : steps) {
-                BlockTree tree = currentTree();
-                rewriter.apply(tree, List.of(step.apply(tree)), group);
-            }
-        } catch (RuntimeException e) {
-            group.rollback();
-            throw e;
-        }
-        log.record(group::rollback);
+    void applyAllOrNone(List<Replacement> replacements) {
+        rewriter.applyInTurn(this::currentTree, replacements, log);
     }
 
     /**

@@ -8,6 +8,7 @@ import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockRewriter;
 import ai.djlquant.transform.BlockTree;
 import ai.djlquant.transform.ChainTargets;
+import ai.djlquant.transform.Replacement;
 import ai.djlquant.transform.RewriteLog;
 
 import java.nio.file.Path;
@@ -216,14 +217,14 @@ public final class ArtifactLoader {
                             + (found.isEmpty() ? "none of them" : "only " + found)
                             + ".");
         }
-        BlockRewriter rewriter = new BlockRewriter(model);
-        RewriteLog log = new RewriteLog();
+        List<Replacement> replacements = new ArrayList<>();
+        for (ChainTargets.Target t : targets) { // innermost first
+            replacements.add(t.replacement());
+        }
         try {
-            for (ChainTargets.Target t : targets) { // innermost first
-                rewriter.apply(BlockTree.walk(model.getBlock()), List.of(t.replacement()), log);
-            }
+            new BlockRewriter(model)
+                    .applyInTurn(() -> BlockTree.walk(model.getBlock()), replacements, new RewriteLog());
         } catch (IllegalArgumentException | IllegalStateException e) {
-            log.rollback();
             throw new ArtifactException(
                     "the int8 chains " + recorded + " cannot be formed: " + e.getMessage(), e);
         }

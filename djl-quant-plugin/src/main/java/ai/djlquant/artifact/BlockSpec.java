@@ -52,7 +52,7 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure, Quantiz
      * @return its spec, or null
      */
     static BlockSpec of(Block block) {
-        if (block instanceof LambdaBlock l && IDENTITY.equals(l.getName())) {
+        if (ChainedSequentialBlock.isPassThrough(block)) {
             return PASS_THROUGH;
         }
         LayerKind k = LayerKinds.ofFloat(block);

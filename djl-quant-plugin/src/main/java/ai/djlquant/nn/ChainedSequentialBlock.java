@@ -210,7 +210,14 @@ public final class ChainedSequentialBlock extends SequentialBlock {
         return false;
     }
 
-    private static boolean isPassThrough(Block b) {
+    /**
+     * Returns whether a block is a pass-through: DJL's identity block ({@code
+     * Blocks.identityBlock()}), which takes the place of a folded BatchNorm or a fused activation.
+     *
+     * @param b a block
+     * @return whether it is the identity
+     */
+    public static boolean isPassThrough(Block b) {
         return b instanceof LambdaBlock l && IDENTITY.equals(l.getName());
     }
 

@@ -15,6 +15,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Replaces blocks in a tree everywhere they are referenced: in their parents' children lists
@@ -145,6 +146,32 @@ public final class BlockRewriter {
             }
             afterEach.accept(replacements.get(i));
         }
+    }
+
+    /**
+     * Applies replacements one at a time, each on the tree the ones before it left (nested
+     * targets, innermost first: an outer replacement takes the replaced inner block as its
+     * child), all or none: if one cannot be made, those this call made are taken back and it
+     * throws. Kept, they are one entry of {@code log}, undone with the rest.
+     *
+     * @param currentTree walks the tree as it is now
+     * @param replacements the replacements, in the order to make them
+     * @param log the undo log
+     * @throws IllegalArgumentException if a replacement cannot be made (nothing is changed)
+     * @throws IllegalStateException if a field cannot take its new block (nothing is changed)
+     */
+    public void applyInTurn(
+            Supplier<BlockTree> currentTree, List<Replacement> replacements, RewriteLog log) {
+        RewriteLog group = new RewriteLog();
+        try {
+            for (Replacement r : replacements) {
+                apply(currentTree.get(), List.of(r), group);
+            }
+        } catch (RuntimeException e) {
+            group.rollback();
+            throw e;
+        }
+        log.record(group::rollback);
     }
 
     private static String describe(BlockTree tree, Block b) {
