@@ -3,6 +3,7 @@ package ai.djlquant;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djlquant.nn.ChainedSequentialBlock;
 import ai.djlquant.nn.ObservedBlock;
 import ai.djlquant.transform.BlockNode;
 import ai.djlquant.transform.BlockTree;
@@ -62,14 +63,17 @@ final class Conversion {
 
     /**
      * Frees the float arrays that the final tree no longer uses (original layers, folded
-     * BatchNorms, folded float layers that became int8). Kept when the root itself was replaced,
-     * since predictors made before hold the old root.
+     * BatchNorms, folded float layers that became int8). Kept when the root itself was replaced by
+     * its int8 block, since predictors made before hold the old root, a float layer; a root
+     * replaced by its chained version holds the same children as the old one, which run the same
+     * int8 layers unchained.
      *
      * @param edit the committed edit
      * @param layers the decided layers
      */
     static void releaseFloatWeights(ModelEdit edit, List<DecidedLayer> layers) {
-        if (edit.model().getBlock() != edit.originalRoot()) {
+        Block root = edit.model().getBlock();
+        if (root != edit.originalRoot() && !(root instanceof ChainedSequentialBlock)) {
             return;
         }
         Set<NDArray> live = Collections.newSetFromMap(new IdentityHashMap<>());

@@ -63,7 +63,9 @@ final class ModelTiming {
         }
         List<Integer> skipped = new ArrayList<>();
         List<SpeedComparison> out =
-                sideBySide(edit, toFloat, true, reference.inputs().get(0), sizes, timer, manager, skipped);
+                sideBySide(
+                        edit, toFloat, true, reference.inputs().get(0), sizes, "model", timer, manager,
+                        skipped);
         String why =
                 skipped.isEmpty()
                         ? null
@@ -81,6 +83,7 @@ final class ModelTiming {
      * @param swappedIsFirst whether the swapped version is the comparison's first ("fp32") side
      * @param batch the kept batch the inputs are made from
      * @param sizes the batch sizes
+     * @param kind what is timed, for the timer's warm-up ({@link SideBySideTimer#compare})
      * @param timer the timer
      * @param manager where the inputs and intermediates live (freed here)
      * @param skipped receives the sizes the inputs could not be made at
@@ -92,6 +95,7 @@ final class ModelTiming {
             boolean swappedIsFirst,
             NDList batch,
             List<Integer> sizes,
+            String kind,
             SideBySideTimer timer,
             NDManager manager,
             List<Integer> skipped) {
@@ -133,8 +137,8 @@ final class ModelTiming {
                         };
                 out.add(
                         swappedIsFirst
-                                ? timer.compare(n, swapped, asIs, "model")
-                                : timer.compare(n, asIs, swapped, "model"));
+                                ? timer.compare(n, swapped, asIs, kind)
+                                : timer.compare(n, asIs, swapped, kind));
             }
         }
         return out;

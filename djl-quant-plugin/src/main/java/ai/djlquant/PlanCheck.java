@@ -76,7 +76,8 @@ final class PlanCheck {
         }
         List<SpeedComparison> bVsA =
                 ModelTiming.sideBySide(
-                        edit, toB, false, reference.inputs().get(0), sizes, timer, manager, new ArrayList<>());
+                        edit, toB, false, reference.inputs().get(0), sizes, "model", timer, manager,
+                        new ArrayList<>());
         StringBuilder timings = new StringBuilder();
         for (SpeedComparison c : bVsA) {
             timings.append(timings.length() == 0 ? "" : "; ")
@@ -133,7 +134,8 @@ final class PlanCheck {
         return out;
     }
 
-    private static String micros(double us) {
+    /** Microseconds as the report's notes print them. */
+    static String micros(double us) {
         return String.format(Locale.ROOT, us >= 100 ? "%.0f" : "%.1f", us);
     }
 }

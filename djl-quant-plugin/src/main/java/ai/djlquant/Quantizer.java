@@ -38,10 +38,17 @@ import java.util.Objects;
  *   <li>decide ({@link Decision}): each layer's static and dynamic int8 blocks are measured against
  *       fp32 on its kept inputs; STATIC, DYNAMIC or FP32 is chosen ({@code plan.ModeChooser});
  *   <li>convert ({@link Conversion}): the observers give way to the chosen blocks;
+ *   <li>plan check ({@link PlanCheck}): layers turned down for speed, each timed alone, are
+ *       timed again in the model;
  *   <li>measure ({@link WholeModelCheck}): the int8 model's outputs against the fp32 outputs
- *       kept during calibration ({@link ReferenceRecorder}), on a few calibration batches;
- *   <li>chain ({@link Chaining}, with {@link QuantizationConfig.Builder#optInt8Chains}): runs of
- *       int8 Linear layers (static after the first) in a SequentialBlock run as int8 chains (uint8 between them);
+ *       kept during calibration ({@link ReferenceRecorder}), on a few calibration batches; bias
+ *       correction is kept only where it helps the whole model ({@link BiasCorrectionCheck}),
+ *       and with an accuracy goal layers go back to fp32 until it holds ({@link GoalSearch});
+ *   <li>chain ({@link Chaining}, {@link QuantizationConfig.Builder#optInt8Chains}, on by default):
+ *       runs of int8 Linear or Conv2d layers (static after the first) in a SequentialBlock run as
+ *       int8 chains (uint8 between them), kept where the objective keeps them against the model
+ *       without them, timed side by side;
+ *   <li>time ({@link ModelTiming}): the model as it will run against the fp32 model;
  *   <li>report ({@link Reporting}): one row per layer, the totals and notes.
  * </ol>
  *
@@ -120,12 +127,9 @@ public final class Quantizer {
         }
         ModelEdit edit = new ModelEdit(model);
         Attempt done;
-        Chaining.Result chains;
         try {
             done = attempt(edit, model, data, config, all, tree, candidates, samples, chooser,
                     activationBits, hooks, fp32Metric, true);
-            // last: the layer swaps of the steps before replace blocks a chain would hold
-            chains = config.isInt8Chains() ? Chaining.form(edit) : Chaining.Result.off();
         } catch (RuntimeException | Error e) {
             edit.rollback(e);
             throw e;
@@ -151,7 +155,7 @@ public final class Quantizer {
                         done.goalResult(),
                         done.planNote(),
                         recovery,
-                        chains);
+                        done.chains());
         QuantizationReport report =
                 Reporting.report(inputs, (System.nanoTime() - start) / 1e9, done.decideNanos() / 1e9);
         if (config.isReleaseFloatWeights()) {
@@ -172,6 +176,7 @@ public final class Quantizer {
      * @param goalResult the goal's trials, or null
      * @param planNote the plan check's note, or null
      * @param steps what the recovery techniques did
+     * @param chains what the chains step did
      */
     private record Attempt(
             Folding.Result folded,
@@ -182,10 +187,11 @@ public final class Quantizer {
             QuantizationReport.Speed speed,
             QuantizationReport.GoalResult goalResult,
             String planNote,
-            RecoveryTechniques.Steps steps) {}
+            RecoveryTechniques.Steps steps,
+            Chaining.Result chains) {}
 
     /**
-     * The flow from fold to measure (and goal, time where {@code full}), every change through
+     * The flow from fold to measure (and goal, chain, time where {@code full}), every change through
      * {@code edit}, which the caller commits or rolls back.
      */
     private static Attempt attempt(
@@ -211,6 +217,7 @@ public final class Quantizer {
         QuantizationReport.Speed speed;
         QuantizationReport.GoalResult goalResult = null;
         String planNote = null;
+        Chaining.Result chains = Chaining.Result.off();
         Equalization.Result equalized = null;
         Smoothing.Result smoothed = null;
         Decision decision;
@@ -310,6 +317,20 @@ public final class Quantizer {
                     }
                     hooks.reached("accuracy goal");
                 }
+                if (full && config.isInt8Chains()) {
+                    // after every layer swap of the steps before (they replace blocks a chain
+                    // holds), before the model timing, which times the model as it will run
+                    chains =
+                            Chaining.form(
+                                    edit,
+                                    config.getObjective(),
+                                    referenceOutputs.inputs().isEmpty()
+                                            ? null
+                                            : new Chaining.Timing(
+                                                    referenceOutputs.inputs().get(0), serving,
+                                                    modelTimer, kept));
+                    hooks.reached("chain");
+                }
                 ModelTiming.Result timed =
                         full && config.isTimeModel()
                                 ? ModelTiming.measure(
@@ -339,6 +360,7 @@ public final class Quantizer {
                 speed,
                 goalResult,
                 planNote,
-                new RecoveryTechniques.Steps(equalized, smoothed, decision.biasCorrections(), uncorrected));
+                new RecoveryTechniques.Steps(equalized, smoothed, decision.biasCorrections(), uncorrected),
+                chains);
     }
 }

@@ -32,7 +32,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The int8 chains option ({@link QuantizationConfig.Builder#optInt8Chains}): chains form over the
+ * The int8 chains option ({@link QuantizationConfig.Builder#optInt8Chains}, on by default, timed
+ * against the unchained model under an objective that times layers): chains form over the
  * int8 layers of a SequentialBlock (an fp32 layer breaks one, a dynamic layer can only head one; a
  * parent of another type is left alone), the report lists them, the chained model's outputs match the unchained one's
  * (SQNR >= 35 dB; identical on this host), and a formation that fails changes nothing.
@@ -61,7 +62,7 @@ class Int8ChainsTest {
     private static List<String> chainNotes(QuantizationReport r) {
         List<String> out = new ArrayList<>();
         for (String n : r.getNotes()) {
-            if (n.startsWith("int8 chain")) {
+            if (n.startsWith("int8 chain (")) {
                 out.add(n);
             }
         }
@@ -78,7 +79,9 @@ class Int8ChainsTest {
                             TestConfigs.builder()
                                     .optDefaultMode(QuantizationMode.STATIC)
                                     .optInt8Chains(true));
-            quantize(plain, TestConfigs.builder().optDefaultMode(QuantizationMode.STATIC));
+            quantize(
+                    plain,
+                    TestConfigs.builder().optDefaultMode(QuantizationMode.STATIC).optInt8Chains(false));
             assertEquals(
                     List.of(
                             "int8 chain (uint8 between its layers): 02Linear -> 04Linear ->"
@@ -98,7 +101,7 @@ class Int8ChainsTest {
     }
 
     @Test
-    void aDynamicOrFp32LayerBreaksTheChainAndTheOptionIsOffByDefault() {
+    void aDynamicOrFp32LayerBreaksTheChainAndTheOptionTurnsThemOff() {
         try (Model m = TestModels.model(mlp(), INPUT)) {
             QuantizationReport r =
                     quantize(
@@ -138,9 +141,103 @@ class Int8ChainsTest {
         }
         try (Model m = TestModels.model(mlp(), INPUT)) {
             QuantizationReport r =
-                    quantize(m, TestConfigs.builder().optDefaultMode(QuantizationMode.STATIC));
+                    quantize(
+                            m,
+                            TestConfigs.builder()
+                                    .optDefaultMode(QuantizationMode.STATIC)
+                                    .optInt8Chains(false));
             assertEquals(List.of(), chainNotes(r));
             assertTrue(!(m.getBlock() instanceof ChainedSequentialBlock));
+        }
+    }
+
+    @Test
+    void chainsAreOnByDefaultAndKeptOnlyWhereTheObjectiveKeepsThemTimed() {
+        try (Model m = TestModels.model(mlp(), INPUT)) {
+            QuantizationReport r =
+                    quantize(m, TestConfigs.builder().optDefaultMode(QuantizationMode.STATIC));
+            assertEquals(1, chainNotes(r).size(), "SIZE forms them untimed: " + r.getNotes());
+        }
+        try (Model m = TestModels.model(mlp(), INPUT);
+                Model plain = TestModels.model(mlp(), INPUT)) {
+            QuantizationReport r =
+                    quantize(
+                            m,
+                            QuantizationConfig.builder()
+                                    .optDefaultMode(QuantizationMode.STATIC)
+                                    .optTimeModel(false));
+            quantize(
+                    plain,
+                    TestConfigs.builder().optDefaultMode(QuantizationMode.STATIC).optInt8Chains(false));
+            List<String> timed = new ArrayList<>();
+            for (String n : r.getNotes()) {
+                if (n.startsWith("int8 chains kept (BALANCED)")
+                        || n.startsWith("int8 chains not kept (BALANCED)")) {
+                    timed.add(n);
+                }
+            }
+            assertEquals(1, timed.size(), r.getNotes().toString());
+            String note = timed.get(0);
+            // timed at both serving sizes: 1 and the calibration batch size
+            assertTrue(note.contains("batch 1: ") && note.contains("batch 8: "), note);
+            boolean kept = note.startsWith("int8 chains kept");
+            assertEquals(kept, m.getBlock() instanceof ChainedSequentialBlock, note);
+            assertEquals(kept ? 1 : 0, chainNotes(r).size(), r.getNotes().toString());
+            // kept or not, the same arithmetic
+            NDArray x = m.getNDManager().randomNormal(new Shape(5, 64));
+            double db =
+                    Sqnr.decibels(
+                            TestModels.run(plain, x).toFloatArray(), TestModels.run(m, x).toFloatArray());
+            assertTrue(db >= 35, db + " dB");
+        }
+    }
+
+    @Test
+    void aChainWhoseLayerIsSwappedRunsTheBlocksItHoldsNow() {
+        try (Model m = TestModels.model(mlp(), INPUT)) {
+            quantize(m, TestConfigs.builder().optDefaultMode(QuantizationMode.STATIC));
+            assertTrue(m.getBlock() instanceof ChainedSequentialBlock);
+            // the middle link (48 -> 32) swapped for a slice, as the quantizer's trials swap layers
+            Block middle = m.getBlock().getChildren().valueAt(3);
+            Block slice =
+                    new ai.djl.nn.LambdaBlock(
+                            in -> new NDList(in.singletonOrThrow().get(":, 0:32")), "slice");
+            new ai.djlquant.transform.BlockRewriter(m)
+                    .apply(
+                            BlockTree.walk(m.getBlock()),
+                            List.of(new ai.djlquant.transform.Replacement(middle, slice)),
+                            new ai.djlquant.transform.RewriteLog());
+            NDArray x = m.getNDManager().randomNormal(new Shape(3, 64));
+            NDList want = new NDList(x);
+            ParameterStore ps = new ParameterStore(m.getNDManager(), false);
+            for (Block child : m.getBlock().getChildren().values()) {
+                want = child.forward(ps, want, false);
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(
+                    want.singletonOrThrow().toFloatArray(), TestModels.run(m, x).toFloatArray());
+        }
+    }
+
+    @Test
+    void aChainedBlockInsideAnotherChainedBlockStaysChained() {
+        // the inner block has two links, so it is no link of the outer one: both hold a chain
+        Block root =
+                new SequentialBlock()
+                        .add(linear(48))
+                        .add(Activation.reluBlock())
+                        .add(linear(32))
+                        .add(Activation.reluBlock())
+                        .add(new SequentialBlock().add(linear(24)).add(Activation.reluBlock()).add(linear(10)));
+        try (Model m = TestModels.model(root, INPUT)) {
+            QuantizationReport r =
+                    quantize(m, TestConfigs.builder().optDefaultMode(QuantizationMode.STATIC).optInt8Chains(true));
+            assertEquals(2, chainNotes(r).size(), r.getNotes().toString());
+            Block outer = m.getBlock();
+            assertTrue(outer instanceof ChainedSequentialBlock);
+            assertTrue(
+                    outer.getChildren().valueAt(4) instanceof ChainedSequentialBlock,
+                    "the inner block as the model runs it: " + outer.getChildren().valueAt(4).getClass());
+            assertEquals(2, ai.djlquant.transform.ChainTargets.formed(BlockTree.walk(outer)).size());
         }
     }
 

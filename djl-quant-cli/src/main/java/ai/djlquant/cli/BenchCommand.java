@@ -129,12 +129,13 @@ final class BenchCommand implements Callable<Integer> {
     @CommandLine.Mixin TensorInputs tensors;
 
     @Option(
-            names = "--int8-chains",
+            names = "--no-int8-chains",
             description =
-                    "Quantize in memory with int8 chains (QuantizationConfig.optInt8Chains):"
-                            + " uint8 between consecutive int8 Linear layers. An --artifact"
-                            + " runs the chains it was exported with, so not with --artifact.")
-    boolean int8Chains;
+                    "Quantize in memory without int8 chains (QuantizationConfig.optInt8Chains; on"
+                            + " by default and kept where the model is not slower with them)."
+                            + " An --artifact runs the chains it was exported with, so not with"
+                            + " --artifact.")
+    boolean noInt8Chains;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
     Path json;
@@ -195,9 +196,9 @@ final class BenchCommand implements Callable<Integer> {
                             + " is an artifact; give the float model, and the"
                             + " artifact with --artifact.");
         }
-        if (int8Chains && artifact != null) {
+        if (noInt8Chains && artifact != null) {
             throw bad(
-                    "--int8-chains quantizes in memory; an --artifact runs the chains it was"
+                    "--no-int8-chains quantizes in memory; an --artifact runs the chains it was"
                             + " exported with: give one or the other.");
         }
         ModelRef int8Ref = artifact == null ? null : ModelRef.resolve(spec, "--artifact", artifact);
@@ -222,7 +223,7 @@ final class BenchCommand implements Callable<Integer> {
                             floatRef.displayName(), samples);
                     List<NDList> cal = tensors.calibration(inputs, samples, 32);
                     printCounts(
-                            out, quantize(int8, CalibrationData.fromBatches(cal), samples, int8Chains));
+                            out, quantize(int8, CalibrationData.fromBatches(cal), samples, !noInt8Chains));
                 }
                 time(out, floatRef, fp32, int8, (m, b) -> tensors.batch(m, b, 7));
             }
@@ -253,7 +254,7 @@ final class BenchCommand implements Callable<Integer> {
                                 int8,
                                 CalibrationData.fromInputs(cali, int8.getTranslator(), 32),
                                 cali.size(),
-                                int8Chains));
+                                !noInt8Chains));
             }
             time(
                     out,

@@ -173,6 +173,13 @@ final class QuantizeCommand implements Callable<Integer> {
     boolean noBiasCorrection;
 
     @Option(
+            names = "--no-int8-chains",
+            description =
+                    "Do not form int8 chains (uint8 between consecutive int8 layers; on by"
+                            + " default and kept where the model is not slower with them).")
+    boolean noInt8Chains;
+
+    @Option(
             names = "--evaluate",
             description = "Measure fp32 and int8 top-1 on --test and record them in the artifact.")
     boolean evaluate;
@@ -361,6 +368,7 @@ final class QuantizeCommand implements Callable<Integer> {
                         .optFoldBatchNorm(!noFold)
                         .optFuseRelu(!noFuse)
                         .optBiasCorrection(!noBiasCorrection)
+                        .optInt8Chains(!noInt8Chains)
                         .optObjective(objective());
         if (servingBatchSizes != null) {
             b.optServingBatchSizes(servingBatchSizes);

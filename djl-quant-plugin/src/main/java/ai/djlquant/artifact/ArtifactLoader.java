@@ -217,10 +217,7 @@ public final class ArtifactLoader {
                             + (found.isEmpty() ? "none of them" : "only " + found)
                             + ".");
         }
-        List<Replacement> replacements = new ArrayList<>();
-        for (ChainTargets.Target t : targets) { // innermost first
-            replacements.add(t.replacement());
-        }
+        List<Replacement> replacements = ChainTargets.replacements(targets);
         try {
             new BlockRewriter(model)
                     .applyInTurn(() -> BlockTree.walk(model.getBlock()), replacements, new RewriteLog());

@@ -3,7 +3,6 @@ package ai.djlquant.artifact;
 import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
 import ai.djl.nn.LambdaBlock;
-import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djlquant.kind.LayerKind;
 import ai.djlquant.kind.LayerKinds;
@@ -83,10 +82,10 @@ record BlockSpec(LayerKind kind, boolean int8, LayerStructure structure, Quantiz
         if (block instanceof LambdaBlock l) {
             return "LambdaBlock(" + l.getName() + ")";
         }
-        if (block instanceof ChainedSequentialBlock) {
+        if (block instanceof ChainedSequentialBlock c) {
             // the same children and saved bytes as the SequentialBlock it replaced: the artifact
             // records that block; the manifest names the chains, which the loader forms again
-            return SequentialBlock.class.getName();
+            return c.getOriginalType().getName();
         }
         return block.getClass().getName();
     }

@@ -10,6 +10,7 @@ import ai.djlquant.annotations.Internal;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A {@link SequentialBlock} whose runs of int8 layers ({@link ChainRun}) run as int8 chains:
@@ -26,7 +27,9 @@ import java.util.List;
  * <p>It holds the same children under the same keys as the block it replaces and saves exactly
  * what a SequentialBlock saves, so a saved model loads as the plain SequentialBlock and runs the
  * layers unchained (the same arithmetic); an exported artifact names its chains and the loader
- * forms them again. Training runs the children one by one.
+ * forms them again. Training runs the children one by one, and so does a chain one of whose
+ * children (or a wrapper's layer) has been replaced since it was formed: the block runs the
+ * children it holds now.
  */
 @Internal
 public final class ChainedSequentialBlock extends SequentialBlock {
@@ -34,9 +37,10 @@ public final class ChainedSequentialBlock extends SequentialBlock {
     private static final String IDENTITY = "identity";
 
     private final List<ChainRun> runs;
-    private final Block[] blocks;
+    private final FormedOver formedOver;
     private final Int8Chain[] chainAt; // by child index: the chain that starts there, or null
     private final int[] endAt;
+    private final Class<? extends SequentialBlock> originalType;
 
     /**
      * Wraps the children of a SequentialBlock, running the given runs as chains.
@@ -47,11 +51,41 @@ public final class ChainedSequentialBlock extends SequentialBlock {
      *     the block returns intermediate outputs
      */
     public ChainedSequentialBlock(SequentialBlock original, List<ChainRun> runs) {
+        this(original, runs, Map.of());
+    }
+
+    /**
+     * Wraps the children of a SequentialBlock, running the given runs as chains, with some
+     * children taken in the versions given: an inner SequentialBlock chained before this one
+     * (innermost first) is held as its chained block, whatever order the two replacements are
+     * then applied in.
+     *
+     * @param original the block to take the children (and keys, input shapes) from
+     * @param runs the runs, in order, not overlapping
+     * @param instead children to hold in place of the original's (by identity); no link may be
+     *     among them
+     * @throws IllegalArgumentException if a run does not fit the rules of {@link #findRuns} or
+     *     the block returns intermediate outputs
+     */
+    public ChainedSequentialBlock(
+            SequentialBlock original, List<ChainRun> runs, Map<Block, Block> instead) {
         if (original.isReturnIntermediate()) {
             throw new IllegalArgumentException(
                     "a SequentialBlock that returns its intermediate outputs cannot be chained.");
         }
-        PairList<String, Block> kids = original.getChildren();
+        if (!runsLikeSequentialBlock(original.getClass())) {
+            throw new IllegalArgumentException(
+                    original.getClass().getName()
+                            + " runs its children its own way (it overrides forward), so it cannot"
+                            + " be chained.");
+        }
+        originalType =
+                original instanceof ChainedSequentialBlock c ? c.originalType : original.getClass();
+        PairList<String, Block> kids = new PairList<>();
+        for (int i = 0; i < original.getChildren().size(); i++) {
+            Block b = original.getChildren().valueAt(i);
+            kids.add(original.getChildren().keyAt(i), instead.getOrDefault(b, b));
+        }
         for (int i = 0; i < kids.size(); i++) {
             children.add(kids.keyAt(i), kids.valueAt(i));
         }
@@ -69,7 +103,9 @@ public final class ChainedSequentialBlock extends SequentialBlock {
             // none, or none that fit the shapes (a block whose shapes were loaded, not
             // initialised, has shapes and no names): keep the empty list it has too
         }
-        blocks = kids.values().toArray(new Block[0]);
+        Block[] blocks = kids.values().toArray(new Block[0]);
+        Block[] layerAt = new Block[blocks.length];
+        formedOver = new FormedOver(blocks, layerAt);
         chainAt = new Int8Chain[blocks.length];
         endAt = new int[blocks.length];
         int after = 0;
@@ -99,6 +135,9 @@ public final class ChainedSequentialBlock extends SequentialBlock {
             }
             chainAt[r.from()] = new Int8Chain(links);
             endAt[r.from()] = r.to();
+            for (int i = r.from(); i < r.to(); i++) {
+                layerAt[i] = layerOf(blocks[i]);
+            }
             after = r.to();
         }
         this.runs = List.copyOf(runs);
@@ -188,6 +227,37 @@ public final class ChainedSequentialBlock extends SequentialBlock {
     }
 
     /**
+     * Returns whether a SequentialBlock class runs its children as SequentialBlock does: neither
+     * it nor a class between it and SequentialBlock declares a {@code forward} or {@code
+     * forwardInternal} (a subclass that adds only construction, as the TorchScript importer's
+     * sequences do, may be chained; one that runs its children otherwise may not).
+     *
+     * @param type the class
+     * @return whether chaining keeps its forward
+     */
+    public static boolean runsLikeSequentialBlock(Class<? extends SequentialBlock> type) {
+        for (Class<?> c = type; c != SequentialBlock.class && c != ChainedSequentialBlock.class;
+                c = c.getSuperclass()) {
+            for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
+                if (m.getName().equals("forward") || m.getName().equals("forwardInternal")) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Returns the class of the block this one replaced (a SequentialBlock, or a subclass that runs
+     * its children as one does): what an artifact records in its place.
+     *
+     * @return the class
+     */
+    public Class<? extends SequentialBlock> getOriginalType() {
+        return originalType;
+    }
+
+    /**
      * Returns the runs that run as chains.
      *
      * @return the runs, in order
@@ -233,15 +303,47 @@ public final class ChainedSequentialBlock extends SequentialBlock {
         }
         NDList current = inputs;
         int i = 0;
-        while (i < blocks.length) {
-            NDList chained = chainAt[i] == null ? null : chainAt[i].forward(parameterStore, current);
+        int n = children.size();
+        while (i < n) {
+            NDList chained =
+                    i >= chainAt.length || chainAt[i] == null || !intact(i, n)
+                            ? null
+                            : chainAt[i].forward(parameterStore, current);
             if (chained != null) {
                 current = chained;
                 i = endAt[i];
             } else {
-                current = blocks[i++].forward(parameterStore, current, false, params);
+                current = children.valueAt(i++).forward(parameterStore, current, false, params);
             }
         }
         return current;
     }
+
+    /**
+     * Whether the chain starting at child {@code from} still holds the children (and, inside a
+     * wrapper, the layers) it was formed over: the quantizer swaps layers for the length of a
+     * timing or an evaluation, and a swapped layer must run, so its chain runs unchained then.
+     */
+    private boolean intact(int from, int size) {
+        if (endAt[from] > size) {
+            return false;
+        }
+        Block[] layers = formedOver.layers();
+        for (int i = from; i < endAt[from]; i++) {
+            Block b = children.valueAt(i);
+            if (b != formedOver.children()[i]
+                    || (layers[i] != null && layers[i] != b && layerOf(b) != layers[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The children the chains were formed over and, by child index, each link's layer (null
+     * elsewhere). In a holder, not in a field of this block: the block rewriter updates a block's
+     * fields, arrays and lists that reference a block it replaces, and these must keep the blocks
+     * the chains were formed over, to tell that one was replaced.
+     */
+    private record FormedOver(Block[] children, Block[] layers) {}
 }

@@ -36,15 +36,6 @@ public final class ChainTargets {
     public record Target(SequentialBlock block, List<ChainRun> runs, List<String> names) {
 
         /**
-         * The replacement that chains this block.
-         *
-         * @return the replacement
-         */
-        public Replacement replacement() {
-            return new Replacement(block, new ChainedSequentialBlock(block, runs));
-        }
-
-        /**
          * This target narrowed to the chains named in {@code wanted}: the loader forms only the
          * chains an artifact records, so that one exported before a kind of chain existed (which
          * its layers can form now) loads with the chains it ran.
@@ -78,6 +69,27 @@ public final class ChainTargets {
      */
     public static List<Target> find(BlockTree tree) {
         return collect(tree, false);
+    }
+
+    /**
+     * The replacements that chain the targets' blocks, innermost first as the targets come: each
+     * chained block takes, in place of a child that an earlier target chains, that target's chained
+     * block, so that applying them in turn ({@link BlockRewriter#applyInTurn}) leaves a chained
+     * block inside a chained block (its parent's copy of the children is made before the inner
+     * replacement is applied).
+     *
+     * @param targets targets as {@link #find} returns them
+     * @return one replacement per target, in the same order
+     */
+    public static List<Replacement> replacements(List<Target> targets) {
+        Map<Block, Block> chained = new IdentityHashMap<>();
+        List<Replacement> out = new ArrayList<>(targets.size());
+        for (Target t : targets) {
+            ChainedSequentialBlock c = new ChainedSequentialBlock(t.block(), t.runs(), chained);
+            chained.put(t.block(), c);
+            out.add(new Replacement(t.block(), c));
+        }
+        return out;
     }
 
     /**
@@ -127,6 +139,7 @@ public final class ChainTargets {
         for (BlockNode n : nodes) {
             if (!(n.getBlock() instanceof SequentialBlock s)
                     || (s instanceof ChainedSequentialBlock) != chained
+                    || !ChainedSequentialBlock.runsLikeSequentialBlock(s.getClass())
                     || seen.put(s, Boolean.TRUE) != null) {
                 continue;
             }

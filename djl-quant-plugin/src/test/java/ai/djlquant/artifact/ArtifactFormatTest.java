@@ -75,6 +75,7 @@ class ArtifactFormatTest {
                         "layers",
                         "rewrites",
                         "architecture",
+                        "int8Chains", // the residual branch's two convolutions chain
                         "parameters",
                         "report",
                         "files"),
