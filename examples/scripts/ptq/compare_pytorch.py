@@ -9,6 +9,7 @@ PTQ recipe (fuse, QuantStub/DeQuantStub, qconfig, prepare, calibrate, convert) f
 observer variant, and prints one table with both tools' top-1.
 
     /usr/bin/python3 examples/scripts/ptq/compare_pytorch.py /tmp/ptq [--models cnn,resnet]
+    /usr/bin/python3 examples/scripts/ptq/compare_pytorch.py /tmp/ptq --models cnn,resnet --time
 
 Written for Debian's python3-torch 1.13 (engines qnnpack and onednn; no fbgemm/x86 in that build).
 
@@ -517,12 +518,61 @@ def host_line():
         torch.get_num_threads())
 
 
+def per_call_micros(model, x, rounds, round_s):
+    """Median over rounds of the mean time per call (us), after a second of warm-up."""
+    with torch.no_grad():
+        calls, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < 1.0:
+            model(x)
+            calls += 1
+        per_round = max(1, int(round_s * calls))
+        means = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for _ in range(per_round):
+                model(x)
+            means.append((time.perf_counter() - t0) / per_round * 1e6)
+    return sorted(means)[len(means) // 2]
+
+
+def time_models(args, engines, calib, test_x):
+    """--time: PyTorch's fp32 model and its eager static int8 model (the engine's default-like
+    hist/channel qconfig) at batch 1 and 32, one thread, each side timed in turn three times and
+    the medians' median kept. torch's fp32 here is built without MKL: compare its int8 times with
+    ours, not its ratio."""
+    torch.set_num_threads(1)
+    print("# host: " + host_line())
+    print("| model | engine | batch | torch fp32 us | torch int8 us |")
+    print("|---|---|---|---|---|")
+    for name in args.models.split(","):
+        path = os.path.join(args.export_dir, name + ".npz")
+        if not os.path.exists(path):
+            print("%s: no export at %s, skipped" % (name, path))
+            continue
+        npz = np.load(path)
+        fp32 = rebuild(name, npz)
+        for engine in engines:
+            qc = dict(qconfigs(engine)).get("hist/channel") or dict(qconfigs(engine))["hist/channel*"]
+            int8 = static_ptq(fp32, name, npz, engine, qc, calib)
+            for batch in (1, 32):
+                x = test_x[:batch].contiguous()
+                f, q = [], []
+                for _ in range(3):  # alternate, so that a change of load hits both sides
+                    f.append(per_call_micros(fp32, x, args.rounds, 0.2))
+                    q.append(per_call_micros(int8, x, args.rounds, 0.2))
+                print("| %s | %s | %d | %.1f | %.1f |"
+                      % (name, engine, batch, sorted(f)[1], sorted(q)[1]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("export_dir", help="what ExportForPyTorch wrote (data.npz, <model>.npz/json)")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--engines", default="onednn,qnnpack")
     ap.add_argument("--json", help="write every row here")
+    ap.add_argument("--time", action="store_true",
+                    help="only time fp32 and static int8 at batch 1 and 32 on one thread")
+    ap.add_argument("--rounds", type=int, default=7, help="--time: rounds per side")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # progress lines show up when piped to a file
 
@@ -535,6 +585,9 @@ def main():
     calib = torch.from_numpy(data["calib_x"])
     test_x = torch.from_numpy(data["test_x"])
     test_y = torch.from_numpy(data["test_y"])
+    if args.time:
+        time_models(args, engines, calib, test_x)
+        return
     print("# host: " + host_line())
     print("# calibration %s (the quantizer's 512 of the committed 1,000), test %s"
           % (tuple(calib.shape), tuple(test_x.shape)))

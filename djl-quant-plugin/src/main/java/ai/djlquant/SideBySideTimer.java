@@ -8,6 +8,7 @@ import ai.djlquant.annotations.Internal;
 import ai.djlquant.plan.SpeedComparison;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -143,6 +144,28 @@ public final class SideBySideTimer {
                 "pair " + System.identityHashCode(fp32) + "/" + System.identityHashCode(int8));
     }
 
+    /**
+     * Times several models (or blocks) on the same input together ({@link #time(int, List,
+     * String)}), each call in its own NDManager scope as in {@link #compare(Block, Block, NDList,
+     * NDManager)}.
+     *
+     * @param blocks the blocks, at least two
+     * @param input the input, batch first
+     * @param manager a manager for the per-call scopes and the parameter store
+     * @return the rounds, by block in the order given
+     */
+    public Rounds time(List<Block> blocks, NDList input, NDManager manager) {
+        ParameterStore store = new ParameterStore(manager, false);
+        int batch = (int) input.get(0).getShape().get(0);
+        List<Side> sides = new java.util.ArrayList<>();
+        StringBuilder kind = new StringBuilder("blocks");
+        for (Block b : blocks) {
+            sides.add(() -> forward(b, store, manager, input));
+            kind.append(' ').append(System.identityHashCode(b));
+        }
+        return time(batch, sides, kind.toString());
+    }
+
     /** One forward of a block in its own scope (see {@link #inScope}). */
     static void forward(Block block, ParameterStore store, NDManager parent, NDList input) {
         inScope(parent, input, () -> block.forward(store, input, false));
@@ -171,27 +194,71 @@ public final class SideBySideTimer {
      * @return the comparison
      */
     public SpeedComparison compare(int batchSize, Side fp32, Side int8, String kind) {
+        return time(batchSize, List.of(fp32, int8), kind).compare(0, 1);
+    }
+
+    /**
+     * The rounds of several sides timed together: every pair of sides can be compared on the
+     * same rounds, so that the comparisons of one row agree with each other.
+     *
+     * @param batchSize the batch size the sides ran at
+     * @param micros by side, the microseconds per call in each round
+     * @param calls by side, its calls per round
+     */
+    public record Rounds(int batchSize, double[][] micros, int[] calls) {
+
+        /**
+         * Compares two of the sides on the same rounds.
+         *
+         * @param first the index of the comparison's fp32 (slower-expected) side
+         * @param second the index of its int8 side
+         * @return the comparison
+         */
+        public SpeedComparison compare(int first, int second) {
+            return SpeedComparison.of(
+                    batchSize, micros[first], micros[second], Math.min(calls[first], calls[second]));
+        }
+    }
+
+    /**
+     * Times any number of sides alternately: after each one's warm-up, rounds in which every side
+     * makes its calls, the order rotated every round (with two sides: swapped every round), so
+     * that other load hits all alike.
+     *
+     * @param batchSize the batch size the sides run at (for the result)
+     * @param sides the sides, at least two
+     * @param kind what the computation is (see {@link #compare(int, Side, Side, String)})
+     * @return the rounds
+     * @throws IllegalArgumentException if fewer than two sides are given
+     */
+    public Rounds time(int batchSize, List<Side> sides, String kind) {
+        int k = sides.size();
+        if (k < 2) {
+            throw new IllegalArgumentException("timing needs two sides or more, got " + k + ".");
+        }
         int cold = warm.add(kind) ? coldCalls : 0;
-        double f = warmUp(fp32, cold);
-        double q = warmUp(int8, cold);
-        int callsF = calls(f);
-        int callsQ = calls(q);
-        double perRound = f * callsF + q * callsQ;
+        int[] calls = new int[k];
+        double perRound = 0;
+        for (int i = 0; i < k; i++) {
+            double t = warmUp(sides.get(i), cold);
+            calls[i] = calls(t);
+            perRound += t * calls[i];
+        }
         int n =
                 (int) Math.max(Math.min(3, rounds), Math.min(rounds, budgetNanos / Math.max(1.0, perRound)))
                         | 1;
-        double[] tf = new double[n];
-        double[] tq = new double[n];
+        double[][] t = new double[k][n];
         for (int r = 0; r < n; r++) {
-            if (r % 2 == 0) {
-                tf[r] = round(fp32, callsF);
-                tq[r] = round(int8, callsQ);
-            } else {
-                tq[r] = round(int8, callsQ);
-                tf[r] = round(fp32, callsF);
+            for (int j = 0; j < k; j++) {
+                int i = (r + j) % k;
+                t[i][r] = round(sides.get(i), calls[i]);
             }
         }
-        return SpeedComparison.of(batchSize, micros(tf), micros(tq), Math.min(callsF, callsQ));
+        double[][] us = new double[k][];
+        for (int i = 0; i < k; i++) {
+            us[i] = micros(t[i]);
+        }
+        return new Rounds(batchSize, us, calls);
     }
 
     /**

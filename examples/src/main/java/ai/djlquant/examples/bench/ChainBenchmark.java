@@ -38,10 +38,11 @@ import java.util.Locale;
  * link static layers only, and the AUTO rule picks DYNAMIC for the MLP's middle Linear on this
  * host, which leaves no chain; SIZE forms every chain untimed), or with {@code --auto} the
  * defaults as they are, where the quantizer times the model with its chains against without and
- * keeps them only if it is not slower (the report's note, printed, says which). Timing: {@link SideBySideTimer}, three pairs
- * (fp32 vs unchained, fp32 vs chained, unchained vs chained), batch 1 and 32 of test images; each
- * ratio is from its own pair's alternating rounds ({@code int8/chain}, the chain's gain, from the
- * third), the fp32 column is the mean of the first two pairs' fp32 times.
+ * keeps them only if it is not slower (the report's note, printed, says which). Timing: {@link
+ * SideBySideTimer#time(List, NDList, NDManager)}, the three models in the same rounds, the order
+ * rotated every round, batch 1 and 32 of test images; each column is a model's median over the
+ * rounds and each ratio the median of its two models' per-round ratios ({@code int8/chain}, the
+ * chain's gain), all from the same rounds.
  *
  * <pre>
  * nice -n 10 mvn -B -q verify -DskipTests -Prun \
@@ -146,28 +147,36 @@ public final class ChainBenchmark {
                         NDList x =
                                 FashionMnist.newPipeline()
                                         .transform(new NDList(test.rawImages(manager, 0, batch)));
-                        SpeedComparison a =
-                                timer.compare(fp32.getBlock(), plain.getBlock(), x, manager);
-                        SpeedComparison b =
-                                timer.compare(fp32.getBlock(), chained.getBlock(), x, manager);
-                        SpeedComparison c =
-                                timer.compare(plain.getBlock(), chained.getBlock(), x, manager);
+                        SideBySideTimer.Rounds rounds =
+                                timer.time(
+                                        List.of(fp32.getBlock(), plain.getBlock(), chained.getBlock()),
+                                        x,
+                                        manager);
+                        SpeedComparison a = rounds.compare(0, 1);
+                        SpeedComparison b = rounds.compare(0, 2);
+                        SpeedComparison c = rounds.compare(1, 2);
                         System.out.printf(
                                 Locale.ROOT,
                                 "%-9s %5d %7d %10.1f %12.1f %12.1f %9.2fx %10.2fx %9.2fx%n",
                                 name,
                                 batch,
                                 threads,
-                                (a.fp32Micros() + b.fp32Micros()) / 2,
-                                a.int8Micros(),
-                                b.int8Micros(),
-                                a.fp32Micros() / a.int8Micros(),
-                                b.fp32Micros() / b.int8Micros(),
-                                c.fp32Micros() / c.int8Micros());
+                                median(rounds.micros()[0]),
+                                median(rounds.micros()[1]),
+                                median(rounds.micros()[2]),
+                                a.speedup(),
+                                b.speedup(),
+                                c.speedup());
                     }
                 }
             }
         }
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     private static QuantizationConfig config(boolean auto, boolean chains) {

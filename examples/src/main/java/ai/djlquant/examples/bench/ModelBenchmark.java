@@ -253,6 +253,15 @@ public final class ModelBenchmark {
                 report.getModelFloatBytes(),
                 report.getModelQuantizedBytes(),
                 report.getTotalSeconds());
+        int chains = 0;
+        for (String note : report.getNotes()) {
+            if (note.startsWith("int8 chain (")) {
+                chains++;
+            } else if (note.startsWith("int8 chains")) {
+                System.out.println("# " + name + ": " + note); // kept or not, with the timings
+            }
+        }
+        System.out.println("# " + name + ": " + chains + " int8 chain(s) in the model timed");
         return pair;
     }
 
