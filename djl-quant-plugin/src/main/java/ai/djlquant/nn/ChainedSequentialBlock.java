@@ -7,6 +7,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.djlquant.annotations.Internal;
+import ai.djlquant.kernel.MaxPool2dGeometry;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,8 @@ import java.util.List;
  * one such wrapper) plus pass-throughs, which is what folding a BatchNorm and fusing a ReLU leave
  * of {@code Seq(conv, bn, relu6)}. Running the wrapper's one layer is running the wrapper, since
  * its pass-throughs are identities. A chain stays within this block's children; its links are all
- * Linear or all Conv2d.
+ * Linear or all Conv2d. Between two convolution links, a DJL max pooling runs on the uint8 bytes
+ * ({@link MaxPoolStep}); it is never a chain's first or last child.
  *
  * <p>It holds the same children under the same keys as the block it replaces and saves exactly
  * what a SequentialBlock saves, so a saved model loads as the plain SequentialBlock and runs the
@@ -80,24 +82,32 @@ public final class ChainedSequentialBlock extends SequentialBlock {
                                 + blocks.length + " children.");
             }
             List<Block> links = new ArrayList<>();
+            List<List<GridStep>> steps = new ArrayList<>();
             for (int i = r.from(); i < r.to(); i++) {
                 Block b = blocks[i];
                 Block layer = layerOf(b);
+                boolean inside = i != r.from() && i != r.to() - 1;
+                GridStep step = inside ? stepOf(b, links.get(0)) : null;
                 if (i == r.from() ? layer != null : isLink(layer, links.get(0))) {
                     links.add(layer);
-                } else if (!isPassThrough(b) || i == r.from() || i == r.to() - 1) {
+                    steps.add(new ArrayList<>());
+                } else if (step != null) {
+                    steps.get(steps.size() - 1).add(step);
+                } else if (!isPassThrough(b) || !inside) {
                     throw new IllegalArgumentException(
                             "child "
                                     + kids.keyAt(i)
                                     + " ("
-                                    + b.getClass().getSimpleName()
+                                    + describe(b)
                                     + ") cannot be in an int8 chain: only QuantizedLinear or"
                                     + " QuantizedConv2d layers (or single-layer SequentialBlocks"
                                     + " of one), all of one kind, static after the first, with"
-                                    + " pass-throughs between them, are.");
+                                    + " pass-throughs (and, between convolutions, DJL max"
+                                    + " poolings) between them, are.");
                 }
             }
-            chainAt[r.from()] = new Int8Chain(links);
+            steps.remove(steps.size() - 1); // the tail's: nothing follows it in the chain
+            chainAt[r.from()] = new Int8Chain(links, steps);
             endAt[r.from()] = r.to();
             after = r.to();
         }
@@ -110,10 +120,13 @@ public final class ChainedSequentialBlock extends SequentialBlock {
      * {@link #layerOf}), all of the head's kind (Linear or Conv2d), every one after the first
      * static (the first quantizes float32 input, so it may be dynamic; each later one reads bytes
      * on its static grid), with only pass-throughs (the identities that took the place of a folded
-     * BatchNorm or a fused ReLU) between them. Anything else (a dynamic layer after the first, a
-     * float layer, a layer of the other kind, a ReLU left unfused, a pooling, a reshape, a wrapper
-     * holding two layers or anything but pass-throughs beside its layer) ends a run; a dynamic
-     * layer or one of the other kind may start the next one.
+     * BatchNorm or a fused ReLU) between them, and, between convolutions, DJL's 2-D max poolings
+     * that {@link DjlMaxPool#identify} recognises (run on the bytes, {@link MaxPoolStep}). A run
+     * starts and ends at a layer: a pooling before its first layer or after its last stays out of
+     * it. Anything else (a dynamic layer after the first, a float layer, a layer of the other
+     * kind, a ReLU left unfused, any other pooling, a max pooling not recognised, a reshape, a
+     * wrapper holding two layers or anything but pass-throughs beside its layer) ends a run; a
+     * dynamic layer or one of the other kind may start the next one.
      *
      * @param block the block
      * @return the runs, in order (empty if none, or if the block returns intermediate outputs)
@@ -139,7 +152,7 @@ public final class ChainedSequentialBlock extends SequentialBlock {
                 if (isLink(layerOf(k), head)) {
                     links++;
                     lastLink = j;
-                } else if (!isPassThrough(k)) {
+                } else if (!isPassThrough(k) && stepOf(k, head) == null) {
                     break;
                 }
                 j++;
@@ -208,6 +221,24 @@ public final class ChainedSequentialBlock extends SequentialBlock {
             return head instanceof QuantizedConv2d && !q.isDynamic();
         }
         return false;
+    }
+
+    /**
+     * The step a child runs as between two links of the head's kind, or null: a DJL max pooling
+     * ({@link DjlMaxPool#identify}) between convolutions.
+     */
+    private static GridStep stepOf(Block child, Block head) {
+        if (!(head instanceof QuantizedConv2d)) {
+            return null;
+        }
+        MaxPool2dGeometry g = DjlMaxPool.identify(child);
+        return g == null ? null : new MaxPoolStep(g);
+    }
+
+    private static String describe(Block b) {
+        return b instanceof LambdaBlock l
+                ? "LambdaBlock " + l.getName()
+                : b.getClass().getSimpleName();
     }
 
     /**

@@ -46,6 +46,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * tail returns. A chain never mixes Linear and convolution links: a Linear on a 4-D tensor works on
  * its last axis, which the NHWC bytes do not hold contiguously.
  *
+ * <p>Between two convolution links a chain may run {@link GridStep}s on the bytes, in order (a
+ * max pooling, {@link MaxPoolStep}): link {@code i} then writes on link {@code i + 1}'s grid as
+ * before, each step maps those bytes to bytes on the same grid, and link {@code i + 1} reads the
+ * last step's output. A step commutes with the quantization ({@code step(q(y)) == q(step(y))}), so
+ * the chain still equals the layers and the steps' float blocks run one by one, bit for bit.
+ *
  * <p>The intermediate bytes live in two direct buffers borrowed per call from a pool (as {@code
  * kernel.CallContext} borrows its native memory), so concurrent predictors each use their own and
  * no NDArray is made between links. A chain runs only where every link would run its native
@@ -59,12 +65,22 @@ final class Int8Chain {
     private final Parameter[] weights;
     private final Parameter[] biases;
     private final boolean convolution;
+    private final GridStep[][] between; // by link: the steps after it, before the next link
     private final ConcurrentLinkedQueue<Scratch> pool = new ConcurrentLinkedQueue<>();
 
     /**
      * @param links the layers, each a {@link QuantizedLinear} or each a {@link QuantizedConv2d}
      */
     Int8Chain(List<? extends Block> links) {
+        this(links, List.of());
+    }
+
+    /**
+     * @param links the layers, each a {@link QuantizedLinear} or each a {@link QuantizedConv2d}
+     * @param steps by link, the steps between it and the next link (an empty list for none; the
+     *     whole list empty for none anywhere), only between convolutions
+     */
+    Int8Chain(List<? extends Block> links, List<List<GridStep>> steps) {
         if (links.size() < 2) {
             throw new IllegalArgumentException(
                     "an int8 chain needs at least two layers, got " + links.size() + ".");
@@ -102,11 +118,30 @@ final class Int8Chain {
                                 + " is not known before the call.");
             }
         }
+        if (!steps.isEmpty() && steps.size() != n - 1) {
+            throw new IllegalArgumentException(
+                    "an int8 chain of " + n + " layers has " + (n - 1) + " gaps for steps, got "
+                            + steps.size() + ".");
+        }
+        between = new GridStep[n - 1][];
+        for (int i = 0; i < n - 1; i++) {
+            between[i] = steps.isEmpty() ? new GridStep[0] : steps.get(i).toArray(new GridStep[0]);
+            if (between[i].length > 0 && !convolution) {
+                throw new IllegalArgumentException(
+                        "steps between layers (" + steps.get(i) + ") run on channels-last bytes:"
+                                + " only between QuantizedConv2d links, not QuantizedLinear ones.");
+            }
+        }
     }
 
     /** Returns the number of layers. */
     int size() {
         return links.length;
+    }
+
+    /** Returns the steps between link {@code i} and link {@code i + 1}. */
+    List<GridStep> stepsAfter(int i) {
+        return List.of(between[i]);
     }
 
     /**
@@ -129,18 +164,33 @@ final class Int8Chain {
                 return null;
             }
         }
+        // shapes[i]: link i's input (after the steps before it); stepIn[i][j]: step j's input
         long[][] shapes = new long[n + 1][];
+        long[][][] stepIn = new long[n][][];
         shapes[0] = x.getShape().getShape();
         long largest = 0;
         for (int i = 0; i < n; i++) {
+            long[] out;
             try {
-                shapes[i + 1] = kernels[i].outputShape(shapes[i]);
+                out = kernels[i].outputShape(shapes[i]);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(links[i] + ": " + e.getMessage(), e);
             }
             if (i < n - 1) {
-                largest = Math.max(largest, new Shape(shapes[i + 1]).size());
+                largest = Math.max(largest, new Shape(out).size());
+                stepIn[i] = new long[between[i].length][];
+                for (int j = 0; j < between[i].length; j++) {
+                    stepIn[i][j] = out;
+                    try {
+                        out = between[i][j].outputShape(out);
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException(
+                                "the " + between[i][j] + " after " + links[i] + ": " + e.getMessage(), e);
+                    }
+                    largest = Math.max(largest, new Shape(out).size());
+                }
             }
+            shapes[i + 1] = out;
         }
         int threads = Int8Core.engineThreads(x.getManager());
         long[] outShape = shapes[n];
@@ -162,12 +212,18 @@ final class Int8Chain {
             boolean inLast = inNhwc;
             ActivationQuantization grid = cores[0].activation();
             boolean quantized = false;
+            int written = 0; // buffers written so far: each write goes to the one not read
             for (int i = 0; i < n; i++) {
                 boolean tail = i == n - 1;
                 ActivationQuantization outGrid = tail ? null : cores[i + 1].kernelGrid();
-                ByteBuffer dst = tail ? out.toByteBuffer(true) : s.buffer(i & 1, largest);
+                ByteBuffer dst = tail ? out.toByteBuffer(true) : s.buffer(written++ & 1, largest);
                 kernels[i].forward(
                         in, shapes[i], inLast, quantized, grid, dst, convolution, outGrid, threads);
+                for (int j = 0; !tail && j < between[i].length; j++) {
+                    ByteBuffer next = s.buffer(written++ & 1, largest);
+                    between[i][j].forward(dst, stepIn[i][j], next);
+                    dst = next;
+                }
                 in = dst;
                 inLast = convolution;
                 grid = outGrid;

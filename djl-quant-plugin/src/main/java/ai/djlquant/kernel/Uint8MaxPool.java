@@ -1,0 +1,95 @@
+package ai.djlquant.kernel;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * 2-D max pooling on uint8 channels-last (NHWC) bytes, the pooling an int8 chain runs between two
+ * convolutions.
+ *
+ * <p>With {@code q} the input bytes read as unsigned and the windows of {@link MaxPool2dGeometry}:
+ *
+ * <pre>
+ * out[n, oh, ow, c] = max { q[n, ih, iw, c] : ih in window(oh), iw in window(ow) }
+ * </pre>
+ *
+ * over the clipped windows only (padding never takes part, as it does not in PyTorch's float max
+ * pooling, whose padding is minus infinity). Since quantizing, {@code clamp(rint(y / s + zp), 0,
+ * qmax)}, is monotone non-decreasing in {@code y}, {@code max(q(y)) == q(max(y))}: pooling the
+ * bytes equals quantizing the pooled float32 values, bit for bit, and the output is on the input's
+ * grid.
+ */
+public final class Uint8MaxPool {
+
+    private Uint8MaxPool() {}
+
+    /**
+     * Pools one batch of NHWC bytes.
+     *
+     * @param input the input bytes, NHWC, from the buffer's position
+     * @param inputShape the logical input shape {@code [N, C, H, W]}
+     * @param geometry the windows
+     * @param output where the output bytes go, NHWC in {@link MaxPool2dGeometry#outputShape}, from
+     *     the buffer's position
+     * @throws IllegalArgumentException if the shape does not fit the geometry or a buffer is too
+     *     small
+     */
+    public static void maxPool(
+            ByteBuffer input, long[] inputShape, MaxPool2dGeometry geometry, ByteBuffer output) {
+        long[] outShape = geometry.outputShape(inputShape);
+        long n = inputShape[0];
+        int c = Math.toIntExact(inputShape[1]);
+        long h = inputShape[2];
+        long w = inputShape[3];
+        long oh = outShape[2];
+        long ow = outShape[3];
+        long inBytes = n * h * w * c;
+        long outBytes = n * oh * ow * c;
+        if (input.remaining() < inBytes || output.remaining() < outBytes) {
+            throw new IllegalArgumentException(
+                    "max pooling "
+                            + Arrays.toString(inputShape)
+                            + " needs "
+                            + inBytes
+                            + " input and "
+                            + outBytes
+                            + " output bytes, got "
+                            + input.remaining()
+                            + " and "
+                            + output.remaining()
+                            + ".");
+        }
+        int inBase = input.position();
+        int outBase = output.position();
+        int rowStride = Math.toIntExact(w * c);
+        int o = outBase;
+        for (long b = 0; b < n; b++) {
+            int image = inBase + Math.toIntExact(b * h * w * c);
+            for (long y = 0; y < oh; y++) {
+                int h0 = (int) MaxPool2dGeometry.windowStart(y, geometry.sh(), geometry.ph());
+                int h1 = (int) MaxPool2dGeometry.windowEnd(y, geometry.kh(), geometry.sh(), geometry.ph(), h);
+                for (long x = 0; x < ow; x++) {
+                    int w0 = (int) MaxPool2dGeometry.windowStart(x, geometry.sw(), geometry.pw());
+                    int w1 = (int) MaxPool2dGeometry.windowEnd(x, geometry.kw(), geometry.sw(), geometry.pw(), w);
+                    // the window's first pixel starts the maxima: every window holds one (2p <= k)
+                    int first = image + h0 * rowStride + w0 * c;
+                    for (int ch = 0; ch < c; ch++) {
+                        output.put(o + ch, input.get(first + ch));
+                    }
+                    for (int ih = h0; ih < h1; ih++) {
+                        for (int iw = ih == h0 ? w0 + 1 : w0; iw < w1; iw++) {
+                            int p = image + ih * rowStride + iw * c;
+                            for (int ch = 0; ch < c; ch++) {
+                                byte v = input.get(p + ch);
+                                if ((v & 0xff) > (output.get(o + ch) & 0xff)) {
+                                    output.put(o + ch, v);
+                                }
+                            }
+                        }
+                    }
+                    o += c;
+                }
+            }
+        }
+    }
+}
