@@ -18,6 +18,11 @@ import java.util.Arrays;
  * qmax)}, is monotone non-decreasing in {@code y}, {@code max(q(y)) == q(max(y))}: pooling the
  * bytes equals quantizing the pooled float32 values, bit for bit, and the output is on the input's
  * grid.
+ *
+ * <p>Eight channels at a time as one {@code long} (a per-byte unsigned maximum in plain
+ * arithmetic, {@link #unsignedMax8}), the remaining ones byte by byte: the bytes between two
+ * convolutions are a few hundred kilobytes at batch 32, and a loop of single-byte buffer reads
+ * costs as much as the convolutions it saves float32 traffic for.
  */
 public final class Uint8MaxPool {
 
@@ -62,6 +67,7 @@ public final class Uint8MaxPool {
         int inBase = input.position();
         int outBase = output.position();
         int rowStride = Math.toIntExact(w * c);
+        int wide = c - c % Long.BYTES; // channels taken eight at a time, the rest one by one
         int o = outBase;
         for (long b = 0; b < n; b++) {
             int image = inBase + Math.toIntExact(b * h * w * c);
@@ -73,23 +79,45 @@ public final class Uint8MaxPool {
                     int w1 = (int) MaxPool2dGeometry.windowEnd(x, geometry.kw(), geometry.sw(), geometry.pw(), w);
                     // the window's first pixel starts the maxima: every window holds one (2p <= k)
                     int first = image + h0 * rowStride + w0 * c;
-                    for (int ch = 0; ch < c; ch++) {
-                        output.put(o + ch, input.get(first + ch));
-                    }
-                    for (int ih = h0; ih < h1; ih++) {
-                        for (int iw = ih == h0 ? w0 + 1 : w0; iw < w1; iw++) {
-                            int p = image + ih * rowStride + iw * c;
-                            for (int ch = 0; ch < c; ch++) {
-                                byte v = input.get(p + ch);
-                                if ((v & 0xff) > (output.get(o + ch) & 0xff)) {
-                                    output.put(o + ch, v);
-                                }
+                    for (int ch = 0; ch < wide; ch += Long.BYTES) {
+                        long m = input.getLong(first + ch);
+                        for (int ih = h0; ih < h1; ih++) {
+                            int row = image + ih * rowStride + ch;
+                            for (int iw = w0; iw < w1; iw++) {
+                                m = unsignedMax8(m, input.getLong(row + iw * c));
                             }
                         }
+                        output.putLong(o + ch, m);
+                    }
+                    for (int ch = wide; ch < c; ch++) {
+                        int m = 0;
+                        for (int ih = h0; ih < h1; ih++) {
+                            int row = image + ih * rowStride + ch;
+                            for (int iw = w0; iw < w1; iw++) {
+                                m = Math.max(m, input.get(row + iw * c) & 0xff);
+                            }
+                        }
+                        output.put(o + ch, (byte) m);
                     }
                     o += c;
                 }
             }
         }
+    }
+
+    private static final long HIGH = 0x8080_8080_8080_8080L;
+
+    /**
+     * The unsigned maximum of each of the eight bytes of {@code a} and {@code b} (byte order does
+     * not matter: each byte is its own lane). Per byte, {@code a >= b} when its high bit is the
+     * larger, or the high bits are equal and the low seven bits of {@code a} are at least those of
+     * {@code b}; the latter is the high bit of {@code (a | 0x80) - (b & 0x7f)}, which never borrows
+     * from the next byte.
+     */
+    static long unsignedMax8(long a, long b) {
+        long low = (a | HIGH) - (b & ~HIGH);
+        long ge = ((a & ~b) | (~(a ^ b) & low)) & HIGH;
+        long mask = (ge >>> 7) * 0xFF; // 0xff in each byte where a >= b
+        return (a & mask) | (b & ~mask);
     }
 }

@@ -44,7 +44,7 @@ import java.util.function.Function;
  *       g}: for every input size from the smallest {@code g} accepts to {@code 2s + 1} above it
  *       along each axis (every remainder of the size modulo the stride, twice, which is where
  *       floor and ceil mode and the padding differ), on random integer values in [-128, 127]
- *       (negative ones too, so that a zero padding would show), the output shapes are equal and
+ *       (negative ones too, so that a zero padding would show), batch 2 and 11 channels, the output shapes are equal and
  *       every value equals the byte result shifted by -128.
  * </ol>
  *
@@ -57,6 +57,8 @@ final class DjlMaxPool {
     private static final String NAME = "maxPool2d";
     private static final long PROBE_SEED = 0x5eed_9001L;
     private static final int MAX_PROBES = 144;
+    /** Eight channels the pooling takes at once and three it takes one by one. */
+    private static final int PROBE_CHANNELS = 11;
 
     private static final Map<Block, Optional<MaxPool2dGeometry>> KNOWN =
             Collections.synchronizedMap(new WeakHashMap<>());
@@ -163,12 +165,12 @@ final class DjlMaxPool {
         if (hs.length * ws.length <= MAX_PROBES) {
             for (long h : hs) {
                 for (long w : ws) {
-                    probes.add(new long[] {2, 3, h, w});
+                    probes.add(new long[] {2, PROBE_CHANNELS, h, w});
                 }
             }
         } else {
             for (int i = 0; i < Math.max(hs.length, ws.length); i++) {
-                probes.add(new long[] {2, 3, hs[i % hs.length], ws[ws.length - 1 - i % ws.length]});
+                probes.add(new long[] {2, PROBE_CHANNELS, hs[i % hs.length], ws[ws.length - 1 - i % ws.length]});
             }
         }
         Random random = new Random(PROBE_SEED);
