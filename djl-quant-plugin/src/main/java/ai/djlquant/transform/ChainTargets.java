@@ -19,7 +19,9 @@ import java.util.Map;
  * it found the same ones.
  *
  * <p>A chain's name is the display paths of its int8 layers (the layer inside a link's
- * single-layer wrapper, not the wrapper), joined by {@code " -> "}. Targets come
+ * single-layer wrapper, not the wrapper), joined by {@code " -> "}; the max poolings a
+ * convolution chain runs between its layers are not named (the model implies them, and names
+ * written before chains crossed poolings keep their meaning). Targets come
  * innermost first (a SequentialBlock's chained replacement takes an already chained inner block as
  * its child); {@link #names} lists them in the model's order.
  */
