@@ -12,8 +12,6 @@ import ai.djl.training.ParameterStore;
 import ai.djlquant.kernel.MaxPool2dGeometry;
 import ai.djlquant.kernel.Uint8MaxPool;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -83,33 +81,29 @@ final class DjlMaxPool {
 
     /** The geometry the captured values give, if they are what {@code Pool.maxPool2dBlock} captures. */
     private static Optional<MaxPool2dGeometry> read(LambdaBlock l) {
+        Function<?, ?> inner = LambdaCaptures.singletonFunction(l);
+        List<Object> values = inner == null ? null : LambdaCaptures.captured(inner);
+        if (values == null || !LambdaCaptures.isLambdaOf(inner, Pool.class)) {
+            return Optional.empty();
+        }
+        List<Shape> shapes = new ArrayList<>();
+        List<Boolean> flags = new ArrayList<>();
+        for (Object v : values) {
+            if (v instanceof Shape s && s.dimension() == 2) {
+                shapes.add(s);
+            } else if (v instanceof Boolean z) {
+                flags.add(z);
+            } else {
+                return Optional.empty();
+            }
+        }
+        if (shapes.size() != 3 || flags.size() != 1) {
+            return Optional.empty();
+        }
+        Shape k = shapes.get(0);
+        Shape s = shapes.get(1);
+        Shape p = shapes.get(2);
         try {
-            Field f = LambdaBlock.class.getDeclaredField("lambda");
-            f.setAccessible(true);
-            List<Object> outer = captured(f.get(l));
-            if (outer.size() != 1 || !(outer.get(0) instanceof Function<?, ?> inner)) {
-                return Optional.empty();
-            }
-            if (!inner.getClass().getName().startsWith(Pool.class.getName() + "$$Lambda")) {
-                return Optional.empty();
-            }
-            List<Shape> shapes = new ArrayList<>();
-            List<Boolean> flags = new ArrayList<>();
-            for (Object v : captured(inner)) {
-                if (v instanceof Shape s && s.dimension() == 2) {
-                    shapes.add(s);
-                } else if (v instanceof Boolean z) {
-                    flags.add(z);
-                } else {
-                    return Optional.empty();
-                }
-            }
-            if (shapes.size() != 3 || flags.size() != 1) {
-                return Optional.empty();
-            }
-            Shape k = shapes.get(0);
-            Shape s = shapes.get(1);
-            Shape p = shapes.get(2);
             return Optional.of(
                     new MaxPool2dGeometry(
                             Math.toIntExact(k.get(0)),
@@ -119,35 +113,9 @@ final class DjlMaxPool {
                             Math.toIntExact(p.get(0)),
                             Math.toIntExact(p.get(1)),
                             flags.get(0)));
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            // not readable here (another DJL, a JDK that refuses the access), or not a geometry
-            return Optional.empty();
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            return Optional.empty(); // not a geometry we run (nor, mostly, one PyTorch runs)
         }
-    }
-
-    /** The values a lambda object captured, in the order of its fields. */
-    private static List<Object> captured(Object lambda) throws IllegalAccessException {
-        if (lambda == null || !lambda.getClass().isSynthetic()) {
-            return List.of();
-        }
-        List<Field> fields = new ArrayList<>();
-        for (Field f : lambda.getClass().getDeclaredFields()) {
-            if (!Modifier.isStatic(f.getModifiers())) {
-                fields.add(f);
-            }
-        }
-        // javac names them arg$1, arg$2, ... in capture order; sort so the JVM's order is moot
-        fields.sort((a, b) -> compareNames(a.getName(), b.getName()));
-        List<Object> values = new ArrayList<>();
-        for (Field f : fields) {
-            f.setAccessible(true);
-            values.add(f.get(lambda));
-        }
-        return values;
-    }
-
-    private static int compareNames(String a, String b) {
-        return a.length() != b.length() ? Integer.compare(a.length(), b.length()) : a.compareTo(b);
     }
 
     /**

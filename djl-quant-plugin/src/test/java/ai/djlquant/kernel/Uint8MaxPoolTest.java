@@ -9,10 +9,19 @@ import java.util.Random;
 /**
  * {@link Uint8MaxPool} against the definition written out one value at a time (the clipped
  * windows of {@link MaxPool2dGeometry}, unsigned bytes), on channel counts that take the eight-byte
- * path, the byte path and both, and bytes on both sides of 0x80; {@link
+ * path, the byte path and both (with and without the vector part), and bytes on both sides of
+ * 0x80; {@link
  * Uint8MaxPool#unsignedMax8} on every pair of byte values.
  */
 class Uint8MaxPoolTest {
+
+    @Test
+    void theVectorPartRunsWhereTheJvmHasTheModule() {
+        // the tests run with --add-modules jdk.incubator.vector, as the launchers do
+        Assertions.assertEquals(
+                ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
+                Uint8MaxPool.isVectorized());
+    }
 
     @Test
     void theEightByteMaximumIsTheUnsignedMaximumOfEveryByte() {
@@ -43,7 +52,7 @@ class Uint8MaxPoolTest {
             new MaxPool2dGeometry(2, 3, 1, 2, 1, 1, true),
         };
         for (MaxPool2dGeometry g : geometries) {
-            for (int c : new int[] {1, 8, 13, 64}) {
+            for (int c : new int[] {1, 8, 13, 32, 45, 64}) {
                 long[] shape = {2, c, 7, 9};
                 byte[] in = new byte[2 * 7 * 9 * c];
                 r.nextBytes(in);
@@ -55,7 +64,24 @@ class Uint8MaxPoolTest {
                 ByteBuffer src = ByteBuffer.allocateDirect(in.length + 5);
                 src.position(5);
                 src.put(in).position(5);
-                Uint8MaxPool.maxPool(src, shape, g, out);
+                for (boolean wholeLongLoop : new boolean[] {false, true}) {
+                    for (int i = 0; i < out.capacity(); i++) {
+                        out.put(i, (byte) 0x5a); // what a pass does not write shows
+                    }
+                    if (wholeLongLoop) {
+                        // every channel through the long-at-a-time loop, as without the vector API
+                        Uint8MaxPool.poolChannels(src, 5, shape, os, g, out, 3, 0);
+                    } else {
+                        Uint8MaxPool.maxPool(src, shape, g, out);
+                    }
+                    assertEqualsDefinition(in, g, c, oh, ow, out, g + ", C=" + c + (wholeLongLoop ? ", longs only" : ""));
+                }
+            }
+        }
+    }
+
+    private static void assertEqualsDefinition(
+            byte[] in, MaxPool2dGeometry g, int c, int oh, int ow, ByteBuffer out, String what) {
                 for (int n = 0; n < 2; n++) {
                     for (int y = 0; y < oh; y++) {
                         for (int x = 0; x < ow; x++) {
@@ -69,13 +95,11 @@ class Uint8MaxPoolTest {
                                     }
                                 }
                                 int got = out.get(3 + ((n * oh + y) * ow + x) * c + ch) & 0xff;
-                                Assertions.assertEquals(want, got, g + ", C=" + c);
+                                Assertions.assertEquals(want, got, what);
                             }
                         }
                     }
                 }
-            }
-        }
     }
 
     @Test
