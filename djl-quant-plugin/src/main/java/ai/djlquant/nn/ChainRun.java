@@ -5,8 +5,9 @@ import ai.djlquant.annotations.Internal;
 /**
  * Where an int8 chain sits among the children of a {@link ai.djl.nn.SequentialBlock}: the children
  * {@code from} (the chain's head: a {@link QuantizedLinear} or {@link QuantizedConv2d}, or a
- * single-layer wrapper of one) to {@code to - 1} (its tail, a static link of the same kind), with
- * only static links of that kind and pass-throughs between ({@link
+ * single-layer wrapper of one) to {@code to - 1} (its tail, a static link), with only static
+ * links, pass-throughs and the steps the rules allow (max poolings between convolutions, a
+ * flatten from the last convolution to the first Linear) between ({@link
  * ChainedSequentialBlock#findRuns}).
  *
  * @param from the index of the chain's first child

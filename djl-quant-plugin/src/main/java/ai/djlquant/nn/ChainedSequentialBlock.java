@@ -7,6 +7,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import ai.djlquant.annotations.Internal;
+import ai.djlquant.kernel.MaxPool2dGeometry;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +22,10 @@ import java.util.Map;
  * a single-layer wrapper: a plain SequentialBlock whose children are exactly one such layer (or
  * one such wrapper) plus pass-throughs, which is what folding a BatchNorm and fusing a ReLU leave
  * of {@code Seq(conv, bn, relu6)}. Running the wrapper's one layer is running the wrapper, since
- * its pass-throughs are identities. A chain stays within this block's children; its links are all
- * Linear or all Conv2d.
+ * its pass-throughs are identities. A chain stays within this block's children; its links are
+ * convolutions, then Linear layers (either part may be empty). Between two convolution links, a DJL max pooling runs on the uint8 bytes
+ * ({@link MaxPoolStep}); between the last convolution and the first Linear, DJL's batch flatten
+ * ({@link FlattenStep}); neither is ever a chain's first or last child.
  *
  * <p>It holds the same children under the same keys as the block it replaces and saves exactly
  * what a SequentialBlock saves, so a saved model loads as the plain SequentialBlock and runs the
@@ -116,24 +119,36 @@ public final class ChainedSequentialBlock extends SequentialBlock {
                                 + blocks.length + " children.");
             }
             List<Block> links = new ArrayList<>();
+            List<List<GridStep>> steps = new ArrayList<>();
+            int state = NONE;
             for (int i = r.from(); i < r.to(); i++) {
                 Block b = blocks[i];
                 Block layer = layerOf(b);
-                if (i == r.from() ? layer != null : isLink(layer, links.get(0))) {
+                boolean inside = i != r.from() && i != r.to() - 1;
+                GridStep step = inside ? stepOf(b, state) : null;
+                if (i == r.from() ? layer != null : isLink(layer, state)) {
                     links.add(layer);
-                } else if (!isPassThrough(b) || i == r.from() || i == r.to() - 1) {
+                    steps.add(new ArrayList<>());
+                    state = layer instanceof QuantizedConv2d ? CONV : LINEAR;
+                } else if (step != null) {
+                    steps.get(steps.size() - 1).add(step);
+                    state = step.channelsLastOutput() ? CONV : FLAT;
+                } else if (!isPassThrough(b) || !inside) {
                     throw new IllegalArgumentException(
                             "child "
                                     + kids.keyAt(i)
                                     + " ("
-                                    + b.getClass().getSimpleName()
+                                    + describe(b)
                                     + ") cannot be in an int8 chain: only QuantizedLinear or"
                                     + " QuantizedConv2d layers (or single-layer SequentialBlocks"
-                                    + " of one), all of one kind, static after the first, with"
-                                    + " pass-throughs between them, are.");
+                                    + " of one), static after the first, with pass-throughs"
+                                    + " between them (and, between convolutions, DJL max"
+                                    + " poolings; between the last convolution and the first"
+                                    + " Linear, DJL's batch flatten), are.");
                 }
             }
-            chainAt[r.from()] = new Int8Chain(links);
+            steps.remove(steps.size() - 1); // the tail's: nothing follows it in the chain
+            chainAt[r.from()] = new Int8Chain(links, steps);
             endAt[r.from()] = r.to();
             for (int i = r.from(); i < r.to(); i++) {
                 layerAt[i] = layerOf(blocks[i]);
@@ -149,10 +164,16 @@ public final class ChainedSequentialBlock extends SequentialBlock {
      * {@link #layerOf}), all of the head's kind (Linear or Conv2d), every one after the first
      * static (the first quantizes float32 input, so it may be dynamic; each later one reads bytes
      * on its static grid), with only pass-throughs (the identities that took the place of a folded
-     * BatchNorm or a fused ReLU) between them. Anything else (a dynamic layer after the first, a
-     * float layer, a layer of the other kind, a ReLU left unfused, a pooling, a reshape, a wrapper
-     * holding two layers or anything but pass-throughs beside its layer) ends a run; a dynamic
-     * layer or one of the other kind may start the next one.
+     * BatchNorm or a fused ReLU) between them, and, between convolutions, DJL's 2-D max poolings
+     * that {@link DjlMaxPool#identify} recognises (run on the bytes, {@link MaxPoolStep}). Linear
+     * links may follow convolution links through DJL's batch flatten ({@link
+     * DjlBatchFlatten#identify}, run as a byte reorder, {@link FlattenStep}), after any poolings;
+     * the other way round never. A run starts and ends at a layer: a pooling or a flatten before
+     * its first layer or after its last stays out of it. Anything else (a dynamic layer after the
+     * first, a float layer, a convolution after a Linear, a Linear after a convolution without a
+     * flatten, a ReLU left unfused, any other pooling, a max pooling or flatten not recognised, a
+     * wrapper holding two layers or anything but pass-throughs beside its layer) ends a run; a
+     * dynamic layer or one of the other kind may start the next one.
      *
      * @param block the block
      * @return the runs, in order (empty if none, or if the block returns intermediate outputs)
@@ -172,12 +193,18 @@ public final class ChainedSequentialBlock extends SequentialBlock {
             }
             int links = 1;
             int lastLink = i;
+            int state = head instanceof QuantizedConv2d ? CONV : LINEAR;
             int j = i + 1;
             while (j < kids.size()) {
                 Block k = kids.get(j);
-                if (isLink(layerOf(k), head)) {
+                Block layer = layerOf(k);
+                GridStep step;
+                if (isLink(layer, state)) {
                     links++;
                     lastLink = j;
+                    state = layer instanceof QuantizedConv2d ? CONV : LINEAR;
+                } else if ((step = stepOf(k, state)) != null) {
+                    state = step.channelsLastOutput() ? CONV : FLAT;
                 } else if (!isPassThrough(k)) {
                     break;
                 }
@@ -266,18 +293,47 @@ public final class ChainedSequentialBlock extends SequentialBlock {
         return runs;
     }
 
+    // what the bytes after a run's last child are: none yet, NHWC after a convolution (or a
+    // pooling), row-major after a Linear, row-major after a flatten of a convolution's output
+    private static final int NONE = 0;
+    private static final int CONV = 1;
+    private static final int LINEAR = 2;
+    private static final int FLAT = 3;
+
     /**
-     * A later layer reads uint8 on its grid, which must be known before the call: static, and of
-     * the head's kind (the bytes between Linear layers and between convolutions differ in layout).
+     * A later layer reads uint8 on its grid, which must be known before the call: static, and of a
+     * kind that reads the bytes as they are laid out: a convolution after a convolution (NHWC), a
+     * Linear after a Linear or a flatten (row-major).
      */
-    private static boolean isLink(Block layer, Block head) {
+    private static boolean isLink(Block layer, int state) {
         if (layer instanceof QuantizedLinear q) {
-            return head instanceof QuantizedLinear && !q.isDynamic();
+            return (state == LINEAR || state == FLAT) && !q.isDynamic();
         }
         if (layer instanceof QuantizedConv2d q) {
-            return head instanceof QuantizedConv2d && !q.isDynamic();
+            return state == CONV && !q.isDynamic();
         }
         return false;
+    }
+
+    /**
+     * The step a child runs as on the NHWC bytes after a convolution, or null: a DJL max pooling
+     * ({@link DjlMaxPool#identify}) or DJL's batch flatten ({@link DjlBatchFlatten#identify}).
+     */
+    private static GridStep stepOf(Block child, int state) {
+        if (state != CONV) {
+            return null;
+        }
+        MaxPool2dGeometry g = DjlMaxPool.identify(child);
+        if (g != null) {
+            return new MaxPoolStep(g);
+        }
+        return DjlBatchFlatten.identify(child) ? new FlattenStep() : null;
+    }
+
+    private static String describe(Block b) {
+        return b instanceof LambdaBlock l
+                ? "LambdaBlock " + l.getName()
+                : b.getClass().getSimpleName();
     }
 
     /**

@@ -19,7 +19,9 @@ import java.util.Map;
  * it found the same ones.
  *
  * <p>A chain's name is the display paths of its int8 layers (the layer inside a link's
- * single-layer wrapper, not the wrapper), joined by {@code " -> "}. Targets come
+ * single-layer wrapper, not the wrapper), joined by {@code " -> "}; the max poolings and the
+ * flatten a chain runs between its layers are not named (the model implies them, and names
+ * written before chains crossed poolings keep their meaning). Targets come
  * innermost first (a SequentialBlock's chained replacement takes an already chained inner block as
  * its child); {@link #names} lists them in the model's order.
  */
@@ -32,13 +34,17 @@ public final class ChainTargets {
      * @param block the block to replace by a {@link ChainedSequentialBlock}
      * @param runs its runs
      * @param names the name of each run's chain
+     * @param layers the display paths of each run's int8 layers, in order
      */
-    public record Target(SequentialBlock block, List<ChainRun> runs, List<String> names) {
+    public record Target(
+            SequentialBlock block, List<ChainRun> runs, List<String> names, List<List<String>> layers) {
 
         /**
          * This target narrowed to the chains named in {@code wanted}: the loader forms only the
          * chains an artifact records, so that one exported before a kind of chain existed (which
-         * its layers can form now) loads with the chains it ran.
+         * its layers can form now) loads with the chains it ran. A recorded name may also be part
+         * of a run found now, as many of its consecutive layers as it names (an artifact written
+         * before chains crossed a flatten named the Linear head alone): that part is formed.
          *
          * @param wanted the names to keep
          * @return the narrowed target, or null if it keeps no chain
@@ -46,15 +52,46 @@ public final class ChainTargets {
         public Target only(Collection<String> wanted) {
             List<ChainRun> keptRuns = new ArrayList<>();
             List<String> keptNames = new ArrayList<>();
+            List<List<String>> keptLayers = new ArrayList<>();
             for (int i = 0; i < runs.size(); i++) {
                 if (wanted.contains(names.get(i))) {
                     keptRuns.add(runs.get(i));
                     keptNames.add(names.get(i));
+                    keptLayers.add(layers.get(i));
+                    continue;
+                }
+                int[] links = linkIndices(runs.get(i));
+                List<String> paths = layers.get(i);
+                int after = 0; // parts in order, not overlapping
+                for (int a = 0; a < paths.size() - 1; a++) {
+                    for (int b = paths.size() - 1; b > a && a >= after; b--) {
+                        List<String> part = paths.subList(a, b + 1);
+                        String name = String.join(" -> ", part);
+                        if (wanted.contains(name)) {
+                            keptRuns.add(new ChainRun(links[a], links[b] + 1));
+                            keptNames.add(name);
+                            keptLayers.add(List.copyOf(part));
+                            after = b + 1;
+                        }
+                    }
                 }
             }
             return keptRuns.isEmpty()
                     ? null
-                    : new Target(block, List.copyOf(keptRuns), List.copyOf(keptNames));
+                    : new Target(
+                            block, List.copyOf(keptRuns), List.copyOf(keptNames), List.copyOf(keptLayers));
+        }
+
+        /** The child indices of a run's links, in order. */
+        private int[] linkIndices(ChainRun r) {
+            List<Block> kids = block.getChildren().values();
+            List<Integer> out = new ArrayList<>();
+            for (int i = r.from(); i < r.to(); i++) {
+                if (ChainedSequentialBlock.layerOf(kids.get(i)) != null) {
+                    out.add(i);
+                }
+            }
+            return out.stream().mapToInt(Integer::intValue).toArray();
         }
     }
 
@@ -151,6 +188,7 @@ public final class ChainTargets {
                 continue;
             }
             List<String> names = new ArrayList<>();
+            List<List<String>> layers = new ArrayList<>();
             for (ChainRun r : runs) {
                 List<String> paths = new ArrayList<>();
                 for (int i = r.from(); i < r.to(); i++) {
@@ -162,8 +200,9 @@ public final class ChainTargets {
                     }
                 }
                 names.add(String.join(" -> ", paths));
+                layers.add(List.copyOf(paths));
             }
-            targets.add(new Target(s, runs, List.copyOf(names)));
+            targets.add(new Target(s, runs, List.copyOf(names), List.copyOf(layers)));
         }
         return targets;
     }

@@ -16,6 +16,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.pooling.Pool;
 import ai.djl.nn.transformer.TransformerEncoderBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
@@ -202,6 +203,38 @@ final class TestNets {
                     .setFilters(c)
                     .optBias(false)
                     .build();
+        }
+    }
+
+    /**
+     * The reference CNN's shape with a third convolution: conv-BN-ReLU blocks with DJL max
+     * poolings between them (2x2; 3x3 stride 2 padding 1 in ceil mode), then a Linear head:
+     * (N,1,12,12) -&gt; 8x12x12 -&gt; pool 8x6x6 -&gt; 16x6x6 -&gt; pool 16x4x4 -&gt; 16x4x4 -&gt;
+     * flatten, Linear 32, ReLU, Linear 10.
+     */
+    public static final class PooledCnn implements BlockFactory {
+        private static final long serialVersionUID = 1L;
+
+        /** {@inheritDoc} */
+        @Override
+        public Block newBlock(Model model, Path modelPath, Map<String, ?> arguments) {
+            return new SequentialBlock()
+                    .add(convBnRelu(8))
+                    .add(Pool.maxPool2dBlock(new Shape(2, 2)))
+                    .add(convBnRelu(16))
+                    .add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), true))
+                    .add(convBnRelu(16))
+                    .add(Blocks.batchFlattenBlock())
+                    .add(Linear.builder().setUnits(32).build())
+                    .add(Activation.reluBlock())
+                    .add(Linear.builder().setUnits(10).build());
+        }
+
+        private static SequentialBlock convBnRelu(int c) {
+            return new SequentialBlock()
+                    .add(conv(c, 3, 1))
+                    .add(BatchNorm.builder().build())
+                    .add(Activation.reluBlock());
         }
     }
 

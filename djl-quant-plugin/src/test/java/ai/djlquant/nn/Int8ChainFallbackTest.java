@@ -5,10 +5,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djlquant.kernel.Int8Backends;
 import ai.djlquant.quant.FusedActivation;
@@ -26,7 +28,8 @@ import java.util.List;
  * -Dai.djlquant.kernel.backend=reference}, as {@link QuantizedBlocksFallbackTest}): the chain
  * declines (its forward returns null) and the chained block runs the layers one by one, so its
  * output equals the plain block's bit for bit: Linear chains and convolution chains through
- * single-layer wrappers.
+ * single-layer wrappers, and
+ * through a max pooling.
  */
 class Int8ChainFallbackTest {
 
@@ -106,5 +109,54 @@ class Int8ChainFallbackTest {
         Assertions.assertArrayEquals(
                 BlockFixtures.run(plain, manager, x).toFloatArray(),
                 BlockFixtures.run(chained, manager, x).toFloatArray());
+    }
+
+    @Test
+    void withoutANativeBackendAChainThroughAPoolingRunsTheBlocksOneByOne() {
+        Assertions.assertFalse(Int8Backends.get().isNative());
+        // Seq(Seq(conv3x3, id, id), maxPool2d 3x3 stride 2 padding 1 ceil, conv3x3): the CNN's
+        // convolutions with a pooling between them that runs on bytes where the chain runs
+        SequentialBlock plain = new SequentialBlock();
+        List<QuantizedConv2d> links = new ArrayList<>();
+        NDArray calib = manager.randomNormal(new Shape(8, 3, 9, 9));
+        Block pool =
+                Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), true);
+        int[][] convs = {{3, 8, 1, 3, 1, 1, 1}, {8, 4, 1, 3, 1, 1, 1}};
+        for (int i = 0; i < convs.length; i++) {
+            FusedActivation act = i == 0 ? FusedActivation.RELU : FusedActivation.NONE;
+            Conv2d f = BlockFixtures.conv2d(manager, convs[i], true);
+            QuantizedConv2d q =
+                    QuantizedConv2d.builder()
+                            .setFloatBlock(f)
+                            .optActivationParams(BlockFixtures.calibrate(calib))
+                            .optFusedActivation(act)
+                            .build();
+            links.add(q);
+            calib = act.apply(BlockFixtures.run(f, manager, calib));
+            if (i == 0) {
+                plain.add(
+                        new SequentialBlock()
+                                .add(q)
+                                .add(Blocks.identityBlock())
+                                .add(Blocks.identityBlock()));
+                plain.add(pool);
+                calib = BlockFixtures.run(pool, manager, calib);
+            } else {
+                plain.add(q);
+            }
+        }
+        plain.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 9, 9));
+        ChainedSequentialBlock chained =
+                new ChainedSequentialBlock(plain, ChainedSequentialBlock.findRuns(plain));
+        Assertions.assertEquals(List.of(new ChainRun(0, 3)), chained.getRuns());
+        NDArray x = manager.randomNormal(new Shape(3, 3, 9, 9));
+        MaxPoolStep step = new MaxPoolStep(DjlMaxPool.identify(pool));
+        Assertions.assertNull(
+                new Int8Chain(links, List.of(List.of(step)))
+                        .forward(new ParameterStore(manager, false), new NDList(x)));
+        NDArray got = BlockFixtures.run(chained, manager, x);
+        Assertions.assertEquals(new Shape(3, 4, 5, 5), got.getShape());
+        Assertions.assertArrayEquals(
+                BlockFixtures.run(plain, manager, x).toFloatArray(), got.toFloatArray());
     }
 }
