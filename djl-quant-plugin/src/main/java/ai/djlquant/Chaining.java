@@ -12,7 +12,6 @@ import ai.djlquant.transform.Replacement;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The int8 chains step ({@link QuantizationConfig.Builder#optInt8Chains}), after the plan is
@@ -130,17 +129,6 @@ final class Chaining {
     }
 
     private static String timings(List<SpeedComparison> speeds) {
-        StringBuilder out = new StringBuilder();
-        for (SpeedComparison c : speeds) {
-            out.append(out.length() == 0 ? "" : "; ")
-                    .append(String.format(
-                            Locale.ROOT,
-                            "batch %d: %s us unchained, %s us chained (%.2fx)",
-                            c.batchSize(),
-                            PlanCheck.micros(c.fp32Micros()),
-                            PlanCheck.micros(c.int8Micros()),
-                            c.speedup()));
-        }
-        return out.toString();
+        return ModelTiming.describe(speeds, "unchained", "chained");
     }
 }

@@ -9,6 +9,7 @@ import ai.djlquant.transform.Replacement;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The model timing, after convert: the whole int8 model against the whole fp32 model (every int8
@@ -72,6 +73,36 @@ final class ModelTiming {
                         : "not timed at batch size " + skipped
                                 + ": an input's first dimension is not the batch's";
         return new Result(out, why);
+    }
+
+    /**
+     * The comparisons as the report's notes print them: {@code "batch 1: 971 us as planned, 848 us
+     * with them int8 (1.15x); batch 32: ..."}.
+     *
+     * @param speeds the comparisons
+     * @param first what the first side is
+     * @param second what the second side is
+     * @return the text
+     */
+    static String describe(List<SpeedComparison> speeds, String first, String second) {
+        StringBuilder out = new StringBuilder();
+        for (SpeedComparison c : speeds) {
+            out.append(out.length() == 0 ? "" : "; ")
+                    .append(String.format(
+                            Locale.ROOT,
+                            "batch %d: %s us %s, %s us %s (%.2fx)",
+                            c.batchSize(),
+                            micros(c.fp32Micros()),
+                            first,
+                            micros(c.int8Micros()),
+                            second,
+                            c.speedup()));
+        }
+        return out.toString();
+    }
+
+    private static String micros(double us) {
+        return String.format(Locale.ROOT, us >= 100 ? "%.0f" : "%.1f", us);
     }
 
     /**

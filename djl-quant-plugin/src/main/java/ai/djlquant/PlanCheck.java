@@ -8,7 +8,6 @@ import ai.djlquant.transform.Replacement;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The plan check, after convert: the layers the speed rule turned down, each timed alone, are
@@ -78,17 +77,7 @@ final class PlanCheck {
                 ModelTiming.sideBySide(
                         edit, toB, false, reference.inputs().get(0), sizes, "model", timer, manager,
                         new ArrayList<>());
-        StringBuilder timings = new StringBuilder();
-        for (SpeedComparison c : bVsA) {
-            timings.append(timings.length() == 0 ? "" : "; ")
-                    .append(String.format(
-                            Locale.ROOT,
-                            "batch %d: %s us as planned, %s us with them int8 (%.2fx)",
-                            c.batchSize(),
-                            micros(c.fp32Micros()),
-                            micros(c.int8Micros()),
-                            c.speedup()));
-        }
+        String timings = ModelTiming.describe(bVsA, "as planned", "with them int8");
         boolean keepB = !bVsA.isEmpty() && new SpeedRule(objective).keeps(bVsA);
         if (!keepB) {
             return new Result(
@@ -132,10 +121,5 @@ final class PlanCheck {
             }
         }
         return out;
-    }
-
-    /** Microseconds as the report's notes print them. */
-    static String micros(double us) {
-        return String.format(Locale.ROOT, us >= 100 ? "%.0f" : "%.1f", us);
     }
 }
