@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.Criteria;
-import ai.djl.repository.zoo.ZooModel;
 import ai.djlquant.CalibrationData;
 import ai.djlquant.QuantizationConfig;
 import ai.djlquant.QuantizationReport;
@@ -115,25 +112,7 @@ class PoolChainArtifactTest {
 
     @Test
     void aPoolChainedModelLoadsWithTheSameChains() throws Exception {
-        JsonArray recorded =
-                TestNets.manifest(ArtifactLoader.filesDirectory(artifact)).getAsJsonArray("int8Chains");
-        assertEquals(chains.size(), recorded.size());
-        for (int i = 0; i < chains.size(); i++) {
-            assertEquals(chains.get(i), recorded.get(i).getAsString());
-        }
-        try (Model loaded = ArtifactLoader.load(artifact)) {
-            assertEquals(chains, ChainTargets.formed(BlockTree.walk(loaded.getBlock())));
-            assertArrayEquals(want, TestNets.run(loaded, x));
-        }
-        Criteria<NDList, NDList> plain =
-                Criteria.builder()
-                        .setTypes(NDList.class, NDList.class)
-                        .optModelPath(artifact)
-                        .build();
-        try (ZooModel<NDList, NDList> loaded = plain.loadModel()) {
-            assertEquals(chains, ChainTargets.formed(BlockTree.walk(loaded.getBlock())));
-            assertArrayEquals(want, TestNets.run(loaded, x));
-        }
+        TestNets.assertLoadsWithChains(artifact, chains, x, want);
     }
 
     @Test

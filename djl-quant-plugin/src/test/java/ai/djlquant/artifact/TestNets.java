@@ -380,6 +380,38 @@ final class TestNets {
     }
 
     /**
+     * Asserts that an exported chained artifact records exactly {@code chains} and that {@link
+     * ArtifactLoader} and plain Criteria both load it with those chains formed again and outputs
+     * {@code want} on {@code x}.
+     */
+    static void assertLoadsWithChains(Path artifact, List<String> chains, NDArray x, float[] want)
+            throws Exception {
+        com.google.gson.JsonArray recorded =
+                manifest(ArtifactLoader.filesDirectory(artifact)).getAsJsonArray("int8Chains");
+        org.junit.jupiter.api.Assertions.assertEquals(chains.size(), recorded.size(), recorded.toString());
+        for (int i = 0; i < chains.size(); i++) {
+            org.junit.jupiter.api.Assertions.assertEquals(chains.get(i), recorded.get(i).getAsString());
+        }
+        try (Model loaded = ArtifactLoader.load(artifact)) {
+            org.junit.jupiter.api.Assertions.assertEquals(
+                    chains, ai.djlquant.transform.ChainTargets.formed(
+                            ai.djlquant.transform.BlockTree.walk(loaded.getBlock())));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want, run(loaded, x));
+        }
+        ai.djl.repository.zoo.Criteria<NDList, NDList> plain =
+                ai.djl.repository.zoo.Criteria.builder()
+                        .setTypes(NDList.class, NDList.class)
+                        .optModelPath(artifact)
+                        .build();
+        try (ai.djl.repository.zoo.ZooModel<NDList, NDList> loaded = plain.loadModel()) {
+            org.junit.jupiter.api.Assertions.assertEquals(
+                    chains, ai.djlquant.transform.ChainTargets.formed(
+                            ai.djlquant.transform.BlockTree.walk(loaded.getBlock())));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want, run(loaded, x));
+        }
+    }
+
+    /**
      * Reads a files directory's manifest as JSON.
      *
      * @param filesDir the directory holding quantization.json
