@@ -89,6 +89,7 @@ final class Chaining {
         List<String> lines = ChainTargets.names(targets);
         List<Replacement> steps = ChainTargets.replacements(targets);
         List<SpeedComparison> speeds = List.of();
+        long start = System.nanoTime();
         try {
             if (objective.timesLayers() && timing != null) {
                 speeds =
@@ -102,7 +103,8 @@ final class Chaining {
                         speeds,
                         "int8 chains not kept (" + objective + "): the model with its " + lines.size()
                                 + " chain(s) is " + (hasSlower(speeds) ? "slower than" : "not measurably faster than")
-                                + " without them (" + timings(speeds) + ").");
+                                + " without them (" + timings(speeds) + "; timed in "
+                                + seconds(start) + ").");
             }
             edit.applyAllOrNone(steps);
         } catch (IllegalArgumentException | IllegalStateException e) {
@@ -115,8 +117,13 @@ final class Chaining {
                 speeds.isEmpty()
                         ? null
                         : "int8 chains kept (" + objective + "): the model with its " + lines.size()
-                                + " chain(s) against without them: " + timings(speeds) + ".";
+                                + " chain(s) against without them: " + timings(speeds) + " (timed in "
+                                + seconds(start) + ").";
         return new Result(List.copyOf(lines), speeds, note);
+    }
+
+    private static String seconds(long since) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", (System.nanoTime() - since) / 1e9);
     }
 
     private static boolean hasSlower(List<SpeedComparison> speeds) {
